@@ -1,0 +1,162 @@
+// Command ucmsh is the CUCM platform admin shell for Smart Licensing.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/chzyer/readline"
+	"github.com/spf13/pflag"
+	_ "time/tzdata" // node profiles name IANA zones; do not depend on the host's
+
+	"github.com/ucmsh/ucmsh/commands"
+	"github.com/ucmsh/ucmsh/publisher"
+	"github.com/ucmsh/ucmsh/shell"
+)
+
+const usage = `Usage: ucmsh [flags]
+
+The CUCM admin shell for Smart Licensing. On a terminal it is interactive;
+with -c it runs one command; otherwise it runs each line of standard input.
+
+Flags:
+`
+
+type options struct {
+	state, role, profile, now, command string
+	echo, json                         bool
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var o options
+	fs := pflag.NewFlagSet("ucmsh", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.state, "state", publisher.DefaultNodeDir(), "the node's state folder")
+	fs.StringVar(&o.role, "role", "publisher", "the node's role: publisher or subscriber")
+	fs.StringVar(&o.profile, "profile", "", "node profile (JSON: host name, version, time zone, cluster, usage); built-in lab node if empty")
+	fs.StringVar(&o.now, "now", "", "the node's current time, RFC 3339 (for simulations)")
+	fs.StringVarP(&o.command, "command", "c", "", "run one command and exit")
+	fs.BoolVar(&o.echo, "echo", false, "print admin:<command> before each command's output (scripts)")
+	fs.BoolVar(&o.json, "json", false, "print reports as JSON (with -c or piped input)")
+	help := fs.BoolP("help", "h", false, "show this help")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ucmsh: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "Run ucmsh --help for the flags.")
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return fail("%v", err)
+	}
+	if *help {
+		fmt.Fprint(stdout, usage+fs.FlagUsages())
+		return 0
+	}
+	if fs.NArg() > 0 {
+		return fail("unexpected argument %q; quote a command for -c", fs.Arg(0))
+	}
+	role := commands.Role(o.role)
+	if role != commands.Publisher && role != commands.Subscriber {
+		return fail("--role must be publisher or subscriber, not %q", o.role)
+	}
+	var clock publisher.Clock = publisher.SystemClock{}
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return fail("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", o.now)
+		}
+		clock = publisher.FixedClock(t)
+	}
+	profile := publisher.DefaultProfile()
+	if o.profile != "" {
+		p, err := publisher.LoadProfile(o.profile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		profile = p
+	}
+	interactive := o.command == "" && readline.IsTerminal(int(os.Stdin.Fd()))
+	if o.json && interactive {
+		return fail("--json is for scripts: use it with -c or piped input")
+	}
+	if o.echo && interactive {
+		return fail("--echo is for scripts: use it with -c or piped input")
+	}
+
+	runner := commands.NewRunner(role, profile, nil)
+	runner.JSON = o.json
+	if role == commands.Publisher {
+		store, err := publisher.OpenStore(o.state)
+		if err == nil {
+			runner.Service = publisher.NewService(store, clock, profile)
+			err = runner.Service.Init()
+		}
+		runner.ServiceErr = err // licensing commands report it; the rest work
+	} else if err := os.MkdirAll(o.state, 0o700); err != nil && interactive {
+		fmt.Fprintf(stderr, "ucmsh: cannot create %s; history will not be kept: %v\n", o.state, err)
+	}
+
+	sess := shell.New(shell.Config{
+		In:          os.Stdin,
+		Out:         stdout,
+		Banner:      commands.Banner(profile),
+		Echo:        o.echo,
+		HistoryFile: filepath.Join(o.state, "history"),
+		MaxLine:     commands.MaxCommandBytes,
+		OpenQuote:   commands.OpenQuote,
+		Sanitize:    commands.Sanitize,
+		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
+			return shell.Outcome(runner.Execute(ctx, s, line))
+		},
+		Complete: func(line string) (string, []shell.Candidate) {
+			partial, cands := runner.Complete(line)
+			out := make([]shell.Candidate, len(cands))
+			for i, c := range cands {
+				out[i] = shell.Candidate(c)
+			}
+			return partial, out
+		},
+	})
+	ctx := context.Background()
+	switch {
+	case o.command != "":
+		if o.echo {
+			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.Sanitize(o.command))
+		}
+		if !sess.RunCommand(ctx, o.command) {
+			return 1
+		}
+		return 0
+	case interactive:
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt)
+		defer signal.Stop(sig)
+		go func() {
+			for range sig {
+				sess.Interrupt()
+			}
+		}()
+		failures, err := sess.RunInteractive(ctx, shell.TermIO{})
+		if err != nil {
+			fmt.Fprintf(stderr, "ucmsh: %v\n", err)
+			return 1
+		}
+		return exitStatus(failures)
+	default:
+		return exitStatus(sess.RunScript(ctx))
+	}
+}
+
+func exitStatus(failures int) int {
+	if failures > 0 {
+		return 1
+	}
+	return 0
+}
+

@@ -1,0 +1,96 @@
+package commands
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Every sentence the command layer prints lives here.
+const (
+	msgFailed        = "Executed command unsuccessfully"
+	msgNoCommand     = "No valid command entered"
+	msgIncomplete    = "Incomplete command"
+	msgUnbalanced    = "Unbalanced quotes: a quoted argument was not closed. Close it with a double quote (\") and enter the command again."
+	msgNotUTF8       = "The command is not valid UTF-8 text. Type it again using plain characters."
+	msgPaginationOn  = "Automatic pagination is turned on"
+	msgPaginationOff = "Automatic pagination is turned off"
+
+	featRegistration = "Registration with a licensing server"
+	featTransport    = "Transport configuration"
+	featReservation  = "Specific License Reservation"
+	featExport       = "Export-controlled functionality"
+)
+
+// MaxCommandBytes bounds one command, quoted code included. An
+// authorization code for every CUCM license type is a few KiB.
+const MaxCommandBytes = 64 << 10
+
+// UserError is a failure the user can act on; its text is printed as is.
+type UserError string
+
+func (e UserError) Error() string { return string(e) }
+
+func userErrorf(format string, args ...any) error { return UserError(fmt.Sprintf(format, args...)) }
+
+func errTooLong(n int) error {
+	return userErrorf("The command is too long (%d bytes or more; at most %d are accepted). Nothing was run.", n, MaxCommandBytes)
+}
+
+func errBadChar(r rune) error {
+	return userErrorf("The command contains the control character %s. Control characters and escape sequences are not allowed; type the command again.", strconv.QuoteRuneToASCII(r))
+}
+
+func errUnknownWord(word, after string) error {
+	if after == "" {
+		return userErrorf("%s: %s is not a command. Type help to list the commands.", msgNoCommand, quoteWord(word))
+	}
+	return userErrorf("%s: %s is not valid after %q. Type %q to list what can follow.", msgNoCommand, quoteWord(word), after, after+" ?")
+}
+
+func errIncomplete(n *Node) error {
+	labels := make([]string, 0, len(n.Sub))
+	for _, c := range n.visible() {
+		labels = append(labels, c.Label())
+	}
+	return userErrorf("%s: %q must be followed by one of: %s", msgIncomplete, n.Path(), strings.Join(labels, " "))
+}
+
+func errMissingArg(n *Node, a Arg) error {
+	return userErrorf("Missing argument: %s needs %s. Syntax: %s", n.Path(), a.Usage(), n.Syntax())
+}
+
+func errExtraArg(n *Node, word string) error {
+	if len(n.Args) == 0 {
+		return userErrorf("Too many arguments: %s takes no arguments, but %s was given.", n.Path(), quoteWord(word))
+	}
+	return userErrorf("Too many arguments: %s was not expected. Syntax: %s", quoteWord(word), n.Syntax())
+}
+
+func errNotYet(feature string) error {
+	return userErrorf("%s is not available in this state: this node runs in evaluation mode and that feature is not installed yet. Type show license status to see the evaluation period.", feature)
+}
+
+// quoteWord shows user input safely: never raw control characters, and
+// long words cut short.
+func quoteWord(s string) string {
+	const max = 40
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return strconv.QuoteToGraphic(s)
+}
+
+// Sanitize makes a command line safe to echo to a terminal.
+func Sanitize(line string) string {
+	var b strings.Builder
+	for _, r := range line {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
