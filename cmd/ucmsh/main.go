@@ -159,4 +159,3 @@ func exitStatus(failures int) int {
 	}
 	return 0
 }
-
