@@ -8,11 +8,14 @@ type Service struct {
 	store   *Store
 	clock   Clock
 	profile *Profile
+	// NewIdentity makes the node's identity when its state is created;
+	// tests replace it to get a known UDI.
+	NewIdentity func() (Identity, error)
 }
 
 // NewService wires the service to its state, clock and node profile.
 func NewService(store *Store, clock Clock, profile *Profile) *Service {
-	return &Service{store: store, clock: clock, profile: profile}
+	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity}
 }
 
 // Store is where the service keeps its state.
@@ -40,7 +43,7 @@ func (s *Service) ensure(st *State, now time.Time) error {
 	if st.Version != 0 {
 		return nil
 	}
-	id, err := NewIdentity()
+	id, err := s.NewIdentity()
 	if err != nil {
 		return err
 	}
