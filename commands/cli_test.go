@@ -1,0 +1,221 @@
+package commands
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ucmsh/ucmsh/golden"
+)
+
+// Every command of REFERENCE §2 and the platform commands is in the table.
+func TestTreeHasEveryReferenceCommand(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	for _, line := range []string{
+		"license smart register idtoken TOKEN", "license smart register idtoken TOKEN force",
+		"license smart deregister", "license smart renew auth", "license smart renew ID",
+		"license smart transport direct", "license smart transport proxy proxy.example.com 3128",
+		"license smart transport ssm-satellite https://sat.example.com/x", "license smart factory reset",
+		"license smart reservation enable", "license smart reservation disable",
+		"license smart reservation request", "license smart reservation cancel",
+		`license smart reservation install "<specificPLR>x</specificPLR>"`,
+		"license smart reservation install-file sftp://192.0.2.5:22/code.txt",
+		"license smart reservation return",
+		`license smart reservation return-authorization "code"`,
+		`license smart reservation return authorization "code"`,
+		"license smart export request local CUCM_Export_Restricted_Authorization_Key",
+		"license smart export return local CUCM_Export_Restricted_Authorization_Key",
+		"license smart export cancel",
+		"show license all", "show license status", "show license summary", "show license usage",
+		"show license UDI", "show license udi", "show license tech support", "show license trace",
+		"show myself", "show version active", "show network cluster", "set cli pagination on",
+		"set cli pagination off", "show cli pagination", "help", "help show license", "quit",
+	} {
+		toks, err := Tokenize(line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if _, err := r.resolve(toks); err != nil {
+			t.Errorf("%s does not resolve: %v", line, err)
+		}
+	}
+}
+
+// The table is complete: every command has help, detail and an example
+// that itself resolves; siblings never share a word.
+func TestTreeIsWellFormed(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	Tree.Walk(func(n *Node) {
+		if n.Help == "" {
+			t.Errorf("%q has no help", n.Path())
+		}
+		seen := map[string]bool{}
+		for _, c := range n.Sub {
+			w := strings.ToLower(c.Word)
+			if seen[w] {
+				t.Errorf("%q has two sub-commands %q", n.Path(), w)
+			}
+			seen[w] = true
+		}
+		if n.Run == nil {
+			if len(n.Sub) == 0 {
+				t.Errorf("%q can neither run nor continue", n.Path())
+			}
+			return
+		}
+		if n.Detail == "" || n.Example == "" {
+			t.Errorf("%q lacks detailed help or an example", n.Path())
+		}
+		toks, err := Tokenize(n.Example)
+		if err == nil {
+			var call *Call
+			call, err = r.resolve(toks)
+			if err == nil && call.Node != n {
+				t.Errorf("the example of %q runs %q", n.Path(), call.Node.Path())
+			}
+		}
+		if err != nil {
+			t.Errorf("the example of %q is not valid: %v", n.Path(), err)
+		}
+	})
+}
+
+// Syntax help, detailed help and the platform commands read as on CUCM.
+func TestHelpAndPlatformTranscript(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	golden.Check(t, "cli/help_and_platform", transcript(r,
+		"license smart register idtoken ?",
+		"license smart register idtoken abc ?",
+		"license smart reservation install ?",
+		"license smart ?",
+		"show license ?",
+		"?",
+		"help license smart reservation install",
+		"help license smart",
+		"help",
+		"show myself",
+		"show version active",
+		"show network cluster",
+		"show cli pagination",
+		"set cli pagination off",
+		"show cli pagination",
+		"set cli pagination on",
+		"SHOW LICENSE UDI",
+		"license smart register idtoken abc",
+		"license smart reservation enable",
+	))
+}
+
+// Bad input gets one line saying why, then the failure line, and never
+// changes state or echoes control characters.
+func TestBadInput(t *testing.T) {
+	n := newNode(t)
+	r := n.at(t0, labUsage)
+	if err := r.Service.Init(); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(n.store.Dir(), "state.json")
+	before, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, line, want string }{
+		{"unknown command", "shwo license all", `No valid command entered: "shwo" is not a command.`},
+		{"unknown word", "show license everything", `No valid command entered: "everything" is not valid after "show license".`},
+		{"incomplete", "license smart", `Incomplete command: "license smart" must be followed by one of: register* deregister renew* transport* factory* reservation* export*`},
+		{"missing argument", "license smart register idtoken", "Missing argument: license smart register idtoken needs <token>."},
+		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments, but "now" was given.`},
+		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: "forced" was not expected.`},
+		{"unbalanced quotes", `license smart reservation install "<specificPLR>`, "Unbalanced quotes"},
+		{"one MiB line", "show license " + strings.Repeat("a", 1<<20), "The command is too long"},
+		{"ANSI escape", "show license \x1b[31mall", `control character '\x1b'`},
+		{"bell", "show\a license all", `control character '\a'`},
+		{"C1 control", "show license all\u009b", `control character '\u009b'`},
+		{"not UTF-8", "show license \xff", "not valid UTF-8"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, res := run(r, tc.line)
+			if res != Failed {
+				t.Fatalf("outcome %v, want Failed", res)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if len(lines) != 2 || lines[1] != msgFailed || !strings.Contains(lines[0], tc.want) {
+				t.Fatalf("output:\n%s\nwant one line containing %q, then %q", out, tc.want, msgFailed)
+			}
+			if bytes.ContainsAny([]byte(out), "\x1b\a\u009b") {
+				t.Fatalf("raw control characters echoed: %q", out)
+			}
+			if len(out) > 1000 {
+				t.Fatalf("the error repeats the input: %d bytes", len(out))
+			}
+		})
+	}
+	after, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("bad input changed the state")
+	}
+}
+
+// A code pasted into a terminal wraps; the line breaks inside quotes go.
+func TestQuotedCodeSpansLines(t *testing.T) {
+	toks, err := Tokenize("license smart reservation install \"<specificPLR><authorizationCo\r\nde><flag>A</flag>\n</specificPLR>\"")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<specificPLR><authorizationCode><flag>A</flag></specificPLR>"
+	if len(toks) != 5 || toks[4].Text != want || !toks[4].Quoted {
+		t.Fatalf("tokens %+v", toks)
+	}
+	if !OpenQuote(`license smart reservation install "<spec`) || OpenQuote(`x "a" "b"`) {
+		t.Fatal("OpenQuote is wrong")
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	for _, tc := range []struct{ line, partial, want string }{
+		{"", "", "help license* quit set* show*"},
+		{"sh", "sh", "show*"},
+		{"show license u", "u", "usage UDI"},
+		{"SHOW LICENSE ud", "ud", "UDI"},
+		{"license smart ", "", "register* deregister renew* transport* factory* reservation* export*"},
+		{"license smart reservation ret", "ret", "return return-authorization"},
+		{"license smart reservation return ", "", ""}, // the alias is hidden
+		{"show license all ", "", ""},
+		{"nonsense ", "", ""},
+		{`license smart reservation install "<spec`, "", ""},
+	} {
+		partial, cands := r.Complete(tc.line)
+		var labels []string
+		for _, c := range cands {
+			labels = append(labels, c.Label)
+		}
+		if partial != tc.partial || strings.Join(labels, " ") != tc.want {
+			t.Errorf("Complete(%q) = %q, %q; want %q, %q", tc.line, partial, labels, tc.partial, tc.want)
+		}
+	}
+}
+
+// The tokenizer and the resolver never panic, and a command that fails to
+// parse never runs.
+func FuzzExecute(f *testing.F) {
+	for _, s := range []string{"show license all", `license smart reservation install "a b`, "help license ?",
+		"license smart register idtoken x force", "\x1b[A", "set cli pagination off", "show license tech support ?"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r := NewRunner(Subscriber, testProfile(t, nil), nil)
+		out, res := run(r, line)
+		if res == Failed && !strings.HasSuffix(out, msgFailed+"\n") {
+			t.Fatalf("failure without the failure line: %q", out)
+		}
+		if strings.ContainsRune(out, '\x1b') {
+			t.Fatalf("escape echoed: %q", out)
+		}
+	})
+}
