@@ -60,3 +60,7 @@ func diff(want, got string) string {
 	}
 	return "(no line differs; the line ends do)"
 }
+
+// Updating reports whether -update was given, for other golden-style
+// checks (testscript's cmp files).
+func Updating() bool { return *update }

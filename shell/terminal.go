@@ -33,9 +33,10 @@ const (
 )
 
 type terminal struct {
-	s    *Session
-	rl   *readline.Instance
-	size func() (int, int)
+	s     *Session
+	rl    *readline.Instance
+	stdin *readline.CancelableStdin
+	size  func() (int, int)
 
 	mode atomic.Int32
 	tab  atomic.Bool  // the last key was Tab, passed to the listener as Bell
@@ -62,7 +63,12 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 			f.Close()
 		}
 	}
+	// readline wraps its input in a reader whose Close does not reach
+	// this one; closing it ourselves is what lets Close return when
+	// readline's reader is waiting for a key.
+	t.stdin = readline.NewCancelableStdin(os.Stdin)
 	rl, err := readline.NewEx(&readline.Config{
+		Stdin:                  t.stdin,
 		Prompt:                 Prompt,
 		HistoryFile:            s.cfg.HistoryFile,
 		HistoryLimit:           1000,
@@ -74,10 +80,16 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 		FuncGetWidth:           func() int { w, _ := t.size(); return w },
 	})
 	if err != nil {
+		t.stdin.Close()
 		return nil, fmt.Errorf("cannot start line editing: %w", err)
 	}
 	t.rl = rl
 	return t, nil
+}
+
+func (t *terminal) close() {
+	t.stdin.Close()
+	t.rl.Close()
 }
 
 // filter runs in readline's reader for every key.
@@ -135,10 +147,10 @@ func (t *terminal) list(line []rune, cands []Candidate) {
 	}
 	perRow := max(1, width/colw)
 	var b strings.Builder
-	b.WriteString(Prompt + string(line) + "\r\n")
+	b.WriteString(Prompt + string(line) + "\n")
 	for i, c := range cands {
 		if i > 0 && i%perRow == 0 {
-			b.WriteString("\r\n")
+			b.WriteString("\n")
 		}
 		if (i+1)%perRow == 0 || i == len(cands)-1 {
 			b.WriteString(c.Label)
@@ -146,7 +158,7 @@ func (t *terminal) list(line []rune, cands []Candidate) {
 			fmt.Fprintf(&b, "%-*s", colw, c.Label)
 		}
 	}
-	b.WriteString("\r\n")
+	b.WriteString("\n") // the terminal driver adds the carriage returns
 	t.rl.Stdout().Write([]byte(b.String()))
 }
 
@@ -249,7 +261,7 @@ func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer t.rl.Close()
+	defer t.close()
 	s.term = t
 	defer func() { s.term = nil }()
 	io.WriteString(s.out, s.cfg.Banner)

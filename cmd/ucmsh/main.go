@@ -95,7 +95,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		store, err := publisher.OpenStore(o.state)
 		if err == nil {
 			runner.Service = publisher.NewService(store, clock, profile)
-			err = runner.Service.Init()
+			if interactive {
+				// A fresh node gets its identity and timers as it starts;
+				// scripts create them with their first licensing command.
+				// A state problem is reported again by each such command.
+				if ierr := runner.Service.Init(); ierr != nil {
+					fmt.Fprintf(stderr, "ucmsh: %v\n", ierr)
+				}
+			}
 		}
 		runner.ServiceErr = err // licensing commands report it; the rest work
 	} else if err := os.MkdirAll(o.state, 0o700); err != nil && interactive {
@@ -142,12 +149,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 				sess.Interrupt()
 			}
 		}()
-		failures, err := sess.RunInteractive(ctx, shell.TermIO{})
-		if err != nil {
+		// Leaving an interactive session is a success whatever was typed;
+		// failures only set the status of scripts.
+		if _, err := sess.RunInteractive(ctx, shell.TermIO{}); err != nil {
 			fmt.Fprintf(stderr, "ucmsh: %v\n", err)
 			return 1
 		}
-		return exitStatus(failures)
+		return 0
 	default:
 		return exitStatus(sess.RunScript(ctx))
 	}
