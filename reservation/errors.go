@@ -1,0 +1,118 @@
+package reservation
+
+import (
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Kinds of failure, for errors.Is. The error a function returns carries its
+// own sentence for the user; these only say which kind it is, so callers can
+// branch without matching text.
+var (
+	ErrBadFormat     = errors.New("reservation: bad format")
+	ErrBadSignature  = errors.New("reservation: bad signature")
+	ErrNoTrustedKeys = errors.New("reservation: no trusted key")
+	ErrWrongUDI      = errors.New("reservation: wrong UDI")
+	ErrStale         = errors.New("reservation: stale code")
+	ErrExpired       = errors.New("reservation: term licence out of date")
+	ErrBadTrustKey   = errors.New("reservation: bad trusted key")
+)
+
+// codeError pairs a user-facing sentence with its kind.
+type codeError struct {
+	kind error
+	msg  string
+}
+
+func (e *codeError) Error() string { return e.msg }
+func (e *codeError) Unwrap() error { return e.kind }
+
+func newErr(kind error, format string, args ...any) error {
+	return &codeError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// All user-facing text of the package, in one place.
+const (
+	// Authorization code.
+	msgAuthEmpty     = "The authorization code is empty: paste the whole code between double quotes."
+	msgAuthTooLong   = "The authorization code is too long (%d bytes, the limit is %d): check that only the code was pasted."
+	msgAuthNotUTF8   = "The authorization code contains bytes that are not text: paste the code again as plain text."
+	msgAuthEntity    = "The authorization code contains '&', but entities are not allowed: paste the code exactly as the licensing server issued it."
+	msgAuthDecl      = "The authorization code contains %q, but declarations, comments and processing instructions are not allowed: paste the code exactly as the licensing server issued it."
+	msgAuthTruncated = "The authorization code is truncated: %s is missing."
+	msgAuthExpected  = "The authorization code is malformed: %s was expected at character %d."
+	msgAuthTrailing  = "The authorization code is malformed: unexpected text after </specificPLR> at character %d."
+	msgAuthValue     = "The authorization code is malformed: <%s> %s."
+	msgAuthTooMany   = "The authorization code lists more than %d entitlements, which is more than a node can hold."
+	msgAuthDupTag    = "The authorization code lists entitlement %s twice."
+	msgAuthTermDates = "The authorization code's TERM entitlement %s needs both a start and an end date."
+	msgAuthDateOrder = "The authorization code's entitlement %s ends before it starts."
+	msgAuthUDI       = "The authorization code's <udi> is not valid: %s"
+	msgAuthNoSig     = "The authorization code has an empty signature: paste the whole code again."
+	msgCannotSign    = "The authorization code cannot be signed: %s"
+	msgSignFailed    = "The authorization code could not be signed: %v."
+
+	// Verification and checks.
+	msgNoKeys      = "No licensing-server key is trusted on this node: add the server's public key to the trust directory and install the code again."
+	msgBadSig      = "The authorization code's signature does not match any trusted licensing-server key: check that the whole code was pasted unchanged and that it comes from a trusted server."
+	msgWrongUDI    = "The Reservation Authorization Code does not match the Reservation Request Code: the code is for %s but this node's request code is %s; generate the code from this node's request code."
+	msgStale       = "The authorization code is not newer than the one last installed (issued %s, last installed %s): generate a new code on the licensing server."
+	msgTermExpired = "The authorization code's TERM licence %q expired on %s: renew the subscription and generate a new code."
+	msgTermFuture  = "The authorization code's TERM licence %q starts on %s and is not valid yet: install it on or after that day."
+
+	// Request code and UDI.
+	msgReqEmpty   = "The %s is empty: it looks like %s."
+	msgReqShape   = "The %s %q is not in the form %s."
+	msgReqPID     = "The %s has an invalid product ID %q: use letters, digits, '.', '_' or '-'."
+	msgReqUUID    = "The %s has an invalid UUID %q: it must be %s."
+	msgReqSN      = "The %s has serial number %q, but the serial number must be the last five hex digits of the UUID (%s)."
+	msgReqTooLong = "The %s is too long (%d characters): check that only the code was pasted."
+
+	// Return code.
+	msgRetShape = "The return code %q is not in the form xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxx (letters and digits): copy it again from the node."
+
+	// SFTP URL.
+	msgURLEmpty    = "The URL is empty: use sftp://[user@]host[:port]/path."
+	msgURLTooLong  = "The URL is too long (%d characters, the limit is %d)."
+	msgURLControl  = "The URL contains a control character: type it again without it."
+	msgURLScheme   = "The URL %q does not start with sftp://: use sftp://[user@]host[:port]/path."
+	msgURLQuery    = "The URL contains %q, but queries and fragments are not allowed: give the file path only."
+	msgURLPassword = "The URL contains a password: omit it (sftp://user@host/path) and type the password when asked."
+	msgURLUser     = "The URL has an invalid user name %q: use the account name without spaces, ':' or '@'."
+	msgURLNoHost   = "The URL has no host name: use sftp://[user@]host[:port]/path."
+	msgURLHost     = "The URL has an invalid host %q: use a host name, an IPv4 address, or an IPv6 address in brackets."
+	msgURLIPv6     = "The URL's IPv6 address must be written in brackets, e.g. sftp://[%s]:22/path."
+	msgURLPort     = "The URL has an invalid port %q: use a number from 1 to 65535, or leave it out for 22."
+	msgURLNoPath   = "The URL has no file path: use sftp://[user@]host[:port]/path/to/file."
+	msgURLDir      = "The URL's path %q names a directory: give the path of the code file."
+
+	// Trusted keys.
+	msgKeyRead    = "The trusted key file %s cannot be read: %v."
+	msgKeyNoPEM   = "The trusted key file %s does not hold a PEM \"PUBLIC KEY\" block: replace it with the licensing server's public key."
+	msgKeyPEMType = "The trusted key file %s holds a PEM %q block, but only \"PUBLIC KEY\" is accepted: replace it with the licensing server's public key."
+	msgKeyParse   = "The trusted key file %s does not hold a valid public key: %v."
+	msgKeyCurve   = "The trusted key file %s does not hold an ECDSA P-256 key, the only kind licensing servers use."
+	msgKeyDir     = "The trust directory %s cannot be read: %v."
+)
+
+// short keeps a quoted echo of bad input to a readable length.
+func short(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
+}
+
+// lowerFirst lets one sentence be quoted inside another.
+func lowerFirst(s string) string {
+	if s != "" && 'A' <= s[0] && s[0] <= 'Z' {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
+}
