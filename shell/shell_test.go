@@ -1,0 +1,79 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	_ "github.com/ucmsh/ucmsh/golden" // accept -update like every package
+)
+
+// script runs input through a session whose commands are echoed back by
+// a fake command layer.
+func script(t *testing.T, input string, run func(ctx context.Context, s *Session, line string) Outcome) (string, int) {
+	t.Helper()
+	var out strings.Builder
+	s := New(Config{
+		In: strings.NewReader(input), Out: &out, MaxLine: 16, Echo: true,
+		OpenQuote: func(text string) bool { return strings.Count(text, `"`)%2 == 1 },
+		Run:       run,
+	})
+	failures := s.RunScript(context.Background())
+	return out.String(), failures
+}
+
+func echo(_ context.Context, s *Session, line string) Outcome {
+	fmt.Fprintf(s, "ran %q (%d bytes)\n", line, len(line))
+	if strings.HasPrefix(line, "fail") {
+		return Failed
+	}
+	if line == "quit" {
+		return Quit
+	}
+	return OK
+}
+
+func TestScriptRunsEveryLine(t *testing.T) {
+	out, failures := script(t, "one\n\nfail here\r\ntwo", echo)
+	want := "admin:one\nran \"one\" (3 bytes)\nadmin:fail here\nran \"fail here\" (9 bytes)\nadmin:two\nran \"two\" (3 bytes)\n"
+	if out != want || failures != 1 {
+		t.Fatalf("got %q, %d failures", out, failures)
+	}
+}
+
+// A line longer than MaxLine reaches the command layer cut to MaxLine+1
+// bytes, so it can refuse it; the rest is skipped, and the next line runs.
+func TestOverlongLineIsCut(t *testing.T) {
+	out, _ := script(t, strings.Repeat("x", 100000)+"\nnext\n", echo)
+	if !strings.Contains(out, "(17 bytes)") || !strings.Contains(out, `ran "next"`) {
+		t.Fatal(out)
+	}
+}
+
+func TestQuotedArgumentSpansLines(t *testing.T) {
+	out, _ := script(t, "a \"b\nc\" d\nquit\nnever\n", echo)
+	if !strings.Contains(out, "ran \"a \\\"b\\nc\\\" d\"") || strings.Contains(out, "never") {
+		t.Fatal(out)
+	}
+}
+
+// In a script, a question is answered by the next line; end of input
+// answers nothing.
+func TestQuestionsReadTheNextLine(t *testing.T) {
+	ask := func(ctx context.Context, s *Session, line string) Outcome {
+		ok, err := s.Confirm(ctx, "Continue (y/n)?")
+		fmt.Fprintf(s, "%s: %v %v\n", line, ok, err)
+		return OK
+	}
+	out, _ := script(t, "first\nmaybe\nYES\nsecond\nn\nthird\n", ask)
+	for _, want := range []string{"first: true <nil>", "second: false <nil>", "third: false The question was not answered"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if !errors.Is(ErrInterrupted, context.Canceled) {
+		t.Fatal("Control-C must read as a cancelled command")
+	}
+}
