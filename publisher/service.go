@@ -1,6 +1,9 @@
 package publisher
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Service is the Smart License Manager that runs on the publisher. Every
 // method is one store transaction; a failed precondition writes nothing.
@@ -60,6 +63,16 @@ func (s *Service) evaluationShouldRun(st *State) bool {
 
 // Init creates the state if needed and brings its timers up to date.
 func (s *Service) Init() error { return s.update(nil) }
+
+// RunDue does whatever the licensing timers say is due now. A long-running
+// server (ucmsh serve) calls it periodically; shells do it before each
+// licensing command.
+func (s *Service) RunDue(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.update(nil)
+}
 
 // Report describes the licensing state now.
 func (s *Service) Report() (*Report, error) {
