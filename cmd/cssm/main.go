@@ -1,0 +1,400 @@
+// Command cssm is the licensing server stand-in: `cssm serve` is the product API,
+// the other subcommands are the portal actions an admin would click.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ucmsh/ucmsh/cssm"
+	"github.com/ucmsh/ucmsh/cssmapi"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// env is what every subcommand gets once its flags are parsed.
+type env struct {
+	stdout, stderr io.Writer
+	storeDir       string
+	now            string
+}
+
+func (e *env) clock() (cssm.Clock, error) {
+	if e.now == "" {
+		return cssm.SystemClock{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, e.now)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-31T09:00:00Z", e.now)}
+	}
+	return cssm.FixedClock(t), nil
+}
+
+func (e *env) store() (*cssm.Store, error) {
+	dir := e.storeDir
+	if dir == "" {
+		var err error
+		if dir, err = cssm.DefaultDir(); err != nil {
+			return nil, err
+		}
+	}
+	return cssm.Open(dir)
+}
+
+func (e *env) portal() (*cssm.Portal, error) {
+	clock, err := e.clock()
+	if err != nil {
+		return nil, err
+	}
+	store, err := e.store()
+	if err != nil {
+		return nil, err
+	}
+	return &cssm.Portal{Store: store, Clock: clock}, nil
+}
+
+// usageError makes run exit 2 instead of 1.
+type usageError struct{ error }
+
+// command is one subcommand: flags declares its flags and returns what to run.
+type command struct {
+	name    string // words, e.g. "account create"
+	args    string // synopsis after the name
+	summary string
+	nargs   int
+	flags   func(fs *pflag.FlagSet) func(e *env, args []string) error
+}
+
+var commands = []command{
+	{"account create", "--smart NAME --virtual NAME", "create a virtual account (and its smart account if new)", 0, accountCreate},
+	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
+	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
+	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
+	{"instance list", "[--virtual NAME]", "list registered product instances", 0, instanceList},
+	{"instance remove", "ID", "remove a product instance", 1, instanceRemove},
+	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
+	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
+	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
+	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls]", "serve the product API", 0, serve},
+}
+
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("Usage: cssm <command> [flags]\n\ncssm is the licensing server stand-in for ucmsh (Smart Software Manager).\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-17s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nFlags of every command:\n")
+	b.WriteString("  --store DIR   the store (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm)\n")
+	b.WriteString("  --now TIME    fix cssm's clock (RFC 3339), for simulations and tests\n")
+	b.WriteString("\nRun 'cssm <command> --help' for a command's flags.\n")
+	return b.String()
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	top := pflag.NewFlagSet("cssm", pflag.ContinueOnError)
+	top.SetOutput(io.Discard)
+	top.SetInterspersed(false)
+	commonFlags(top, e)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, usageText())
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "cssm: %v\n\n%s", err, usageText())
+		return exitUsage
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, usageText())
+		return exitUsage
+	}
+	if rest[0] == "help" {
+		fmt.Fprint(stdout, usageText())
+		return exitOK
+	}
+	c, rest := findCommand(rest)
+	if c == nil {
+		fmt.Fprintf(stderr, "cssm: %s\n\n%s", unknownCommand(top.Args()), usageText())
+		return exitUsage
+	}
+
+	fs := pflag.NewFlagSet("cssm "+c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	commonFlags(fs, e)
+	do := c.flags(fs)
+	cmdUsage := func(w io.Writer) {
+		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, upperFirst(c.summary), fs.FlagUsages())
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			cmdUsage(stdout)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "cssm: %v\n", err)
+		cmdUsage(stderr)
+		return exitUsage
+	}
+	if fs.NArg() != c.nargs {
+		fmt.Fprintf(stderr, "cssm %s: expected %d argument(s), got %d\n", c.name, c.nargs, fs.NArg())
+		cmdUsage(stderr)
+		return exitUsage
+	}
+	if err := do(e, fs.Args()); err != nil {
+		fmt.Fprintf(stderr, "cssm: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			cmdUsage(stderr)
+			return exitUsage
+		}
+		return exitFail
+	}
+	return exitOK
+}
+
+// findCommand matches the longest command name at the start of args.
+func findCommand(args []string) (*command, []string) {
+	for i := range commands {
+		words := strings.Fields(commands[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == commands[i].name {
+			return &commands[i], args[len(words):]
+		}
+	}
+	return nil, nil
+}
+
+// unknownCommand says what was typed and, after a first word such as "account",
+// which commands start with it.
+func unknownCommand(args []string) string {
+	var words []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			break
+		}
+		words = append(words, a)
+	}
+	var starting []string
+	for _, c := range commands {
+		if len(words) > 0 && strings.HasPrefix(c.name, words[0]+" ") {
+			starting = append(starting, "cssm "+c.name)
+		}
+	}
+	if len(starting) > 0 {
+		return fmt.Sprintf("unknown command %q; did you mean %s?", strings.Join(words, " "), strings.Join(starting, " or "))
+	}
+	return fmt.Sprintf("unknown command %q", strings.Join(words, " "))
+}
+
+func commonFlags(fs *pflag.FlagSet, e *env) {
+	fs.StringVar(&e.storeDir, "store", e.storeDir, "store directory")
+	fs.StringVar(&e.now, "now", e.now, "fix cssm's clock (RFC 3339)")
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func required(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return usageError{fmt.Errorf("--%s is required", name)}
+	}
+	return nil
+}
+
+// portalRun wraps a portal action that returns the line(s) to print.
+func portalRun(check func() error, act func(p *cssm.Portal) (string, error)) func(*env, []string) error {
+	return func(e *env, _ []string) error {
+		if err := check(); err != nil {
+			return err
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		out, err := act(p)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(e.stdout, out)
+		return err
+	}
+}
+
+func accountCreate(fs *pflag.FlagSet) func(*env, []string) error {
+	smart := fs.String("smart", "", "smart account name")
+	virtual := fs.String("virtual", "", "virtual account name")
+	return portalRun(
+		func() error { return errors.Join(required("smart", *smart), required("virtual", *virtual)) },
+		func(p *cssm.Portal) (string, error) { return p.CreateAccount(*smart, *virtual) })
+}
+
+func licenseAdd(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name")
+	var spec cssm.LicenseSpec
+	fs.StringVar(&spec.Tag, "tag", "", "entitlement tag (regid....)")
+	fs.StringVar(&spec.Tier, "tier", "", "tier: "+strings.Join(cssmapi.TierNames(), "|"))
+	fs.IntVar(&spec.Count, "count", 0, "number of licences")
+	fs.StringVar(&spec.TermEnd, "term-end", "", "last day of a TERM licence (YYYY-MM-DD); perpetual without it")
+	return portalRun(
+		func() error {
+			if (spec.Tag == "") == (spec.Tier == "") {
+				return usageError{errors.New("give exactly one of --tag and --tier")}
+			}
+			return required("virtual", *virtual)
+		},
+		func(p *cssm.Portal) (string, error) { return p.AddLicense(*virtual, spec) })
+}
+
+func exportKeysAdd(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name")
+	count := fs.Int("count", 0, "number of keys")
+	return portalRun(
+		func() error { return required("virtual", *virtual) },
+		func(p *cssm.Portal) (string, error) { return p.AddExportKeys(*virtual, *count) })
+}
+
+func tokenCreate(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name")
+	var opt cssm.TokenOptions
+	fs.IntVar(&opt.ExpiresDays, "expires-days", 30, "days until the token expires (1-365)")
+	fs.IntVar(&opt.MaxUses, "uses", 10, "registrations allowed (0: unlimited)")
+	fs.BoolVar(&opt.AllowExport, "allow-export", false, "allow export-controlled functionality on products registered with it")
+	return portalRun(
+		func() error { return required("virtual", *virtual) },
+		func(p *cssm.Portal) (string, error) {
+			tok, err := p.CreateToken(*virtual, opt)
+			return tok + "\n", err
+		})
+}
+
+func instanceList(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "only this virtual account")
+	return func(e *env, _ []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		list, err := p.Instances(*virtual)
+		if err != nil {
+			return err
+		}
+		return cssm.WriteInstances(e.stdout, list)
+	}
+}
+
+func instanceRemove(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, args []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		out, err := p.RemoveInstance(args[0])
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(e.stdout, out)
+		return err
+	}
+}
+
+func usage(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name")
+	return func(e *env, _ []string) error {
+		if err := required("virtual", *virtual); err != nil {
+			return err
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		r, err := p.Usage(*virtual)
+		if err != nil {
+			return err
+		}
+		return cssm.WriteUsage(e.stdout, r)
+	}
+}
+
+func key(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, _ []string) error {
+		if _, err := e.clock(); err != nil {
+			return err
+		}
+		store, err := e.store()
+		if err != nil {
+			return err
+		}
+		pub, wrote, err := store.PublishKey()
+		if err != nil {
+			return err
+		}
+		if wrote != "" {
+			fmt.Fprintf(e.stderr, "cssm: wrote the signing public key to %s\n", wrote)
+		}
+		_, err = e.stdout.Write(pub)
+		return err
+	}
+}
+
+func cert(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, _ []string) error {
+		if _, err := e.clock(); err != nil {
+			return err
+		}
+		store, err := e.store()
+		if err != nil {
+			return err
+		}
+		c, certPEM, err := store.TLSCertificate()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "cssm: SHA-256 fingerprint %s\n", cssmapi.Fingerprint(c.Certificate[0]))
+		_, err = e.stdout.Write(certPEM)
+		return err
+	}
+}
+
+func serve(fs *pflag.FlagSet) func(*env, []string) error {
+	cfg := cssm.ServeConfig{}
+	fs.StringVar(&cfg.Listen, "listen", cssm.DefaultListen, "address to listen on")
+	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address")
+	fs.BoolVar(&cfg.TLS, "tls", false, "serve HTTPS with a self-signed certificate kept in the store")
+	return func(e *env, _ []string) error {
+		clock, err := e.clock()
+		if err != nil {
+			return err
+		}
+		store, err := e.store()
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		cfg.Out = e.stdout
+		cfg.Log = log.New(e.stderr, "cssm: ", log.LstdFlags)
+		return cssm.Serve(ctx, store, clock, cfg)
+	}
+}

@@ -1,0 +1,98 @@
+package cssm
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
+)
+
+var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// testClock is a clock a test can move.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// lab is a store with one virtual account, "TAC" in smart account "BU", as an
+// admin would set it up in the portal.
+type lab struct {
+	t      *testing.T
+	store  *Store
+	clock  *testClock
+	portal *Portal
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	store, err := Open(t.TempDir() + "/cssm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	l := &lab{t: t, store: store, clock: &testClock{t: t0}}
+	l.portal = &Portal{Store: store, Clock: l.clock}
+	l.must(l.portal.CreateAccount("BU", "TAC"))
+	return l
+}
+
+func (l *lab) must(_ string, err error) {
+	l.t.Helper()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+func (l *lab) addLicense(tier string, n int) {
+	l.t.Helper()
+	l.must(l.portal.AddLicense("TAC", LicenseSpec{Tier: tier, Count: n}))
+}
+
+func (l *lab) token(opt TokenOptions) string {
+	l.t.Helper()
+	if opt.ExpiresDays == 0 {
+		opt.ExpiresDays = 30
+	}
+	tok, err := l.portal.CreateToken("TAC", opt)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return tok
+}
+
+// udi is the UDI of test product n, in the form CUCM reports.
+func udi(n int) string {
+	return "PID:UCM,SN:" + hex5(n) + ",UUID:6fe83addc80240bc92dc071ac7a" + hex5(n)
+}
+
+func hex5(n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 5)
+	for i := 4; i >= 0; i-- {
+		b[i] = digits[n&15]
+		n >>= 4
+	}
+	return string(b)
+}
+
+func tag(tier string) string {
+	e, ok := cssmapi.LookupTier(tier)
+	if !ok {
+		panic(tier)
+	}
+	return e.Tag
+}
+
+// regReq is product n's registration with tok.
+func regReq(tok string, n int) cssmapi.RegisterRequest {
+	return cssmapi.RegisterRequest{Token: tok, UDI: udi(n), Hostname: "cucm-" + hex5(n), Version: "15.0.1"}
+}

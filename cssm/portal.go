@@ -1,0 +1,230 @@
+package cssm
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
+)
+
+// Portal is what an admin does on the CSSM web portal, against a store that a
+// running `cssm serve` may share.
+type Portal struct {
+	Store *Store
+	Clock Clock
+}
+
+func checkName(what, name string) error {
+	if name == "" || len(name) > 100 || strings.ContainsFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) {
+		return errName(what, name)
+	}
+	return nil
+}
+
+// CreateAccount creates virtual account virtual in smart account smart, creating
+// the smart account if it is new. Virtual account names are unique in the store.
+func (p *Portal) CreateAccount(smart, virtual string) (string, error) {
+	if err := checkName("smart account name", smart); err != nil {
+		return "", err
+	}
+	if err := checkName("virtual account name", virtual); err != nil {
+		return "", err
+	}
+	now := p.Clock.Now()
+	err := p.Store.Update(func(st *State) error {
+		if sa, _ := st.findVA(virtual); sa != nil {
+			return errVAExists(virtual, sa.Name)
+		}
+		sa := st.findSA(smart)
+		if sa == nil {
+			sa = &SmartAccount{Name: smart, Created: now}
+			st.SmartAccounts = append(st.SmartAccounts, sa)
+		}
+		sa.VirtualAccounts = append(sa.VirtualAccounts, &VirtualAccount{Name: virtual, Created: now, Licenses: []License{}})
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return msgAccountCreated(smart, virtual), nil
+}
+
+// LicenseSpec names an entitlement by full tag or by tier name.
+type LicenseSpec struct {
+	Tag, Tier string
+	Count     int
+	TermEnd   string // YYYY-MM-DD, empty for perpetual
+}
+
+// AddLicense adds licences to a virtual account's pool.
+func (p *Portal) AddLicense(virtual string, spec LicenseSpec) (string, error) {
+	var e cssmapi.Entitlement
+	var ok bool
+	if spec.Tier != "" {
+		if e, ok = cssmapi.LookupTier(spec.Tier); !ok {
+			return "", errTier(spec.Tier)
+		}
+	} else if e, ok = cssmapi.LookupTag(strings.TrimSpace(spec.Tag)); !ok {
+		return "", errTag(spec.Tag)
+	}
+	if spec.Count <= 0 {
+		return "", errCount("--count", spec.Count)
+	}
+	now := p.Clock.Now()
+	l := License{Tag: e.Tag, Count: spec.Count, Type: Perpetual, Added: now}
+	if spec.TermEnd != "" {
+		today := now.UTC().Truncate(24 * time.Hour)
+		end, err := time.Parse(time.DateOnly, spec.TermEnd)
+		if err != nil || end.Before(today) {
+			return "", errTermEnd(spec.TermEnd, today)
+		}
+		l.Type, l.TermEnd = Term, end.Format(time.DateOnly)
+	}
+	err := p.Store.Update(func(st *State) error {
+		_, va := st.findVA(virtual)
+		if va == nil {
+			return errNoVA(virtual)
+		}
+		va.Licenses = append(va.Licenses, l)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return msgLicenseAdded(l, e, virtual), nil
+}
+
+// AddExportKeys grows a virtual account's export key pool.
+func (p *Portal) AddExportKeys(virtual string, n int) (string, error) {
+	if n <= 0 {
+		return "", errCount("--count", n)
+	}
+	var total int
+	err := p.Store.Update(func(st *State) error {
+		_, va := st.findVA(virtual)
+		if va == nil {
+			return errNoVA(virtual)
+		}
+		va.ExportKeys += n
+		total = va.ExportKeys
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return msgExportKeysAdded(n, total, virtual), nil
+}
+
+// TokenOptions are the choices of the portal's "New Token" dialogue.
+type TokenOptions struct {
+	ExpiresDays int // 1 to 365, as on CSSM
+	MaxUses     int // 0: unlimited
+	AllowExport bool
+}
+
+// CreateToken creates a registration token and returns it: 60 random bytes in
+// base64url, 80 characters, about the length of a real CSSM token.
+func (p *Portal) CreateToken(virtual string, opt TokenOptions) (string, error) {
+	if opt.ExpiresDays < 1 || opt.ExpiresDays > 365 {
+		return "", errExpiresDays(opt.ExpiresDays)
+	}
+	if opt.MaxUses < 0 {
+		return "", errUses(opt.MaxUses)
+	}
+	now := p.Clock.Now()
+	tok := randomText(60)
+	err := p.Store.Update(func(st *State) error {
+		if _, va := st.findVA(virtual); va == nil {
+			return errNoVA(virtual)
+		}
+		st.Tokens[tok] = &Token{
+			VirtualAccount: virtual,
+			Created:        now,
+			Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
+			MaxUses:        opt.MaxUses,
+			AllowExport:    opt.AllowExport,
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// Instances lists product instances, of one virtual account if virtual is not
+// empty, ordered by virtual account, host name and id.
+func (p *Portal) Instances(virtual string) ([]Instance, error) {
+	var out []Instance
+	err := p.Store.View(func(st *State) error {
+		if virtual != "" {
+			if _, va := st.findVA(virtual); va == nil {
+				return errNoVA(virtual)
+			}
+		}
+		for _, in := range st.Instances {
+			if virtual == "" || in.VirtualAccount == virtual {
+				c := *in
+				c.ExportKeys = slices.Clone(in.ExportKeys)
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Instance) int {
+		return cmp.Or(cmp.Compare(a.VirtualAccount, b.VirtualAccount), cmp.Compare(a.Hostname, b.Hostname), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// UsageReport is a virtual account's licences against its products' usage.
+type UsageReport struct {
+	SmartAccount, VirtualAccount string
+	Instances                    int
+	Balances                     []Balance // catalog order
+	ExportKeys, ExportKeysHeld   int
+}
+
+// Usage reports a virtual account's compliance as the products last reported it.
+func (p *Portal) Usage(virtual string) (*UsageReport, error) {
+	now := p.Clock.Now()
+	var r *UsageReport
+	err := p.Store.View(func(st *State) error {
+		sa, va := st.findVA(virtual)
+		if va == nil {
+			return errNoVA(virtual)
+		}
+		t := st.totals(va.Name)
+		r = &UsageReport{
+			SmartAccount:   sa.Name,
+			VirtualAccount: va.Name,
+			Instances:      t.instances,
+			Balances:       Balances(va.Licenses, t.inUse, now),
+			ExportKeys:     va.ExportKeys,
+			ExportKeysHeld: t.exportHeld,
+		}
+		return nil
+	})
+	return r, err
+}
+
+// RemoveInstance removes a product instance as the portal's "Remove" action does:
+// its next call gets instance_not_found and its export keys return to the pool.
+func (p *Portal) RemoveInstance(id string) (string, error) {
+	var removed *Instance
+	err := p.Store.Update(func(st *State) error {
+		removed = st.Instances[strings.TrimSpace(id)]
+		if removed == nil {
+			return errNoInstance(id)
+		}
+		st.removeInstance(removed)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return msgInstanceRemoved(removed), nil
+}

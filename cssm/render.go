@@ -1,0 +1,87 @@
+package cssm
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// newTable is the portal's one table look: plain ASCII (copies cleanly into mail
+// and tickets), borders all round, a rule under the header, headers as written
+// (tablewriter v1 upper-cases them by default), and no wrapping of long UDIs.
+func newTable(w io.Writer, align []tw.Align) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Symbols: tw.NewSymbols(tw.StyleASCII),
+			Borders: tw.Border{Left: tw.On, Right: tw.On, Top: tw.On, Bottom: tw.On},
+			Settings: tw.Settings{
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+				Separators: tw.Separators{BetweenColumns: tw.On},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{Global: tw.AlignLeft, PerColumn: align}),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+	)
+}
+
+const listTime = "2006-01-02 15:04 MST"
+
+// WriteInstances prints the product instance list.
+func WriteInstances(w io.Writer, list []Instance) error {
+	if len(list) == 0 {
+		_, err := io.WriteString(w, msgNoInstances)
+		return err
+	}
+	t := newTable(w, nil)
+	t.Header("Instance ID", "Host Name", "UDI", "Virtual Account", "Export", "Registered", "Last Seen")
+	for _, in := range list {
+		export := "Not Allowed"
+		if in.ExportAllowed {
+			export = "Allowed"
+			if len(in.ExportKeys) > 0 {
+				export = "Allowed, key held"
+			}
+		}
+		if err := t.Append(in.ID, in.Hostname, in.UDI, in.VirtualAccount, export,
+			in.Registered.UTC().Format(listTime), in.LastSeen.UTC().Format(listTime)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// WriteUsage prints a virtual account's licences in the columns of the CSSM
+// portal's Licenses tab: substitution is +N for a tier covered by higher tiers and
+// -N for a tier lending its surplus.
+func WriteUsage(w io.Writer, r *UsageReport) error {
+	fmt.Fprintf(w, "Smart Account: %s\nVirtual Account: %s\nProduct Instances: %d\n", r.SmartAccount, r.VirtualAccount, r.Instances)
+	right := tw.AlignRight
+	t := newTable(w, []tw.Align{tw.AlignLeft, right, right, right, right, tw.AlignLeft})
+	t.Header("License", "Purchased", "In Use", "Substitution", "Balance", "Status")
+	for _, b := range r.Balances {
+		subst := "-"
+		switch {
+		case b.Borrowed > 0:
+			subst = "+" + strconv.Itoa(b.Borrowed)
+		case b.Lent > 0:
+			subst = "-" + strconv.Itoa(b.Lent)
+		}
+		balance := b.Purchased - b.InUse + b.Borrowed - b.Lent
+		if err := t.Append(strings.TrimSpace(b.DisplayName), b.Purchased, b.InUse, subst, balance, b.Status()); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "Export Authorization Keys: %d in use of %d\n", r.ExportKeysHeld, r.ExportKeys)
+	return err
+}

@@ -1,0 +1,101 @@
+package cssm
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
+)
+
+// DefaultListen is where `cssm serve` listens without --listen.
+const DefaultListen = "127.0.0.1:8443"
+
+// ServeConfig is `cssm serve`'s flags.
+type ServeConfig struct {
+	Listen      string
+	AllowRemote bool // bind addresses other than loopback
+	TLS         bool
+	Out         io.Writer // start-up lines: URL, fingerprint, trust file
+	Log         *log.Logger
+}
+
+// Serve runs the product API until ctx ends, then shuts down gracefully.
+func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) error {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if !cfg.AllowRemote {
+		if err := checkLoopback(cfg.Listen); err != nil {
+			return err
+		}
+	}
+	_, wrote, err := store.PublishKey()
+	if err != nil {
+		return err
+	}
+	if wrote != "" {
+		fmt.Fprintf(cfg.Out, msgTrustWritten, wrote)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err)
+	}
+	// "localhost" could resolve elsewhere: check what was actually bound.
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !cfg.AllowRemote && !tcp.IP.IsLoopback() {
+		ln.Close()
+		return errNotLoopback(cfg.Listen)
+	}
+	scheme := "http"
+	if cfg.TLS {
+		cert, _, err := store.TLSCertificate()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+		fmt.Fprintf(cfg.Out, msgFingerprint, cssmapi.Fingerprint(cert.Certificate[0]))
+	}
+	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir())
+
+	api := NewServer(store, clock, cfg.Log)
+	srv := NewHTTPServer(api, cfg.Log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	api.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q is not HOST:PORT (for example %s): %v", addr, DefaultListen, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return errNotLoopback(addr)
+}
