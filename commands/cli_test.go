@@ -103,7 +103,7 @@ func TestHelpAndPlatformTranscript(t *testing.T) {
 		"show cli pagination",
 		"set cli pagination on",
 		"SHOW LICENSE UDI",
-		"license smart register idtoken abc",
+		"license smart export cancel",
 		"license smart reservation enable",
 	))
 }

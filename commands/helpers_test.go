@@ -89,6 +89,8 @@ func newNode(t testing.TB) *node {
 func (n *node) at(now time.Time, usage map[string]int) *Runner {
 	svc := publisher.NewService(n.store, publisher.FixedClock(now), testProfile(n.t, usage))
 	svc.NewIdentity = func() (publisher.Identity, error) { return publisher.Identity{UUID: testUUID}, nil }
+	// Tests never leave loopback: "direct" goes to a closed local port.
+	svc.DirectURL = testDirectURL
 	return NewRunner(Publisher, testProfile(n.t, usage), svc)
 }
 
@@ -111,4 +113,13 @@ func transcript(r *Runner, lines ...string) string {
 		term.Reset()
 	}
 	return b.String()
+}
+
+// testDirectURL stands in for Cisco's licensing service in tests.
+const testDirectURL = "http://127.0.0.1:9"
+
+// asUsersSeeIt undoes the test-only direct URL, so golden files show the
+// reports users get.
+func asUsersSeeIt(out string) string {
+	return strings.ReplaceAll(out, testDirectURL, publisher.DefaultTransportURL)
 }

@@ -16,10 +16,19 @@ const (
 	msgPaginationOn  = "Automatic pagination is turned on"
 	msgPaginationOff = "Automatic pagination is turned off"
 
-	featRegistration = "Registration with a licensing server"
-	featTransport    = "Transport configuration"
-	featReservation  = "Specific License Reservation"
-	featExport       = "Export-controlled functionality"
+	featReservation = "Specific License Reservation"
+
+	msgRegistered       = "Registration succeeded: this node is registered with Smart Account %q, Virtual Account %q. Use show license status to see its authorization."
+	msgFirstAuthFailed  = "License authorization failed and will be retried: %v"
+	msgDeregistered     = "Deregistration succeeded: this node is unregistered and its licenses are released."
+	msgAuthRenewed      = "License authorization renewed successfully."
+	msgIDRenewed        = "Registration renewed successfully."
+	msgTransportUpdated = "Transport settings updated successfully."
+	msgNoProxyUser      = "A user name is needed for an authenticating proxy; nothing was changed."
+	msgFactoryReset     = "Smart Licensing factory reset completed: registration, authorization and transport settings are cleared; the evaluation period goes on where it was."
+	msgExportRequested  = "The export authorization key for %s was requested and installed successfully."
+	msgExportReturned   = "The export authorization key for %s was returned successfully."
+	msgExportCancelled  = "The pending export key %s for %s is cancelled."
 )
 
 // MaxCommandBytes bounds one command, quoted code included. An

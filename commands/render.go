@@ -71,6 +71,9 @@ func (b *report) statusSection(m *publisher.Report) {
 	}
 	b.line("  Export-Controlled Functionality: %s", reg.ExportControlled)
 	b.attempt("Initial Registration", reg.InitialRegistration)
+	if reg.InitialRegistration != nil && reg.LastRenewal == nil {
+		b.line("  Last Renewal Attempt: None")
+	}
 	b.attempt("Last Renewal Attempt", reg.LastRenewal)
 	b.optStamp("Next Renewal Attempt", reg.NextRenewal)
 	b.optStamp("Registration Expires", reg.Expires)
@@ -85,11 +88,25 @@ func (b *report) statusSection(m *publisher.Report) {
 	if auth.EvaluationRemaining != nil {
 		b.line("  Evaluation Period Remaining: %s", publisher.FormatRemaining(*auth.EvaluationRemaining))
 	}
+	b.overage(m)
 	b.attempt("Last Communication Attempt", auth.LastCommunication)
 	b.optStamp("Next Communication Attempt", auth.NextCommunication)
 	b.optStamp("Communication Deadline", auth.Deadline)
 	b.blank()
 	b.evaluation(m.Evaluation)
+}
+
+// overage shows the 90 days a shortage is tolerated ([ucmsh] wording, in
+// the style of the evaluation period).
+func (b *report) overage(m *publisher.Report) {
+	end := m.Authorization.OverageEnds
+	switch {
+	case end == nil:
+	case m.Now.Before(*end):
+		b.line("  Overage Period Remaining: %s", publisher.FormatRemaining(end.Sub(m.Now)))
+	default:
+		b.line("  OVERAGE PERIOD EXPIRED on %s", b.stamp(*end))
+	}
 }
 
 func (b *report) evaluation(e publisher.EvalStatus) {
@@ -115,6 +132,12 @@ func (b *report) extraStatus(m *publisher.Report) {
 	if m.Transport.URL != "" {
 		b.line("  URL: %s", m.Transport.URL)
 	}
+	if m.Transport.Proxy != "" {
+		b.line("  Proxy: %s", m.Transport.Proxy)
+	}
+	if m.Transport.ProxyUser != "" {
+		b.line("  Proxy User: %s", m.Transport.ProxyUser)
+	}
 	b.blank()
 	b.line("License Reservation:")
 	b.line("  Status: %s", m.Reservation.Status)
@@ -126,6 +149,13 @@ func (b *report) extraStatus(m *publisher.Report) {
 	}
 	for _, f := range m.ExportKeys {
 		b.line("    %s", f)
+	}
+	if p := m.PendingExport; p != nil {
+		verb := map[string]string{"request": "Request", "return": "Return"}[p.Op]
+		b.line("  Pending %s: %s", verb, p.Feature)
+		b.line("    Last Attempt: FAILED on %s", b.stamp(p.Last.At))
+		b.line("      Failure reason: %s", p.Last.Reason)
+		b.line("    Next Attempt: %s", b.stamp(p.Next))
 	}
 }
 

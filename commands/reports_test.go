@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/golden"
 	"github.com/ucmsh/ucmsh/publisher"
 )
@@ -53,11 +54,11 @@ func TestReportsInEveryState(t *testing.T) {
 				if res != OK {
 					t.Fatalf("%s failed:\n%s", cmd, out)
 				}
-				golden.Check(t, st.name+"/"+file, out)
+				golden.Check(t, st.name+"/"+file, asUsersSeeIt(out))
 			}
 			r.JSON = true
 			out, _ := run(r, "show license all")
-			golden.Check(t, st.name+"/show_license_all.json", out)
+			golden.Check(t, st.name+"/show_license_all.json", asUsersSeeIt(out))
 		})
 	}
 }
@@ -109,8 +110,8 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 		Evaluation: publisher.EvalStatus{ExpiredAt: at("Nov 9 23:46:35 2017")},
 		Usage: publisher.Usage{AuthorizationStatus: "AUTHORIZED", AsOf: at("Jan 26 15:12:59 2018"),
 			Entitlements: []publisher.EntitlementUsage{
-				{Tag: publisher.Licenses[0].Tag, Count: 0, Version: "12.0", Status: "Init"},
-				{Tag: publisher.Licenses[2].Tag, DisplayName: "UC Manager Enhanced License (12.x)",
+				{Tag: cssmapi.Entitlements[0].Tag, Count: 0, Version: "12.0", Status: "Init"},
+				{Tag: cssmapi.Entitlements[2].Tag, DisplayName: "UC Manager Enhanced License (12.x)",
 					Description: "UC Manager Enhanced License", Count: 5, Version: "12.0", Status: "InCompliance"},
 			}},
 		UDI:          "PID:UCM,SN:37624,UUID:6fe83addc80240bc92dc071ac7a37624",

@@ -123,6 +123,11 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string) error {
 		if r.ServiceErr != nil {
 			return r.ServiceErr
 		}
+		// Renewals that fell due run before the command, as the agent's
+		// timers would have; their failures are recorded, not fatal.
+		if err := r.Service.RunDue(ctx); err != nil {
+			return err
+		}
 	}
 	call.T, call.Ctx = t, ctx
 	return call.Node.Run(r, call)

@@ -10,7 +10,7 @@ var Tree = link(&Node{Sub: []*Node{
 	{Word: "license", Help: "Smart Licensing configuration", Licensing: true, Priv: 4, Sub: []*Node{
 		{Word: "smart", Help: "Configure Smart Licensing on this node", Sub: []*Node{
 			{Word: "register", Help: "Register this node with Cisco Smart Software Manager", Sub: []*Node{
-				{Word: "idtoken", Help: "Register with a product registration token", Run: notYet(featRegistration),
+				{Word: "idtoken", Help: "Register with a product registration token", Run: (*Runner).register,
 					Detail:  "This command registers the node with Cisco Smart Software Manager (or an on-premises satellite) using a product instance registration token created in the Smart Account.",
 					Example: "license smart register idtoken ODRlOTM5MjItOTQzOS00YjY0LWIxMTktNWI4ZTg5ZDA4YTNiLTE1MzM2",
 					Args: []Arg{
@@ -18,35 +18,35 @@ var Tree = link(&Node{Sub: []*Node{
 						{Name: "force", Help: "register even if already registered", Optional: true, Literal: true},
 					}},
 			}},
-			{Word: "deregister", Help: "Deregister this node and release its licenses", Run: notYet(featRegistration),
+			{Word: "deregister", Help: "Deregister this node and release its licenses", Run: (*Runner).deregister,
 				Detail:  "This command deregisters the node from Cisco Smart Software Manager, releases its licenses and returns it to evaluation mode.",
 				Example: "license smart deregister"},
 			{Word: "renew", Help: "Renew the registration or the authorization now", Sub: []*Node{
-				{Word: "auth", Help: "Renew the license authorization now", Run: notYet(featRegistration),
+				{Word: "auth", Help: "Renew the license authorization now", Run: (*Runner).renewAuth,
 					Detail:  "This command renews the license authorization with Cisco Smart Software Manager now instead of waiting for the 30-day renewal.",
 					Example: "license smart renew auth"},
-				{Word: "ID", Help: "Renew the registration (ID certificate) now", Run: notYet(featRegistration),
+				{Word: "ID", Help: "Renew the registration (ID certificate) now", Run: (*Runner).renewID,
 					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 6-month renewal.",
 					Example: "license smart renew ID"},
 			}},
 			{Word: "transport", Help: "Choose how the node reaches the licensing server", Sub: []*Node{
-				{Word: "direct", Help: "Connect directly to Cisco Smart Software Manager", Run: notYet(featTransport),
+				{Word: "direct", Help: "Connect directly to Cisco Smart Software Manager", Run: (*Runner).transportDirect,
 					Detail:  "This command sets the transport mode to direct: the node talks to Cisco Smart Software Manager over HTTPS.",
 					Example: "license smart transport direct"},
-				{Word: "proxy", Help: "Connect through an HTTP proxy", Run: notYet(featTransport),
+				{Word: "proxy", Help: "Connect through an HTTP proxy", Run: (*Runner).transportProxy,
 					Detail:  "This command sets the transport mode to proxy: the node talks to Cisco Smart Software Manager through an HTTP proxy, optionally with authentication.",
 					Example: "license smart transport proxy proxy.example.com 3128",
 					Args: []Arg{
 						{Name: "proxy-server", Help: "host name or IP address of the proxy"},
 						{Name: "proxy-port", Help: "TCP port of the proxy"},
 					}},
-				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: notYet(featTransport),
+				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite,
 					Detail:  "This command sets the transport mode to an on-premises Smart Software Manager satellite at the given URL.",
 					Example: "license smart transport ssm-satellite https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler",
 					Args:    []Arg{{Name: "URL", Help: "URL of the satellite"}}},
 			}},
 			{Word: "factory", Help: "Factory operations", Sub: []*Node{
-				{Word: "reset", Help: "Clear all licensing state except the evaluation counter", Run: notYet(featRegistration),
+				{Word: "reset", Help: "Clear all licensing state except the evaluation counter", Run: (*Runner).factoryReset,
 					Detail:  "This command clears all Smart Licensing state except the evaluation countdown and the reservation sequence number.",
 					Example: "license smart factory reset"},
 			}},
@@ -87,18 +87,18 @@ var Tree = link(&Node{Sub: []*Node{
 			}},
 			{Word: "export", Help: "Export-controlled functionality", Sub: []*Node{
 				{Word: "request", Help: "Request an export authorization key", Sub: []*Node{
-					{Word: "local", Help: "Request the key for this node", Run: notYet(featExport),
+					{Word: "local", Help: "Request the key for this node", Run: (*Runner).exportRequest,
 						Detail:  "This command requests the export authorization key for an export-controlled feature from Cisco Smart Software Manager.",
 						Example: "license smart export request local CUCM_Export_Restricted_Authorization_Key",
 						Args:    []Arg{{Name: "exportfeaturename", Help: "name of the export-controlled feature"}}},
 				}},
 				{Word: "return", Help: "Return an export authorization key", Sub: []*Node{
-					{Word: "local", Help: "Return the key held by this node", Run: notYet(featExport),
+					{Word: "local", Help: "Return the key held by this node", Run: (*Runner).exportReturn,
 						Detail:  "This command returns the export authorization key of an export-controlled feature to Cisco Smart Software Manager.",
 						Example: "license smart export return local CUCM_Export_Restricted_Authorization_Key",
 						Args:    []Arg{{Name: "exportfeaturename", Help: "name of the export-controlled feature"}}},
 				}},
-				{Word: "cancel", Help: "Cancel a pending export request or return", Run: notYet(featExport),
+				{Word: "cancel", Help: "Cancel a pending export request or return", Run: (*Runner).exportCancel,
 					Detail:  "This command cancels the retry of an export key request or return that failed.",
 					Example: "license smart export cancel"},
 			}},

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 // Profile describes the node the shell runs on: what a real CUCM would learn
@@ -111,14 +113,14 @@ func (p *Profile) validate() error {
 	p.loc = loc
 	usage := make(map[string]int, len(p.Usage))
 	for k, n := range p.Usage {
-		l, ok := LicenseByKey(k)
+		l, ok := cssmapi.LookupTier(k)
 		if !ok {
-			return fmt.Errorf(`"usage" names %q, which is not a license type; use one of %s`, k, strings.Join(LicenseKeys(), ", "))
+			return fmt.Errorf(`"usage" names %q, which is not a license type; use one of %s`, k, strings.Join(cssmapi.TierNames(), ", "))
 		}
 		if n < 0 || n > MaxUsage {
-			return fmt.Errorf(`"usage" of %s is %d; it must be between 0 and %d`, l.Key, n, MaxUsage)
+			return fmt.Errorf(`"usage" of %s is %d; it must be between 0 and %d`, l.Tier, n, MaxUsage)
 		}
-		usage[l.Key] = n
+		usage[l.Tier] = n
 	}
 	p.Usage = usage
 	if len(p.Cluster) == 0 {

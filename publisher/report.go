@@ -12,10 +12,12 @@ type Report struct {
 	Transport      Transport     `json:"transport"`
 	Reservation    Reservation   `json:"reservation"`
 	ExportKeys     []string      `json:"export_features_authorized"`
-	Usage          Usage         `json:"usage"`
-	UDI            string        `json:"udi"`
-	AgentVersion   string        `json:"agent_version"`
-	Events         []Event       `json:"events"`
+	// PendingExport is an export key call waiting for a retry.
+	PendingExport *PendingExportStatus `json:"pending_export,omitempty"`
+	Usage         Usage                `json:"usage"`
+	UDI           string               `json:"udi"`
+	AgentVersion  string               `json:"agent_version"`
+	Events        []Event              `json:"events"`
 	// Now is the instant the report describes; Location its time zone.
 	Now      time.Time      `json:"now"`
 	Location *time.Location `json:"-"`
@@ -65,6 +67,8 @@ const (
 	EntNotAuthorized    = "NotAuthorized"
 	ReservationDisabled = "DISABLED"
 	TransportDirect     = "Direct"
+	TransportProxy      = "Proxy"
+	TransportSatellite  = "SSM Satellite"
 	DefaultTransportURL = "https://smartreceiver.cisco.com/licservice/license"
 )
 
@@ -88,6 +92,16 @@ type Authorization struct {
 	LastCommunication   *Attempt       `json:"last_communication_attempt,omitempty"`
 	NextCommunication   *time.Time     `json:"next_communication_attempt,omitempty"`
 	Deadline            *time.Time     `json:"communication_deadline,omitempty"`
+	// OverageEnds is when the 90-day overage of a shortage runs out.
+	OverageEnds *time.Time `json:"overage_ends,omitempty"`
+}
+
+// PendingExportStatus is an export key request or return to be retried.
+type PendingExportStatus struct {
+	Op      string    `json:"op"`
+	Feature string    `json:"feature"`
+	Last    Attempt   `json:"last_attempt"`
+	Next    time.Time `json:"next_attempt"`
 }
 
 // EvalStatus is the evaluation period block.
@@ -99,8 +113,10 @@ type EvalStatus struct {
 
 // Transport is how the node reaches its licensing server.
 type Transport struct {
-	Type string `json:"type"`
-	URL  string `json:"url,omitempty"`
+	Type      string `json:"type"`
+	URL       string `json:"url,omitempty"`
+	Proxy     string `json:"proxy,omitempty"` // host:port
+	ProxyUser string `json:"proxy_user,omitempty"`
 }
 
 // Reservation is the Specific License Reservation block.
@@ -125,4 +141,6 @@ type EntitlementUsage struct {
 	Count       int    `json:"count"`
 	Version     string `json:"version"`
 	Status      string `json:"status"`
+	// BorrowedFrom is the higher tier covering this one's shortage.
+	BorrowedFrom string `json:"borrowed_from,omitempty"`
 }

@@ -2,7 +2,11 @@ package publisher
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 // Service is the Smart License Manager that runs on the publisher. Every
@@ -14,11 +18,17 @@ type Service struct {
 	// NewIdentity makes the node's identity when its state is created;
 	// tests replace it to get a known UDI.
 	NewIdentity func() (Identity, error)
+	// DirectURL is Cisco's licensing service, used by the direct and proxy
+	// transports; tests point it at a local cssm.
+	DirectURL string
+	// PinnedCertSHA256, when set, is the only TLS certificate accepted
+	// from an https licensing server (a self-signed cssm).
+	PinnedCertSHA256 string
 }
 
 // NewService wires the service to its state, clock and node profile.
 func NewService(store *Store, clock Clock, profile *Profile) *Service {
-	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity}
+	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL}
 }
 
 // Store is where the service keeps its state.
@@ -33,11 +43,16 @@ func (s *Service) update(fn func(st *State, now time.Time) error) error {
 		if err := s.ensure(st, now); err != nil {
 			return err
 		}
-		st.trackEvaluation(now, s.evaluationShouldRun(st))
+		st.trackEvaluation(now, s.evaluationShouldRun(st, now))
 		if fn == nil {
 			return nil
 		}
-		return fn(st, now)
+		if err := fn(st, now); err != nil {
+			return err
+		}
+		// fn may have registered or deregistered the node.
+		st.trackEvaluation(now, s.evaluationShouldRun(st, now))
+		return nil
 	})
 }
 
@@ -55,10 +70,15 @@ func (s *Service) ensure(st *State, now time.Time) error {
 	return nil
 }
 
-// evaluationShouldRun: the counter runs only while the node is unregistered
-// and consumes licenses.
-func (s *Service) evaluationShouldRun(st *State) bool {
-	return s.profile.InUse()
+// evaluationShouldRun: the counter runs while the node consumes licenses
+// and has no authorization of its own: unregistered, registration
+// expired, or registered but never yet authorized.
+func (s *Service) evaluationShouldRun(st *State, now time.Time) bool {
+	if !s.profile.InUse() {
+		return false
+	}
+	r := st.Registration
+	return r == nil || !r.registrationValid(now) || r.Auth.At == nil
 }
 
 // Init creates the state if needed and brings its timers up to date.
@@ -71,7 +91,7 @@ func (s *Service) RunDue(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.update(nil)
+	return s.runDue(ctx)
 }
 
 // Report describes the licensing state now.
@@ -88,7 +108,7 @@ func (s *Service) report(st *State, now time.Time) *Report {
 	r := &Report{
 		SmartLicensing: SmartLicensingEnabled,
 		Registration:   Registration{Status: Unregistered, ExportControlled: ExportNotAllowed},
-		Transport:      Transport{Type: TransportDirect, URL: DefaultTransportURL},
+		Transport:      Transport{Type: TransportDirect, URL: s.serverURL(st.Transport)},
 		Reservation:    Reservation{Status: ReservationDisabled},
 		ExportKeys:     []string{},
 		UDI:            st.Identity.UDI(),
@@ -97,10 +117,26 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		Now:            now,
 		Location:       s.profile.Location(),
 	}
+	switch st.Transport.Mode {
+	case TransportModeProxy:
+		r.Transport = Transport{Type: TransportProxy, URL: r.Transport.URL, Proxy: st.Transport.ProxyHost + ":" + itoa(st.Transport.ProxyPort), ProxyUser: st.Transport.ProxyUser}
+	case TransportModeSatellite:
+		r.Transport.Type = TransportSatellite
+	}
 	ev := &st.Evaluation
 	remaining := ev.Remaining(now)
 	r.Evaluation = EvalStatus{InUse: ev.Running(), Remaining: remaining, ExpiredAt: ev.ExpiredAt}
 
+	reg := st.Registration
+	if reg != nil {
+		s.registrationReport(r, reg, now)
+		if reg.registrationValid(now) && reg.Auth.At != nil {
+			s.authorizedReport(r, reg, now)
+			return r
+		}
+	}
+
+	// Evaluation: unregistered, registration expired, or not yet authorized.
 	inUse := s.profile.InUse()
 	entStatus := EntEval
 	switch {
@@ -108,22 +144,112 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		r.Authorization.Status = AuthNoLicensesInUse
 		r.Usage.AuthorizationStatus = AuthNoLicensesInUse
 	case ev.ExpiredAt != nil:
-		r.Authorization = Authorization{Status: AuthEvalExpired, Since: ev.ExpiredAt}
+		r.Authorization.Status, r.Authorization.Since = AuthEvalExpired, ev.ExpiredAt
 		r.Usage = Usage{AuthorizationStatus: AuthEvalExpired, AsOf: ev.ExpiredAt}
 		entStatus = EntNotAuthorized
 	default:
-		r.Authorization = Authorization{Status: AuthEvalMode, EvaluationRemaining: &remaining}
+		r.Authorization.Status, r.Authorization.EvaluationRemaining = AuthEvalMode, &remaining
 		r.Usage.AuthorizationStatus = UsageEvaluationMode
 	}
-	for _, l := range Licenses {
-		n := s.profile.UsageOf(l.Key)
-		status := entStatus
+	s.entitlements(r, func(n int, _ *EntitlementGrant) string {
 		if n == 0 {
-			status = EntInit
+			return EntInit
 		}
-		r.Usage.Entitlements = append(r.Usage.Entitlements, EntitlementUsage{
-			Key: l.Key, Tag: l.Tag, Count: n, Version: l.Version, Status: status,
-		})
-	}
+		return entStatus
+	}, nil)
 	return r
 }
+
+// registrationReport fills the registration block of a registered node.
+func (s *Service) registrationReport(r *Report, reg *RegistrationState, now time.Time) {
+	valid := reg.registrationValid(now)
+	initial := &Attempt{Succeeded: true, At: reg.At}
+	expires := regExpiry(reg.RenewedAt)
+	r.Registration = Registration{
+		Status: Registered, SmartAccount: reg.SmartAccount, VirtualAccount: reg.VirtualAccount,
+		ExportControlled: ExportNotAllowed, InitialRegistration: initial, LastRenewal: reg.LastRenewal, Expires: &expires,
+	}
+	if reg.ExportAllowed && valid {
+		r.Registration.ExportControlled = ExportAllowed
+	}
+	if valid {
+		next := reg.nextRenewal()
+		r.Registration.NextRenewal = &next
+		r.ExportKeys = append(r.ExportKeys, reg.ExportKeys...)
+		if p := reg.PendingExport; p != nil {
+			r.PendingExport = &PendingExportStatus{Op: p.Op, Feature: p.Feature, Last: p.Last, Next: p.Last.At.Add(RetryAfter)}
+		}
+	} else {
+		r.Registration.Status = RegistrationExpired
+	}
+}
+
+// authorizedReport fills the authorization and usage of a node that the
+// licensing server has authorized.
+func (s *Service) authorizedReport(r *Report, reg *RegistrationState, now time.Time) {
+	deadline, _ := reg.authorizationDeadline()
+	next := reg.nextAuth()
+	at := *reg.Auth.At
+	a := Authorization{Status: AuthAuthorized, Since: &at, LastCommunication: reg.Auth.Last, NextCommunication: &next, Deadline: &deadline}
+	u := Usage{AuthorizationStatus: AuthAuthorized, AsOf: &at}
+	var overageEnds *time.Time
+	switch {
+	case !now.Before(deadline):
+		a.Status, a.Since, a.NextCommunication = AuthExpired, &deadline, &next
+		u = Usage{AuthorizationStatus: AuthExpired, AsOf: &deadline}
+	case reg.Auth.Status == cssmapi.StatusOutOfCompliance:
+		a.Status, u.AuthorizationStatus = AuthOutOfCompliance, AuthOutOfCompliance
+		if reg.Auth.ShortSince != nil {
+			end := reg.Auth.ShortSince.Add(OveragePeriod)
+			overageEnds = &end
+			a.OverageEnds = &end
+		}
+	case reg.Auth.Status == cssmapi.StatusNoLicensesInUse:
+		a.Status, a.Since = AuthNoLicensesInUse, nil
+		u = Usage{AuthorizationStatus: AuthNoLicensesInUse}
+	}
+	r.Authorization, r.Usage = a, u
+	expired := !now.Before(deadline)
+	grants := map[string]*EntitlementGrant{}
+	for i := range reg.Auth.Entitlements {
+		g := &reg.Auth.Entitlements[i]
+		grants[g.Tag] = g
+	}
+	s.entitlements(r, func(n int, g *EntitlementGrant) string {
+		switch {
+		case n == 0:
+			return EntInit
+		case expired || g == nil:
+			return EntNotAuthorized
+		case g.Status == cssmapi.OutOfCompliance && overageEnds != nil && now.Before(*overageEnds):
+			return EntOverage
+		}
+		return g.Status
+	}, grants)
+}
+
+// entitlements lists every license type with its count and status; names
+// come from the licensing server's grants, when it has described them.
+func (s *Service) entitlements(r *Report, status func(n int, g *EntitlementGrant) string, grants map[string]*EntitlementGrant) {
+	for _, l := range cssmapi.Entitlements {
+		n := s.profile.UsageOf(l.Tier)
+		g := grants[l.Tag]
+		e := EntitlementUsage{Key: l.Tier, Tag: l.Tag, Count: n, Version: tagVersion(l.Tag), Status: status(n, g)}
+		if g != nil {
+			e.DisplayName, e.Description, e.BorrowedFrom = g.DisplayName, g.Description, g.BorrowedFrom
+		}
+		r.Usage.Entitlements = append(r.Usage.Entitlements, e)
+	}
+}
+
+// tagVersion is the version in an entitlement tag ("...UCM_Enhanced,12.0_...").
+func tagVersion(tag string) string {
+	_, rest, ok := strings.Cut(tag, ",")
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, "_")
+	return v
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -16,6 +16,10 @@ type State struct {
 	Created    time.Time  `json:"created"`
 	Evaluation Evaluation `json:"evaluation"`
 	Events     []Event    `json:"events,omitempty"`
+	// Transport is how the node reaches its licensing server.
+	Transport TransportConfig `json:"transport"`
+	// Registration is set while the node is registered.
+	Registration *RegistrationState `json:"registration,omitempty"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so

@@ -95,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		store, err := publisher.OpenStore(o.state)
 		if err == nil {
 			runner.Service = publisher.NewService(store, clock, profile)
+			// A lab or a test can send the direct transport elsewhere.
+			if u := os.Getenv("UCMSH_DIRECT_URL"); u != "" {
+				runner.Service.DirectURL = u
+			}
 			if interactive {
 				// A fresh node gets its identity and timers as it starts;
 				// scripts create them with their first licensing command.

@@ -32,6 +32,8 @@ func TestScripts(t *testing.T) {
 		UpdateScripts: golden.Updating(),
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
+			// Tests never leave loopback: "direct" goes to a closed local port.
+			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -58,7 +60,7 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = os.Environ()
-	for _, k := range []string{"PATH", "HOME", "XDG_STATE_HOME"} {
+	for _, k := range []string{"PATH", "HOME", "XDG_STATE_HOME", "UCMSH_DIRECT_URL"} {
 		cmd.Env = append(cmd.Env, k+"="+ts.Getenv(k))
 	}
 	cmd.Stdin = bytes.NewReader(stdin)

@@ -1,0 +1,56 @@
+package publisher
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
+)
+
+// CallTimeout bounds one exchange with the licensing server.
+const CallTimeout = 20 * time.Second
+
+// serverURL is where the transport sends the node's requests.
+func (s *Service) serverURL(tc TransportConfig) string {
+	if tc.Mode == TransportModeSatellite {
+		return tc.URL
+	}
+	return s.DirectURL
+}
+
+// client builds the licensing server client for a transport. The
+// environment's proxy settings are never used: the transport decides.
+func (s *Service) client(tc TransportConfig) *cssmapi.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	if tc.Mode == TransportModeProxy {
+		u := &url.URL{Scheme: "http", Host: net.JoinHostPort(tc.ProxyHost, strconv.Itoa(tc.ProxyPort))}
+		if tc.ProxyUser != "" {
+			u.User = url.UserPassword(tc.ProxyUser, tc.ProxyPassword)
+		}
+		tr.Proxy = http.ProxyURL(u)
+	}
+	return &cssmapi.Client{
+		BaseURL:          s.serverURL(tc),
+		HTTP:             &http.Client{Timeout: CallTimeout, Transport: tr},
+		PinnedCertSHA256: s.PinnedCertSHA256,
+	}
+}
+
+// usageReport is what the node reports: the license types in use.
+func (s *Service) usageReport() []cssmapi.Usage {
+	var out []cssmapi.Usage
+	for _, e := range cssmapi.Entitlements {
+		if n := s.profile.UsageOf(e.Tier); n > 0 {
+			out = append(out, cssmapi.Usage{Tag: e.Tag, Count: n})
+		}
+	}
+	return out
+}
+
+func identityOf(r *RegistrationState) cssmapi.Identity {
+	return cssmapi.Identity{InstanceID: r.InstanceID, Credential: r.Credential}
+}
