@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -31,14 +37,22 @@ func TestScripts(t *testing.T) {
 		Dir:           "testdata/script",
 		UpdateScripts: golden.Updating(),
 		Setup: func(env *testscript.Env) error {
+			bin, err := cssmBinary()
+			if err != nil {
+				return err
+			}
+			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
 			// Tests never leave loopback: "direct" goes to a closed local port.
 			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":   exits,
-			"bigline": bigline,
+			"exits":    exits,
+			"bigline":  bigline,
+			"freeport": freeport,
+			"envfile":  envfile,
+			"waithttp": waithttp,
 		},
 	})
 }
@@ -88,4 +102,67 @@ func bigline(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	data := args[1] + strings.Repeat("a", n) + "\n"
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(data), 0o644))
+}
+
+var (
+	cssmOnce sync.Once
+	cssmBin  string
+	cssmErr  error
+)
+
+// cssmBinary builds the licensing server once for every script.
+func cssmBinary() (string, error) {
+	cssmOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ucmsh-cssm-")
+		if err != nil {
+			cssmErr = err
+			return
+		}
+		cssmBin = filepath.Join(dir, "cssm")
+		out, err := exec.Command("go", "build", "-o", cssmBin, "github.com/ucmsh/ucmsh/cmd/cssm").CombinedOutput()
+		if err != nil {
+			cssmErr = fmt.Errorf("build cssm: %v\n%s", err, out)
+		}
+	})
+	return cssmBin, cssmErr
+}
+
+// freeport NAME sets $NAME to a free TCP port on 127.0.0.1.
+func freeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	ts.Setenv(args[0], port)
+}
+
+// envfile NAME FILE sets $NAME to the file's text without its line end
+// (e.g. a token cssm printed).
+func envfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: envfile NAME file")
+	}
+	ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile(args[1])))
+}
+
+// waithttp URL waits (up to 10 s) until URL answers 200.
+func waithttp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waithttp URL")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(args[0])
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not answer within 10 s", args[0])
 }
