@@ -1,9 +1,13 @@
 package commands
 
 import (
+	"crypto/tls"
 	"encoding/base64"
+	"io"
+	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -210,4 +214,30 @@ func TestRegisterThroughAuthenticatingProxy(t *testing.T) {
 	} {
 		l.expectFailure(0, bad, want)
 	}
+}
+
+// A self-signed cssm over TLS is accepted once its certificate is in the
+// node's trust folder, and refused otherwise.
+func TestTLSLicensingServerIsPinned(t *testing.T) {
+	l := newLab(t, fullPool, 0)
+	cert, certPEM, err := l.portal.Store.TLSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(cssm.NewServer(l.portal.Store, cssm.SystemClock{}, nil))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+
+	l.do(0, labUsage, "license smart transport ssm-satellite "+srv.URL)
+	l.expectFailure(0, "license smart register idtoken "+l.token(false), "cannot be reached")
+	trust := filepath.Join(l.node.store.Dir(), "trust")
+	if err := os.MkdirAll(trust, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(trust, "cssm.crt"), certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l.do(0, labUsage, "license smart register idtoken "+l.token(false))
 }

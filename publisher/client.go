@@ -1,10 +1,15 @@
 package publisher
 
 import (
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -33,11 +38,35 @@ func (s *Service) client(tc TransportConfig) *cssmapi.Client {
 		}
 		tr.Proxy = http.ProxyURL(u)
 	}
-	return &cssmapi.Client{
-		BaseURL:          s.serverURL(tc),
-		HTTP:             &http.Client{Timeout: CallTimeout, Transport: tr},
-		PinnedCertSHA256: s.PinnedCertSHA256,
+	base := s.serverURL(tc)
+	pin := s.PinnedCertSHA256
+	if pin == "" && strings.HasPrefix(strings.ToLower(base), "https://") {
+		pin = s.trustedCertPin()
 	}
+	return &cssmapi.Client{
+		BaseURL:          base,
+		HTTP:             &http.Client{Timeout: CallTimeout, Transport: tr},
+		PinnedCertSHA256: pin,
+	}
+}
+
+// trustedCertPin is the fingerprint of the first certificate in the
+// state folder's trust/*.crt (e.g. `cssm cert > trust/cssm.crt`): a
+// self-signed licensing server the admin chose to trust. With none, the
+// server's certificate is checked against the system's CAs.
+func (s *Service) trustedCertPin() string {
+	files, _ := filepath.Glob(filepath.Join(s.store.Dir(), "trust", "*.crt"))
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if block, _ := pem.Decode(data); block != nil && block.Type == "CERTIFICATE" {
+			return cssmapi.Fingerprint(block.Bytes)
+		}
+	}
+	return ""
 }
 
 // usageReport is what the node reports: the license types in use.
