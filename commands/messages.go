@@ -29,6 +29,15 @@ const (
 	msgExportRequested  = "The export authorization key for %s was requested and installed successfully."
 	msgExportReturned   = "The export authorization key for %s was returned successfully."
 	msgExportCancelled  = "The pending export key %s for %s is cancelled."
+
+	msgReservationEnabled   = "License reservation mode is enabled successfully."
+	msgReservationDisabled  = "License reservation mode is disabled successfully."
+	msgReservationCancelled = "License reservation request cancelled successfully."
+	msgCodeInstalled        = "Authorization code installed successfully."
+	msgEnterConfirmation    = "Please enter the confirmation code to CSSM account:"
+	msgReturnWarning        = "Returning the reservation removes the installed authorization code: this node loses its reserved licenses and leaves reservation mode."
+	msgReturnKept           = "The reservation is kept; nothing was changed."
+	msgEnterReturnCode      = "Enter this return code in CSSM to return the reserved licenses:"
 )
 
 // MaxCommandBytes bounds one command, quoted code included. An

@@ -59,6 +59,9 @@ func (b *report) optStamp(label string, t *time.Time) {
 func (b *report) statusSection(m *publisher.Report) {
 	b.heading("Smart Licensing Status", 23)
 	b.line("Smart Licensing is %s", m.SmartLicensing)
+	if m.Reservation.Status == publisher.ReservationEnabled {
+		b.line("License Reservation is ENABLED") // as the agent says in reservation mode
+	}
 	b.blank()
 	reg := m.Registration
 	b.line("Registration:")
@@ -139,8 +142,28 @@ func (b *report) extraStatus(m *publisher.Report) {
 		b.line("  Proxy User: %s", m.Transport.ProxyUser)
 	}
 	b.blank()
+	res := m.Reservation
 	b.line("License Reservation:")
-	b.line("  Status: %s", m.Reservation.Status)
+	b.line("  Status: %s", res.Status)
+	if res.RequestCode != "" {
+		b.line("  Request Code: %s", res.RequestCode)
+	}
+	if res.InstalledAt != nil {
+		b.line("  Authorization Code Installed: %s", b.stamp(*res.InstalledAt))
+		b.line("  Last Confirmation Code: %s", res.ConfirmationCode)
+		b.line("  Reserved Licenses:")
+		for _, l := range res.Licenses {
+			name := l.DisplayName
+			if name == "" {
+				name = l.Tag
+			}
+			if l.EndDate != nil {
+				b.line("    %s: %d (%s, until %s)", name, l.Count, l.Type, l.EndDate.Format("2006-Jan-02 UTC"))
+			} else {
+				b.line("    %s: %d (%s)", name, l.Count, l.Type)
+			}
+		}
+	}
 	b.blank()
 	b.line("Export Authorization Key:")
 	b.line("  Features Authorized:")

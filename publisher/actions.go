@@ -50,6 +50,9 @@ func (s *Service) Register(ctx context.Context, token string, force bool) (*Regi
 	if err != nil {
 		return nil, err
 	}
+	if st.Reservation != nil {
+		return nil, errReservationEnabled()
+	}
 	if r := st.Registration; r != nil && r.registrationValid(now) && !force {
 		return nil, errAlreadyRegistered(r.SmartAccount, r.VirtualAccount)
 	}
@@ -68,6 +71,9 @@ func (s *Service) Register(ctx context.Context, token string, force bool) (*Regi
 	usage := s.usageReport()
 	auth, authErr := c.Authorize(ctx, identityOf(reg), usage)
 	err = s.update(func(st *State, _ time.Time) error {
+		if st.Reservation != nil { // enabled by another session meanwhile
+			return errReservationEnabled()
+		}
 		st.Registration = reg
 		st.logEvent(now, "Registered with Smart Account %s, Virtual Account %s", reg.SmartAccount, reg.VirtualAccount)
 		recordAuth(st, reg, now, usage, auth, authErr)
@@ -197,6 +203,9 @@ func (s *Service) Deregister(ctx context.Context) error {
 	}
 	r := st.Registration
 	if r == nil {
+		if st.Reservation != nil {
+			return errUsesReservation()
+		}
 		return errNotRegistered
 	}
 	c := s.client(st.Transport)
@@ -233,11 +242,13 @@ func transportLabel(tc TransportConfig) string {
 }
 
 // FactoryReset clears all licensing state but the node identity, the
-// evaluation counter and the trace. The licensing server is not told.
+// evaluation counter, the reservation sequence and the trace. The
+// licensing server is not told.
 func (s *Service) FactoryReset() error {
 	return s.update(func(st *State, now time.Time) error {
 		st.Transport = TransportConfig{}
 		st.Registration = nil
+		st.Reservation = nil // the reservation sequence (LastCodeTimestamp) stays
 		st.logEvent(now, "Factory reset: licensing state cleared")
 		return nil
 	})
@@ -264,6 +275,8 @@ func (s *Service) export(ctx context.Context, op, feature string) error {
 	}
 	r := st.Registration
 	switch {
+	case st.Reservation != nil && st.Reservation.Code != nil:
+		return errorf("Export-controlled functionality comes with the installed reservation authorization code, not from a key request: it is %s.", map[bool]string{true: "allowed", false: "not allowed"}[st.Reservation.installed() != nil && st.Reservation.installed().ExportAllowed])
 	case r == nil || !r.registrationValid(now):
 		return errNotRegistered
 	case !r.ExportAllowed:

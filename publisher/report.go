@@ -66,6 +66,7 @@ const (
 	EntReservedAuth     = "ReservedAuthorized"
 	EntNotAuthorized    = "NotAuthorized"
 	ReservationDisabled = "DISABLED"
+	ReservationEnabled  = "ENABLED"
 	TransportDirect     = "Direct"
 	TransportProxy      = "Proxy"
 	TransportSatellite  = "SSM Satellite"
@@ -121,7 +122,20 @@ type Transport struct {
 
 // Reservation is the Specific License Reservation block.
 type Reservation struct {
-	Status string `json:"status"`
+	Status           string            `json:"status"` // ENABLED or DISABLED
+	RequestCode      string            `json:"request_code,omitempty"`
+	InstalledAt      *time.Time        `json:"installed_at,omitempty"`
+	ConfirmationCode string            `json:"confirmation_code,omitempty"`
+	Licenses         []ReservedLicense `json:"licenses,omitempty"`
+}
+
+// ReservedLicense is one entitlement of the installed code.
+type ReservedLicense struct {
+	Tag         string     `json:"tag"`
+	DisplayName string     `json:"display_name"`
+	Count       int        `json:"count"`
+	Type        string     `json:"type"` // PERPETUAL or TERM
+	EndDate     *time.Time `json:"end_date,omitempty"`
 }
 
 // Usage is the License Usage section.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Service is the Smart License Manager that runs on the publisher. Every
@@ -74,7 +75,7 @@ func (s *Service) ensure(st *State, now time.Time) error {
 // and has no authorization of its own: unregistered, registration
 // expired, or registered but never yet authorized.
 func (s *Service) evaluationShouldRun(st *State, now time.Time) bool {
-	if !s.profile.InUse() {
+	if !s.profile.InUse() || (st.Reservation != nil && st.Reservation.Code != nil) {
 		return false
 	}
 	r := st.Registration
@@ -127,6 +128,17 @@ func (s *Service) report(st *State, now time.Time) *Report {
 	remaining := ev.Remaining(now)
 	r.Evaluation = EvalStatus{InUse: ev.Running(), Remaining: remaining, ExpiredAt: ev.ExpiredAt}
 
+	if res := st.Reservation; res != nil {
+		r.Reservation.Status = ReservationEnabled
+		r.Registration.Status = ReservationInProgress
+		if res.Requested {
+			r.Reservation.RequestCode = reservation.RequestCode(st.udi())
+		}
+		if ac := res.installed(); ac != nil {
+			s.reservedReport(r, res.Code, ac, now)
+			return r
+		}
+	}
 	reg := st.Registration
 	if reg != nil {
 		s.registrationReport(r, reg, now)
@@ -158,6 +170,60 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		return entStatus
 	}, nil)
 	return r
+}
+
+// reservedReport describes a node living on a reservation: no tier
+// borrowing, each license type stands on its reserved count alone.
+func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation.AuthCode, now time.Time) {
+	at := code.InstalledAt
+	r.Registration.Status = RegisteredSLR
+	r.Reservation.InstalledAt, r.Reservation.ConfirmationCode = &at, code.Confirmation
+	if ac.ExportAllowed {
+		r.Registration.ExportControlled = ExportAllowed
+		r.ExportKeys = append(r.ExportKeys, ExportFeature)
+	}
+	reserved := map[string]*reservation.Entitlement{}
+	for i := range ac.Entitlements {
+		e := &ac.Entitlements[i]
+		reserved[e.Tag] = e
+		rl := ReservedLicense{Tag: e.Tag, DisplayName: e.DisplayName, Count: e.Count, Type: e.Type}
+		if !e.End.IsZero() {
+			end := e.End
+			rl.EndDate = &end
+		}
+		r.Reservation.Licenses = append(r.Reservation.Licenses, rl)
+	}
+	ok := true
+	grants := map[string]*EntitlementGrant{}
+	for _, l := range cssmapi.Entitlements {
+		n := s.profile.UsageOf(l.Tier)
+		e := reserved[l.Tag]
+		covered := e != nil && n <= e.Count && (e.End.IsZero() || now.Before(e.End.AddDate(0, 0, 1)))
+		if e != nil {
+			grants[l.Tag] = &EntitlementGrant{Tag: e.Tag, DisplayName: e.DisplayName, Description: e.Description, Status: EntReservedAuth}
+		}
+		if n > 0 && !covered {
+			ok = false
+			if g := grants[l.Tag]; g != nil {
+				g.Status = EntNotAuthorized
+			}
+		}
+	}
+	status := AuthReserved
+	if !ok {
+		status = AuthNotReserved
+	}
+	r.Authorization = Authorization{Status: status, Since: &at}
+	r.Usage = Usage{AuthorizationStatus: status, AsOf: &at}
+	s.entitlements(r, func(n int, g *EntitlementGrant) string {
+		switch {
+		case n == 0:
+			return EntInit
+		case g == nil:
+			return EntNotAuthorized
+		}
+		return g.Status
+	}, grants)
 }
 
 // registrationReport fills the registration block of a registered node.

@@ -20,6 +20,12 @@ type State struct {
 	Transport TransportConfig `json:"transport"`
 	// Registration is set while the node is registered.
 	Registration *RegistrationState `json:"registration,omitempty"`
+	// Reservation is set while reservation mode is enabled.
+	Reservation *ReservationState `json:"reservation,omitempty"`
+	// LastCodeTimestamp is the reservation sequence: the issue time of the
+	// newest code installed, so an older one is never installed again.
+	// Factory reset keeps it.
+	LastCodeTimestamp time.Time `json:"last_code_timestamp,omitzero"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so
