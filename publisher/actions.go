@@ -31,7 +31,7 @@ func (s *Service) snapshot() (*State, time.Time, error) {
 func sameRegistration(st *State, instance string) (*RegistrationState, error) {
 	r := st.Registration
 	if r == nil || r.InstanceID != instance {
-		return nil, errorf("The registration changed while this command ran (another session?). Check show license status and try again.")
+		return nil, errRegistrationChanged
 	}
 	return r, nil
 }
@@ -276,7 +276,7 @@ func (s *Service) export(ctx context.Context, op, feature string) error {
 	r := st.Registration
 	switch {
 	case st.Reservation != nil && st.Reservation.Code != nil:
-		return errorf("Export-controlled functionality comes with the installed reservation authorization code, not from a key request: it is %s.", map[bool]string{true: "allowed", false: "not allowed"}[st.Reservation.installed() != nil && st.Reservation.installed().ExportAllowed])
+		return errExportByReservation(st.Reservation.installed())
 	case r == nil || !r.registrationValid(now):
 		return errNotRegistered
 	case !r.ExportAllowed:
@@ -328,7 +328,7 @@ func (s *Service) callExport(ctx context.Context, st *State, r *RegistrationStat
 	case err != nil:
 		return err
 	case unreachable:
-		return errorf("%v The %s is kept and retried every hour; cancel it with license smart export cancel.", serverError(c.BaseURL, callErr), p.Op)
+		return errExportKept(serverError(c.BaseURL, callErr), p.Op)
 	case callErr != nil:
 		return serverError(c.BaseURL, callErr)
 	}

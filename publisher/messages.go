@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Every sentence the licensing service says about a failure lives here.
@@ -17,9 +18,45 @@ func (e *Error) Error() string { return e.msg }
 func errorf(format string, args ...any) error { return &Error{msg: fmt.Sprintf(format, args...)} }
 
 var (
-	errNotRegistered = errorf("This node is not registered. Register it first with license smart register idtoken <token>.")
-	errNoPending     = errorf("No export key request or return is pending, so there is nothing to cancel.")
+	errNotRegistered             = errorf("This node is not registered. Register it first with license smart register idtoken <token>.")
+	errNoPending                 = errorf("No export key request or return is pending, so there is nothing to cancel.")
+	errRegisteredNoReservation   = errorf("This node is registered with Smart Licensing. Deregister it first with license smart deregister, then enable reservation.")
+	errReservationAlreadyEnabled = errorf("License reservation mode is already enabled.")
+	errRequestWhileReserved      = errorf("A reservation is installed already. To change it, update the reservation in CSSM and install the new authorization code.")
+	errNoRequest                 = errorf("No reservation request is in progress, so there is nothing to cancel.")
+	errNoRequestCode             = errorf("No reservation request code has been generated. Run license smart reservation request and enter the code in CSSM first.")
+	errNothingToReturn           = errorf("No reservation authorization code is installed, so there is nothing to return. For a code generated but not installed, use license smart reservation return-authorization \"<authorization-code>\".")
+	errReturnInstalledInstead    = errorf("A reservation authorization code is installed; return it with license smart reservation return.")
+	errRegistrationChanged       = errorf("The registration changed while this command ran (another session?). Check show license status and try again.")
 )
+
+func errExportKept(cause error, op string) error {
+	return errorf("%v The %s is kept and retried every hour; cancel it with license smart export cancel.", cause, op)
+}
+
+func errReservationNotEnabled() error {
+	return errorf("License reservation mode is not enabled. Enable it with license smart reservation enable.")
+}
+
+func errReservationInstalled() error {
+	return errorf("A reservation authorization code is installed. Return it first with license smart reservation return.")
+}
+
+func errReservationEnabled() error {
+	return errorf("Specific License Reservation is enabled on this node; disable it (or return the installed reservation) before registering.")
+}
+
+// errExportByReservation: under a reservation the code itself decides.
+func errExportByReservation(ac *reservation.AuthCode) error {
+	if ac != nil && ac.ExportAllowed {
+		return errorf("Export-controlled functionality is already allowed by the installed reservation authorization code; no key request is needed.")
+	}
+	return errorf("Export-controlled functionality is not allowed by the installed reservation authorization code. Ask for a code that allows it and install it.")
+}
+
+func errUsesReservation() error {
+	return errorf("This node uses a Specific License Reservation, not a registration; return it with license smart reservation return.")
+}
 
 func errAlreadyRegistered(sa, va string) error {
 	return errorf("This node is already registered (Smart Account %s, Virtual Account %s). To register it again, add force: license smart register idtoken <token> force", sa, va)

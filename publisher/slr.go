@@ -26,22 +26,6 @@ type InstalledCode struct {
 	Confirmation string    `json:"confirmation_code"`
 }
 
-func errReservationNotEnabled() error {
-	return errorf("License reservation mode is not enabled. Enable it with license smart reservation enable.")
-}
-
-func errReservationInstalled() error {
-	return errorf("A reservation authorization code is installed. Return it first with license smart reservation return.")
-}
-
-func errReservationEnabled() error {
-	return errorf("Specific License Reservation is enabled on this node; disable it (or return the installed reservation) before registering.")
-}
-
-func errUsesReservation() error {
-	return errorf("This node uses a Specific License Reservation, not a registration; return it with license smart reservation return.")
-}
-
 // udi is the node's identity in the reservation codes' terms.
 func (st *State) udi() reservation.UDI {
 	u, err := reservation.NewUDI(ProductID, st.Identity.UUID)
@@ -68,9 +52,9 @@ func (s *Service) ReservationEnable() error {
 	return s.update(func(st *State, now time.Time) error {
 		switch {
 		case st.Registration != nil && st.Registration.registrationValid(now):
-			return errorf("This node is registered with Smart Licensing. Deregister it first with license smart deregister, then enable reservation.")
+			return errRegisteredNoReservation
 		case st.Reservation != nil:
-			return errorf("License reservation mode is already enabled.")
+			return errReservationAlreadyEnabled
 		}
 		st.Registration = nil // an expired registration goes with it
 		st.Reservation = &ReservationState{}
@@ -102,7 +86,7 @@ func (s *Service) ReservationRequest() (string, error) {
 		case st.Reservation == nil:
 			return errReservationNotEnabled()
 		case st.Reservation.Code != nil:
-			return errorf("A reservation is installed already. To change it, update the reservation in CSSM and install the new authorization code.")
+			return errRequestWhileReserved
 		}
 		code = reservation.RequestCode(st.udi())
 		if !st.Reservation.Requested {
@@ -123,7 +107,7 @@ func (s *Service) ReservationCancel() error {
 		case st.Reservation.Code != nil:
 			return errReservationInstalled()
 		case !st.Reservation.Requested:
-			return errorf("No reservation request is in progress, so there is nothing to cancel.")
+			return errNoRequest
 		}
 		st.Reservation.Requested = false
 		st.logEvent(now, "Reservation request cancelled")
@@ -142,7 +126,7 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 		case r == nil:
 			return errReservationNotEnabled()
 		case r.Code == nil && !r.Requested:
-			return errorf("No reservation request code has been generated. Run license smart reservation request and enter the code in CSSM first.")
+			return errNoRequestCode
 		}
 		ac, err := reservation.ParseAuthCode(text)
 		if err != nil {
@@ -182,7 +166,7 @@ func (s *Service) ReservationReturn() (string, error) {
 		}
 		ac := st.Reservation.installed()
 		if ac == nil {
-			return errorf("No reservation authorization code is installed, so there is nothing to return. For a code generated but not installed, use license smart reservation return-authorization \"<authorization-code>\".")
+			return errNothingToReturn
 		}
 		code = reservation.ReturnCode(ac)
 		st.Reservation = nil
@@ -203,7 +187,7 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		case r == nil:
 			return errReservationNotEnabled()
 		case r.Code != nil:
-			return errorf("A reservation authorization code is installed; return it with license smart reservation return.")
+			return errReturnInstalledInstead
 		}
 		ac, err := reservation.ParseAuthCode(text)
 		if err != nil {
