@@ -241,3 +241,18 @@ func TestTLSLicensingServerIsPinned(t *testing.T) {
 	}
 	l.do(0, labUsage, "license smart register idtoken "+l.token(false))
 }
+
+// Factory reset forgets the registration and the transport, not the
+// evaluation period already used.
+func TestFactoryResetKeepsTheEvaluationCounter(t *testing.T) {
+	l := newLab(t, fullPool, 0)
+	l.do(0, labUsage, "show license status") // evaluation starts
+	l.do(10*dayT, labUsage, "license smart transport ssm-satellite http://"+l.addr, "license smart register idtoken "+l.token(false))
+	l.do(11*dayT, labUsage, "license smart factory reset")
+	s := l.status(11 * dayT)
+	for _, want := range []string{"  Status: UNREGISTERED\n", "  Type: Direct\n", "  Evaluation Period Remaining: 80 days 0 hr 0 min 0 sec\n"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("after factory reset, want %q:\n%s", want, s)
+		}
+	}
+}
