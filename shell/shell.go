@@ -5,14 +5,12 @@
 package shell
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 )
 
 // Prompt is the CLI prompt, the same whatever the login name.
@@ -71,13 +69,9 @@ type Session struct {
 	pagination bool
 	commands   int
 	out        io.Writer
-	term       console // nil when not interactive
+	term       *terminal // nil when not interactive
 	lines      *lineReader
-	prompted   bool         // a plain stream with prompts (RunShell)
 	buf        bytes.Buffer // an interactive command's output, to page
-
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the running command
 }
 
 // New creates a session. Pagination starts on, as on CUCM; it only ever
@@ -157,49 +151,17 @@ func (s *Session) ask(ctx context.Context, prompt string, secret bool) (string, 
 		s.flush(ctx)
 		return s.term.ask(ctx, prompt, secret)
 	}
-	if s.prompted {
-		// A shell without a terminal: the question, then the answer's
-		// line, which the client does not see echoed.
-		io.WriteString(s.out, prompt)
-	} else {
-		// A script answers on its next line; the question is part of
-		// the command's output.
-		fmt.Fprintln(s.out, prompt)
-	}
-	s.flushOut()
+	// A script answers on its next line; the question is part of the
+	// command's output.
+	fmt.Fprintln(s.out, prompt)
 	if s.lines == nil {
 		return "", ErrNoAnswer
 	}
 	line, err := s.lines.next()
-	if s.prompted {
-		io.WriteString(s.out, "\n")
-	}
 	if err != nil {
 		return "", ErrNoAnswer
 	}
-	if s.prompted && strings.ContainsRune(line, '\x03') {
-		s.Interrupt()
-		return "", ErrInterrupted
-	}
 	return line, nil
-}
-
-// flushOut sends buffered output on (a remote client's stream).
-func (s *Session) flushOut() {
-	if f, ok := s.out.(interface{ Flush() error }); ok {
-		f.Flush()
-	}
-}
-
-// Interrupt aborts the running command, if any, as Control-C does. It may
-// be called from any goroutine: the process's SIGINT handler, or an SSH
-// "signal" request.
-func (s *Session) Interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		s.cancel()
-	}
 }
 
 // flush writes an interactive command's output, paged when it is longer
@@ -239,7 +201,7 @@ func (s *Session) RunScript(ctx context.Context) (failures int) {
 		if s.cfg.Echo {
 			fmt.Fprintf(s.out, "%s%s\n", Prompt, s.cfg.Sanitize(strings.ReplaceAll(text, "\n", "")))
 		}
-		switch out, _ := s.runOne(ctx, text); out {
+		switch s.runOne(ctx, text) {
 		case Failed:
 			failures++
 		case Quit:
@@ -249,91 +211,12 @@ func (s *Session) RunScript(ctx context.Context) (failures int) {
 }
 
 // RunCommand runs a single command (ucmsh -c) and reports whether it
-// succeeded. Questions get no answer.
+// succeeded.
 func (s *Session) RunCommand(ctx context.Context, line string) bool {
-	out, _ := s.runOne(ctx, line)
-	return out != Failed
+	return s.runOne(ctx, line) != Failed
 }
 
-// RunExec runs a single command whose questions are answered by the lines
-// of Config.In (an SSH exec request), and reports whether it succeeded.
-// Output is buffered and flushed at the end and before each question.
-func (s *Session) RunExec(ctx context.Context, line string) bool {
-	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
-	s.out = bw
-	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
-	defer func() {
-		bw.Flush()
-		s.out, s.lines = s.cfg.Out, nil
-	}()
-	out, _ := s.runOne(ctx, line)
-	return out != Failed
-}
-
-// RunShell is a shell session on a plain stream that is not a terminal,
-// such as an SSH shell session without a PTY: the banner, then the prompt
-// before each line read, which is not echoed (a line end follows the
-// prompt instead, so each command's output starts on a line of its own);
-// no paging. A line holding a Control-C is dropped. Quotes may span
-// lines. It returns how many commands failed.
-func (s *Session) RunShell(ctx context.Context) (failures int) {
-	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
-	s.out, s.prompted = bw, true
-	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
-	defer func() {
-		bw.Flush()
-		s.out, s.prompted, s.lines = s.cfg.Out, false, nil
-	}()
-	io.WriteString(s.out, s.cfg.Banner)
-	for ctx.Err() == nil {
-		io.WriteString(s.out, Prompt)
-		s.flushOut()
-		text, err := s.lines.next()
-		for err == nil && s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
-			var more string
-			if more, err = s.lines.next(); err == nil {
-				text += "\n" + more
-			}
-		}
-		io.WriteString(s.out, "\n")
-		if err != nil {
-			return failures
-		}
-		if strings.ContainsRune(text, '\x03') {
-			fmt.Fprintln(s.out, msgControlC)
-			continue
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		out, interrupted := s.runOne(ctx, text)
-		if interrupted {
-			fmt.Fprintln(s.out, msgControlC)
-		}
-		switch out {
-		case Failed:
-			failures++
-		case Quit:
-			return failures
-		}
-	}
-	return failures
-}
-
-// runOne runs a command that Interrupt can abort; in an interactive
-// session its output is then paged. It reports whether the command was
-// interrupted.
-func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
+func (s *Session) runOne(ctx context.Context, line string) Outcome {
 	s.commands++
-	cmdCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.mu.Lock()
-	s.cancel = cancel
-	s.mu.Unlock()
-	out := s.cfg.Run(cmdCtx, s, line)
-	s.flush(cmdCtx)
-	s.mu.Lock()
-	s.cancel = nil
-	s.mu.Unlock()
-	return out, cmdCtx.Err() != nil && ctx.Err() == nil
+	return s.cfg.Run(ctx, s, line)
 }

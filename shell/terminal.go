@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/chzyer/readline"
@@ -16,35 +17,11 @@ import (
 // wraps context.Canceled so the command layer treats it as an abort.
 var ErrInterrupted = fmt.Errorf("%s: %w", msgControlC, context.Canceled)
 
-// errControlC is what reading a command returns for Control-C.
-var errControlC = errors.New(msgControlC)
-
 // TermIO is the terminal an interactive session runs on. The zero value is
 // the process's own terminal.
 type TermIO struct {
-	// Size reports the terminal's columns and rows. It is asked each
-	// time they matter, so it may follow window changes.
+	// Size reports the terminal's columns and rows.
 	Size func() (width, height int)
-	// Remote is a terminal at the other end of Config.In and Config.Out,
-	// such as an SSH channel with a PTY: there is no terminal driver in
-	// between, so the session edits lines itself (echoing what is typed,
-	// plainly), writes "\r\n" line ends, and keeps history in memory.
-	// Config.In is read by a goroutine of the session until it ends or
-	// fails: close it once RunInteractive returns.
-	Remote bool
-}
-
-// console is what an interactive session reads from and writes to: the
-// process's terminal with readline, or a remote terminal.
-type console interface {
-	// readCommand reads a command line, joining lines while a quote is
-	// open. It returns errControlC for Control-C and another error when
-	// the session should end.
-	readCommand() (string, error)
-	saveHistory(line string)
-	ask(ctx context.Context, prompt string, secret bool) (string, error)
-	page(ctx context.Context, out string)
-	close()
 }
 
 // What the terminal is reading, so the key filter knows what Tab, space
@@ -64,6 +41,9 @@ type terminal struct {
 	mode atomic.Int32
 	tab  atomic.Bool  // the last key was Tab, passed to the listener as Bell
 	key  atomic.Int32 // the pager key pressed
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the running command
 }
 
 func newTerminal(s *Session, tio TermIO) (*terminal, error) {
@@ -137,60 +117,37 @@ func (t *terminal) filter(r rune) (rune, bool) {
 
 // onKey completes the word before the cursor when Tab was pressed.
 func (t *terminal) onKey(line []rune, pos int, key rune) ([]rune, int, bool) {
-	if key != readline.CharBell || !t.tab.Swap(false) {
+	if key != readline.CharBell || !t.tab.Swap(false) || t.s.cfg.Complete == nil {
 		return nil, 0, false
 	}
-	out, newPos, list := completeAt(t.s.cfg.Complete, line, pos)
-	if list != nil {
-		// Readline clears the line being typed before this is written,
-		// then draws the prompt and the line again under it. The
-		// terminal driver adds the carriage returns.
-		t.rl.Stdout().Write([]byte(Prompt + string(line) + "\n" + listing(t.width(), list) + "\n"))
-		return nil, 0, false
-	}
-	if out == nil {
-		return nil, 0, false
-	}
-	return out, newPos, true
-}
-
-func (t *terminal) width() int {
-	w, _ := t.size()
-	return w
-}
-
-// completeAt completes the word before pos: it returns the new line and
-// cursor, or, when several words continue it and nothing can be added,
-// the candidates to list. Both are nil when Tab does nothing.
-func completeAt(complete func(string) (string, []Candidate), line []rune, pos int) ([]rune, int, []Candidate) {
-	if complete == nil {
-		return nil, 0, nil
-	}
-	partial, cands := complete(string(line[:pos]))
+	partial, cands := t.s.cfg.Complete(string(line[:pos]))
 	if len(cands) == 0 {
-		return nil, 0, nil
+		return nil, 0, false
 	}
 	insert := commonPrefix(cands)
 	if len(cands) == 1 {
 		insert += " "
 	}
 	if len(cands) > 1 && len(insert) <= len(partial) {
-		return nil, 0, cands
+		t.list(line, cands)
+		return nil, 0, false
 	}
-	start := max(0, pos-len([]rune(partial)))
+	start := pos - len([]rune(partial))
 	out := append(append(append([]rune{}, line[:start]...), []rune(insert)...), line[pos:]...)
-	return out, start + len([]rune(insert)), nil
+	return out, start + len([]rune(insert)), true
 }
 
-// listing lays out completion candidates in columns for a terminal of the
-// given width, without a final line end.
-func listing(width int, cands []Candidate) string {
+// list shows the continuations under the line being typed, then readline
+// redraws the prompt and the line.
+func (t *terminal) list(line []rune, cands []Candidate) {
+	width, _ := t.size()
 	colw := 0
 	for _, c := range cands {
 		colw = max(colw, len(c.Label)+2)
 	}
 	perRow := max(1, width/colw)
 	var b strings.Builder
+	b.WriteString(Prompt + string(line) + "\n")
 	for i, c := range cands {
 		if i > 0 && i%perRow == 0 {
 			b.WriteString("\n")
@@ -201,7 +158,8 @@ func listing(width int, cands []Candidate) string {
 			fmt.Fprintf(&b, "%-*s", colw, c.Label)
 		}
 	}
-	return b.String()
+	b.WriteString("\n") // the terminal driver adds the carriage returns
+	t.rl.Stdout().Write([]byte(b.String()))
 }
 
 // commonPrefix is the longest start all candidates share, ignoring case,
@@ -240,7 +198,7 @@ func (t *terminal) ask(ctx context.Context, prompt string, secret bool) (string,
 	}
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
-		t.s.Interrupt()
+		t.interrupt()
 		return "", ErrInterrupted
 	case err != nil:
 		return "", ErrNoAnswer
@@ -263,7 +221,7 @@ func (t *terminal) page(ctx context.Context, out string) {
 		_, err := t.readLine(pagePrompt, modePager)
 		io.WriteString(w, "\x1b[1A\r\x1b[K") // take the question away again
 		if err != nil {
-			t.s.Interrupt()
+			t.interrupt()
 			return
 		}
 		n := rows
@@ -279,20 +237,29 @@ func (t *terminal) page(ctx context.Context, out string) {
 	}
 }
 
-func (t *terminal) saveHistory(line string) { t.rl.SaveHistory(line) }
+// interrupt aborts the running command, if any (Control-C).
+func (t *terminal) interrupt() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cancel != nil {
+		t.cancel()
+	}
+}
+
+// Interrupt aborts the running command, as Control-C does; the process's
+// SIGINT handler calls it while a command runs outside line editing.
+func (s *Session) Interrupt() {
+	if s.term != nil {
+		s.term.interrupt()
+	}
+}
 
 // RunInteractive is the interactive session: banner, prompt, line editing,
 // completion, history and paging. It returns how many commands failed.
 func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
-	var t console
-	if tio.Remote {
-		t = newRemote(ctx, s, tio)
-	} else {
-		lt, err := newTerminal(s, tio)
-		if err != nil {
-			return 0, err
-		}
-		t = lt
+	t, err := newTerminal(s, tio)
+	if err != nil {
+		return 0, err
 	}
 	defer t.close()
 	s.term = t
@@ -301,7 +268,7 @@ func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
 	failures := 0
 	for ctx.Err() == nil {
 		text, err := t.readCommand()
-		if errors.Is(err, errControlC) {
+		if errors.Is(err, readline.ErrInterrupt) {
 			fmt.Fprintln(s.out, msgControlC)
 			continue
 		}
@@ -311,8 +278,18 @@ func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
-		t.saveHistory(strings.ReplaceAll(text, "\n", ""))
-		outcome, interrupted := s.runOne(ctx, text)
+		t.rl.SaveHistory(strings.ReplaceAll(text, "\n", ""))
+		cmdCtx, cancel := context.WithCancel(ctx)
+		t.mu.Lock()
+		t.cancel = cancel
+		t.mu.Unlock()
+		outcome := s.runOne(cmdCtx, text)
+		s.flush(cmdCtx)
+		interrupted := cmdCtx.Err() != nil && ctx.Err() == nil
+		t.mu.Lock()
+		t.cancel = nil
+		t.mu.Unlock()
+		cancel()
 		if interrupted {
 			s.buf.Reset()
 			fmt.Fprintln(s.out, msgControlC)
@@ -335,9 +312,6 @@ func (t *terminal) readCommand() (string, error) {
 		var more string
 		more, err = t.readLine("", modeCommand)
 		text += "\n" + more
-	}
-	if errors.Is(err, readline.ErrInterrupt) {
-		err = errControlC
 	}
 	return text, err
 }
