@@ -156,7 +156,7 @@ func TestInstanceRemovedOnServer(t *testing.T) {
 	if err != nil || len(insts) != 1 {
 		t.Fatal(insts, err)
 	}
-	l.must(l.portal.RemoveInstance(insts[0].ID))
+	l.must(l.portal.RemoveInstance(insts[0].ID, cssm.RemoveOptions{}))
 	out, res := run(l.node.at(t0.Add(dayT), labUsage), "license smart renew ID")
 	if res != Failed || !strings.Contains(out, "The licensing server no longer knows this node") {
 		t.Fatal(out)

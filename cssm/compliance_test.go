@@ -81,7 +81,7 @@ func TestTierSubstitution(t *testing.T) {
 			for tier, n := range tt.inUse {
 				inUse[tag(tier)] = n
 			}
-			for _, b := range Balances(pool, inUse, t0) {
+			for _, b := range Balances(pool, inUse, nil, t0) {
 				want := tt.want[b.Tier]
 				if want == "" {
 					want = cssmapi.InCompliance
@@ -109,7 +109,7 @@ func TestTermLicencesCountThroughTheirLastDay(t *testing.T) {
 		{"2026-04-01T00:00:00Z", 2, cssmapi.OutOfCompliance},
 	} {
 		now, _ := time.Parse(time.RFC3339, tt.now)
-		b := Balances(pool, inUse, now)[2]
+		b := Balances(pool, inUse, nil, now)[2]
 		if b.Purchased != tt.purchased || b.Status() != tt.status {
 			t.Errorf("at %s: purchased %d %s, want %d %s", tt.now, b.Purchased, b.Status(), tt.purchased, tt.status)
 		}

@@ -81,6 +81,7 @@ func snapshot(in *Instance) Instance {
 	s := *in
 	s.Usage = maps.Clone(in.Usage)
 	s.ExportKeys = slices.Clone(in.ExportKeys)
+	s.Reservation = in.Reservation.clone()
 	return s
 }
 
@@ -99,5 +100,6 @@ func sameInstance(a, b *Instance) bool {
 		a.LastSeen == b.LastSeen &&
 		a.UsageReported == b.UsageReported &&
 		maps.Equal(a.Usage, b.Usage) &&
-		slices.Equal(a.ExportKeys, b.ExportKeys)
+		slices.Equal(a.ExportKeys, b.ExportKeys) &&
+		sameReservation(a.Reservation, b.Reservation)
 }

@@ -1,11 +1,13 @@
 package cssm
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Every sentence cssm says to a product or an admin is here.
@@ -172,3 +174,194 @@ const (
 	msgFingerprint  = "cssm: TLS certificate SHA-256 fingerprint %s\n"
 	msgTrustWritten = "cssm: wrote the signing public key to %s\n"
 )
+
+// Specific License Reservation: API refusal, portal errors and output.
+
+func errReservedProduct(va string) error {
+	return cssmapi.Errorf(cssmapi.CodeAlreadyRegistered, "This product holds a Specific License Reservation in virtual account %q; return the reservation (license smart reservation return) and enter its return code on the licensing server before registering.", va)
+}
+
+// reqCode is the request code of a stored UDI, the form admins paste.
+func reqCode(udi string) string {
+	if u, err := reservation.ParseUDI(udi); err == nil {
+		return reservation.RequestCode(u)
+	}
+	return udi
+}
+
+func errPoolShort(va string, b Balance, want int) error {
+	var why []string
+	why = append(why, fmt.Sprintf("%d purchased", b.Purchased), fmt.Sprintf("%d reserved by other products", b.Reserved), fmt.Sprintf("%d in use", b.InUse))
+	if b.Lent > 0 {
+		why = append(why, fmt.Sprintf("%d covering lower tiers", b.Lent))
+	}
+	return fmt.Errorf("virtual account %q has only %d %s free to reserve, not %d (%s); reserve fewer or add licences with: cssm license add --virtual %q --tier %s --count N",
+		va, max(0, b.Balance()), strings.TrimSpace(b.DisplayName), want, strings.Join(why, ", "), va, b.Tier)
+}
+
+func displayName(tag string) string {
+	if e, ok := cssmapi.LookupTag(tag); ok {
+		return strings.TrimSpace(e.DisplayName)
+	}
+	return tag
+}
+
+func errPerpetualShort(va, tag string, want, have, taken int) error {
+	return fmt.Errorf("virtual account %q has only %d perpetual %s free to reserve, not %d (%d perpetual purchased, %d reserved by other products); reserve fewer, reserve TERM licences (%s=N:TERM), or add perpetual licences",
+		va, max(0, have-taken), displayName(tag), want, have, taken, tierName(tag))
+}
+
+func errTermShort(va, tag, end string, want, have, taken int) error {
+	return fmt.Errorf("virtual account %q has only %d TERM %s lasting through %s free to reserve, not %d (%d such TERM licences, %d reserved by other products); reserve fewer, give an earlier end day, or add TERM licences with: cssm license add --virtual %q --tier %s --count N --term-end YYYY-MM-DD",
+		va, max(0, have-taken), displayName(tag), end, want, have, taken, va, tierName(tag))
+}
+
+func errLicenseSyntax(s string) error {
+	return fmt.Errorf("--license %q is not TIER=COUNT, TIER=COUNT:TERM or TIER=COUNT:TERM:YYYY-MM-DD (for example Enhanced=5 or CUWL=2:TERM:2027-12-31)", s)
+}
+
+func errLicenseTier(s, name string) error {
+	return fmt.Errorf("--license %q: %q is not a licence tier or tag; use one of %s", s, name, strings.Join(cssmapi.TierNames(), ", "))
+}
+
+func errLicenseCount(s string, n int) error {
+	return fmt.Errorf("--license %q: the count must be from 1 to %d, not %d", s, reservation.MaxCount, n)
+}
+
+func errLicenseDate(s, d string) error {
+	return fmt.Errorf("--license %q: the TERM end day %q is not a date (YYYY-MM-DD)", s, d)
+}
+
+func errNoLicenses() error {
+	return errors.New("give at least one --license TIER=COUNT (for example --license Enhanced=5)")
+}
+
+func errLicenseTwice(tier string) error {
+	return fmt.Errorf("--license gives %s more than once; give each tier once with its total count", tier)
+}
+
+func errNoTermLicences(va, tier string) error {
+	return fmt.Errorf("virtual account %q has no TERM %s licence in date to take the end day from; give it (%s=N:TERM:YYYY-MM-DD) or add TERM licences", va, tier, tier)
+}
+
+func errReserveEnded(tier, end, today string) error {
+	return fmt.Errorf("--license %s:TERM:%s ends before today, %s; give an end day from today on", tier, end, today)
+}
+
+func errCannotSign(err error) error {
+	return fmt.Errorf("cssm could not sign the authorization code: %v", err)
+}
+
+func errStoredCode(err error) error {
+	return fmt.Errorf("an authorization code in the cssm store no longer reads back (%v); the store was edited or damaged: restore it from a backup", err)
+}
+
+func inVA(virtual string) string {
+	if virtual == "" {
+		return ""
+	}
+	return fmt.Sprintf(" in virtual account %q", virtual)
+}
+
+func errNoReservation(udi reservation.UDI, virtual string) error {
+	return fmt.Errorf("there is no reservation for %s%s; list them with: cssm reservation list", reservation.RequestCode(udi), inVA(virtual))
+}
+
+func errRegisteredNotReserved(udi reservation.UDI, in *Instance) error {
+	return fmt.Errorf("product %s is registered (product instance %s in virtual account %q), not reserved; there is no reservation to change", reservation.RequestCode(udi), in.ID, in.VirtualAccount)
+}
+
+func errReservationElsewhere(udi reservation.UDI, virtual, actual string) error {
+	return fmt.Errorf("the reservation for %s is in virtual account %q, not %q; give --virtual %q", reservation.RequestCode(udi), actual, virtual, actual)
+}
+
+func errAlreadyReserved(udi reservation.UDI, in *Instance) error {
+	return fmt.Errorf("product %s already has a reservation (product instance %s in virtual account %q); change it with: cssm reservation update --virtual %q --udi-or-request-code %s --license TIER=COUNT",
+		reservation.RequestCode(udi), in.ID, in.VirtualAccount, in.VirtualAccount, reservation.RequestCode(udi))
+}
+
+func errRegisteredNotReservable(udi reservation.UDI, in *Instance) error {
+	return fmt.Errorf("product %s is registered as product instance %s in virtual account %q; a product uses either registration or a reservation: remove that instance (cssm instance remove %s) before reserving licences for it",
+		reservation.RequestCode(udi), in.ID, in.VirtualAccount, in.ID)
+}
+
+func msgIssued(i *Issued) string {
+	var b strings.Builder
+	if i.TrustWritten != "" {
+		fmt.Fprintf(&b, msgTrustWritten, i.TrustWritten)
+	}
+	verb, what := "reserved", "install it on the node"
+	if i.Update {
+		verb, what = "updated the reservation to", "install it on the node (the update is in transit until then)"
+	}
+	export := "not allowed"
+	if i.ExportAllowed {
+		export = "allowed"
+	}
+	fmt.Fprintf(&b, "cssm: %s %s for %s in virtual account %q (product instance %s, code issued %s, export-controlled functionality %s).\n",
+		verb, FormatLicenses(i.Licenses), i.RequestCode, i.VirtualAccount, i.InstanceID, stampText(i.Timestamp), export)
+	fmt.Fprintf(&b, "cssm: %s, then enter the confirmation code it prints with: cssm reservation confirm --virtual %q --udi-or-request-code %s --code CODE\n",
+		what, i.VirtualAccount, i.RequestCode)
+	return b.String()
+}
+
+// stampText shows a code's timestamp to the millisecond, its precision.
+func stampText(t time.Time) string { return t.UTC().Format(stampLayout) }
+
+func errConfirmationSyntax(s string) error {
+	return fmt.Errorf("the confirmation code %q is not 8 hex digits (like 17488c1f); copy it from the node's message after it installed the code", strings.TrimSpace(s))
+}
+
+func errConfirmationWrong(udi reservation.UDI, newest *IssuedCode) error {
+	return fmt.Errorf("the confirmation code does not match any authorization code issued to %s that awaits confirmation (the newest was issued %s); nothing changed: install the newest code on the node (cssm reservation code prints it) and enter the code it prints",
+		reservation.RequestCode(udi), stampText(newest.Timestamp))
+}
+
+func msgAlreadyConfirmed(udi reservation.UDI, c *IssuedCode) string {
+	return fmt.Sprintf("Confirmation code %s was already entered on %s for the code issued %s to %s; nothing changed.\n",
+		c.Confirmation, c.Confirmed.UTC().Format(listTime), stampText(c.Timestamp), reservation.RequestCode(udi))
+}
+
+func msgConfirmed(udi reservation.UDI, in *Instance, c *IssuedCode) string {
+	msg := fmt.Sprintf("Confirmation code accepted: %s (product instance %s) installed the code issued %s with %s.",
+		reservation.RequestCode(udi), in.ID, stampText(c.Timestamp), FormatLicenses(c.Licenses))
+	if n := in.Reservation.newest(); n != c {
+		msg += fmt.Sprintf(" A newer code issued %s is still in transit.", stampText(n.Timestamp))
+	} else {
+		msg += " The reservation is " + ReservationInstalled + "."
+	}
+	return msg + "\n"
+}
+
+func msgReturned(id, udi, va string, held []ReservedLicense) string {
+	return fmt.Sprintf("Return code accepted: the reservation of %s (product instance %s) is returned and %s went back to virtual account %q.\n",
+		reqCode(udi), id, FormatLicenses(held), va)
+}
+
+func errReturnWrong(udi reservation.UDI) error {
+	return fmt.Errorf("the return code does not match any authorization code issued to %s that the product may hold; nothing changed and the licences stay reserved: copy the return code again from the node", reservation.RequestCode(udi))
+}
+
+func errReturnAndForce() error {
+	return errors.New("give either --return-code or --force-without-return, not both")
+}
+
+func errNotAReservation(in *Instance) error {
+	return fmt.Errorf("product instance %s is registered, not a reservation: remove it without --return-code or --force-without-return", in.ID)
+}
+
+func errReservationNeedsReturn(in *Instance, held []ReservedLicense) error {
+	return fmt.Errorf("product instance %s holds a Specific License Reservation (%s) that would be lost: give the return code the node prints for 'license smart reservation return' with --return-code CODE, or add --force-without-return to remove it and leave those licences out of the pool",
+		in.ID, FormatLicenses(held))
+}
+
+func msgForfeited(in *Instance, held []ReservedLicense) string {
+	return fmt.Sprintf("Product instance %s (%s) removed without a return code: %s stay out of virtual account %q's pool. If the product turns up, its return code still gives them back: cssm reservation return --udi-or-request-code %s --return-code CODE\n",
+		in.ID, reqCode(in.UDI), FormatLicenses(held), in.VirtualAccount, reqCode(in.UDI))
+}
+
+func errWriteCode(path string, err error) error {
+	return fmt.Errorf("cannot write the authorization code to %s: %v", path, err)
+}
+
+const msgNoReservations = "No license reservations.\n"

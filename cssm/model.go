@@ -22,6 +22,11 @@ type State struct {
 	Tokens        map[string]*Token    `json:"tokens"`              // by token text
 	Instances     map[string]*Instance `json:"instances,omitempty"` // by instance id
 
+	// ReservationStamps is the timestamp of the last authorization code issued
+	// to each UDI (canonical long form), kept after the reservation is gone so
+	// that every later code for that node is newer, even under a fixed --now.
+	ReservationStamps map[string]time.Time `json:"reservation_timestamps,omitempty"`
+
 	idx *index      // derived from Instances on load; never saved
 	enc encodeCache // each instance's JSON as last saved
 }
@@ -40,6 +45,11 @@ type VirtualAccount struct {
 	Created    time.Time `json:"created"`
 	Licenses   []License `json:"licenses"`
 	ExportKeys int       `json:"export_keys"` // pool size, keys held by instances included
+
+	// Forfeited are reservations whose instance was removed without a return
+	// code: their licences stay out of the pool until the product's return
+	// code is entered (cssm reservation return).
+	Forfeited []*ForfeitedReservation `json:"forfeited_reservations,omitempty"`
 }
 
 // License is one purchase in a virtual account's pool.
@@ -86,6 +96,7 @@ type Instance struct {
 	UsageReported    time.Time      `json:"usage_reported,omitzero"`
 	Usage            map[string]int `json:"usage,omitempty"` // last report, non-zero counts only
 	ExportKeys       []string       `json:"export_keys,omitempty"`
+	Reservation      *Reservation   `json:"reservation,omitempty"` // set on a Specific License Reservation instance
 }
 
 func newState() *State {
@@ -106,6 +117,7 @@ type vaTotals struct {
 	instances  int
 	inUse      map[string]int // tag -> sum of the instances' last reports
 	exportHeld int
+	reserving  map[string]*Instance // reservation instances by id
 }
 
 func (st *State) reindex() {
@@ -118,7 +130,7 @@ func (st *State) reindex() {
 func (st *State) totals(va string) *vaTotals {
 	t := st.idx.va[va]
 	if t == nil {
-		t = &vaTotals{inUse: map[string]int{}}
+		t = &vaTotals{inUse: map[string]int{}, reserving: map[string]*Instance{}}
 		st.idx.va[va] = t
 	}
 	return t
@@ -132,6 +144,9 @@ func (st *State) indexAdd(in *Instance) {
 		t.inUse[tag] += n
 	}
 	t.exportHeld += len(in.ExportKeys)
+	if in.Reservation != nil {
+		t.reserving[in.ID] = in
+	}
 }
 
 func (st *State) indexRemove(in *Instance) {
@@ -142,6 +157,7 @@ func (st *State) indexRemove(in *Instance) {
 		t.inUse[tag] -= n
 	}
 	t.exportHeld -= len(in.ExportKeys)
+	delete(t.reserving, in.ID)
 }
 
 func (st *State) addInstance(in *Instance) {

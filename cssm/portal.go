@@ -169,6 +169,7 @@ func (p *Portal) Instances(virtual string) ([]Instance, error) {
 			if virtual == "" || in.VirtualAccount == virtual {
 				c := *in
 				c.ExportKeys = slices.Clone(in.ExportKeys)
+				c.Reservation = in.Reservation.clone()
 				out = append(out, c)
 			}
 		}
@@ -186,6 +187,11 @@ type UsageReport struct {
 	Instances                    int
 	Balances                     []Balance // catalog order
 	ExportKeys, ExportKeysHeld   int
+
+	// Reservations removed without a return code, and what they keep out of
+	// the pool (included in Balances' Reserved).
+	Forfeited         int
+	ForfeitedLicenses []ReservedLicense
 }
 
 // Usage reports a virtual account's compliance as the products last reported it.
@@ -202,29 +208,19 @@ func (p *Portal) Usage(virtual string) (*UsageReport, error) {
 			SmartAccount:   sa.Name,
 			VirtualAccount: va.Name,
 			Instances:      t.instances,
-			Balances:       Balances(va.Licenses, t.inUse, now),
+			Balances:       st.balances(va, now),
 			ExportKeys:     va.ExportKeys,
 			ExportKeysHeld: t.exportHeld,
+			Forfeited:      len(va.Forfeited),
 		}
+		lost := map[holdKey]int{}
+		for _, f := range va.Forfeited {
+			for k, n := range f.Reservation.held(now) {
+				lost[k] += n
+			}
+		}
+		r.ForfeitedLicenses = heldLicenses(lost)
 		return nil
 	})
 	return r, err
-}
-
-// RemoveInstance removes a product instance as the portal's "Remove" action does:
-// its next call gets instance_not_found and its export keys return to the pool.
-func (p *Portal) RemoveInstance(id string) (string, error) {
-	var removed *Instance
-	err := p.Store.Update(func(st *State) error {
-		removed = st.Instances[strings.TrimSpace(id)]
-		if removed == nil {
-			return errNoInstance(id)
-		}
-		st.removeInstance(removed)
-		return nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return msgInstanceRemoved(removed), nil
 }

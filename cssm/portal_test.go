@@ -26,7 +26,7 @@ func TestPortalRefusals(t *testing.T) {
 			return p.AddLicense("TAC", LicenseSpec{Tier: "Basic", Count: 1, TermEnd: "2026-01-14"})
 		}, `--term-end "2026-01-14" must be a date (YYYY-MM-DD) not before today, 2026-01-15`},
 		{"token for a year and a day", func() (string, error) { return p.CreateToken("TAC", TokenOptions{ExpiresDays: 366}) }, `--expires-days must be between 1 and 365, not 366`},
-		{"remove unknown instance", func() (string, error) { return p.RemoveInstance("nope") }, `there is no product instance "nope"`},
+		{"remove unknown instance", func() (string, error) { return p.RemoveInstance("nope", RemoveOptions{}) }, `there is no product instance "nope"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := tt.do(); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -83,16 +83,16 @@ func TestUsageReport(t *testing.T) {
 	want := `Smart Account: BU
 Virtual Account: TAC
 Product Instances: 1
-+---------------------------------------------+-----------+--------+--------------+---------+-----------------+
-| License                                     | Purchased | In Use | Substitution | Balance | Status          |
-+---------------------------------------------+-----------+--------+--------------+---------+-----------------+
-| UC Manager CUWL License (12.X)              |         2 |      0 |           -2 |       0 | InCompliance    |
-| UC Manager Enhanced Plus License (12.x)     |         0 |      0 |            - |       0 | InCompliance    |
-| UC Manager Enhanced License (12.x)          |         5 |      6 |           +1 |       0 | InCompliance    |
-| UC Manager Basic License  (12.x)            |         0 |      2 |           +1 |      -1 | OutOfCompliance |
-| UC Manager Essential License (12.x)         |         0 |      0 |            - |       0 | InCompliance    |
-| UC Manager TelePresence Room License (12.x) |         0 |      0 |            - |       0 | InCompliance    |
-+---------------------------------------------+-----------+--------+--------------+---------+-----------------+
++---------------------------------------------+-----------+----------+--------+--------------+---------+-----------------+
+| License                                     | Purchased | Reserved | In Use | Substitution | Balance | Status          |
++---------------------------------------------+-----------+----------+--------+--------------+---------+-----------------+
+| UC Manager CUWL License (12.X)              |         2 |        0 |      0 |           -2 |       0 | InCompliance    |
+| UC Manager Enhanced Plus License (12.x)     |         0 |        0 |      0 |            - |       0 | InCompliance    |
+| UC Manager Enhanced License (12.x)          |         5 |        0 |      6 |           +1 |       0 | InCompliance    |
+| UC Manager Basic License  (12.x)            |         0 |        0 |      2 |           +1 |      -1 | OutOfCompliance |
+| UC Manager Essential License (12.x)         |         0 |        0 |      0 |            - |       0 | InCompliance    |
+| UC Manager TelePresence Room License (12.x) |         0 |        0 |      0 |            - |       0 | InCompliance    |
++---------------------------------------------+-----------+----------+--------+--------------+---------+-----------------+
 Export Authorization Keys: 0 in use of 2
 `
 	if out.String() != want {
@@ -115,11 +115,11 @@ func TestInstanceList(t *testing.T) {
 	if err := WriteInstances(&out, list); err != nil {
 		t.Fatal(err)
 	}
-	want := `+--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+----------------------+----------------------+
-| Instance ID                          | Host Name  | UDI                                                    | Virtual Account | Export  | Registered           | Last Seen            |
-+--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+----------------------+----------------------+
-| ` + id + ` | cucm-00001 | PID:UCM,SN:00001,UUID:6fe83addc80240bc92dc071ac7a00001 | TAC             | Allowed | 2026-01-15 10:00 UTC | 2026-01-15 11:00 UTC |
-+--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+----------------------+----------------------+
+	want := `+--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+-------------+----------------------+----------------------+
+| Instance ID                          | Host Name  | UDI                                                    | Virtual Account | Export  | Reservation | Registered           | Last Seen            |
++--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+-------------+----------------------+----------------------+
+| ` + id + ` | cucm-00001 | PID:UCM,SN:00001,UUID:6fe83addc80240bc92dc071ac7a00001 | TAC             | Allowed | -           | 2026-01-15 10:00 UTC | 2026-01-15 11:00 UTC |
++--------------------------------------+------------+--------------------------------------------------------+-----------------+---------+-------------+----------------------+----------------------+
 `
 	if out.String() != want {
 		t.Fatalf("instance list:\n%s\nwant:\n%s", out.String(), want)

@@ -71,6 +71,9 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 		return nil, errAccountGone(tok.VirtualAccount)
 	}
 	old := st.idx.byUDI[udi]
+	if old != nil && old.Reservation != nil {
+		return nil, errReservedProduct(old.VirtualAccount)
+	}
 	if old != nil && old.VirtualAccount != va.Name && !req.Force {
 		return nil, errAlreadyRegistered(old.VirtualAccount)
 	}
@@ -163,7 +166,7 @@ func (st *State) Authorize(now time.Time, credential string, req cssmapi.Authori
 	in.UsageReported, in.LastSeen = now, now
 
 	balances := map[string]Balance{}
-	for _, b := range Balances(va.Licenses, st.totals(va.Name).inUse, now) {
+	for _, b := range st.balances(va, now) {
 		balances[b.Tag] = b
 	}
 	resp := &cssmapi.AuthorizeResponse{Status: cssmapi.StatusNoLicensesInUse, Entitlements: []cssmapi.EntitlementStatus{}}

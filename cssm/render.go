@@ -41,8 +41,15 @@ func WriteInstances(w io.Writer, list []Instance) error {
 		return err
 	}
 	t := newTable(w, nil)
-	t.Header("Instance ID", "Host Name", "UDI", "Virtual Account", "Export", "Registered", "Last Seen")
+	t.Header("Instance ID", "Host Name", "UDI", "Virtual Account", "Export", "Reservation", "Registered", "Last Seen")
 	for _, in := range list {
+		host, resv := in.Hostname, "-"
+		if host == "" {
+			host = "-"
+		}
+		if r := in.Reservation; r != nil {
+			resv = r.State() + ": " + FormatLicenses(r.newest().Licenses)
+		}
 		export := "Not Allowed"
 		if in.ExportAllowed {
 			export = "Allowed"
@@ -50,7 +57,7 @@ func WriteInstances(w io.Writer, list []Instance) error {
 				export = "Allowed, key held"
 			}
 		}
-		if err := t.Append(in.ID, in.Hostname, in.UDI, in.VirtualAccount, export,
+		if err := t.Append(in.ID, host, in.UDI, in.VirtualAccount, export, resv,
 			in.Registered.UTC().Format(listTime), in.LastSeen.UTC().Format(listTime)); err != nil {
 			return err
 		}
@@ -60,12 +67,14 @@ func WriteInstances(w io.Writer, list []Instance) error {
 
 // WriteUsage prints a virtual account's licences in the columns of the CSSM
 // portal's Licenses tab: substitution is +N for a tier covered by higher tiers and
-// -N for a tier lending its surplus.
+// -N for a tier lending its surplus; Reserved is held by Specific License
+// Reservations (in transit, installed, or removed without a return code), and
+// Balance is Purchased - Reserved - In Use + Substitution.
 func WriteUsage(w io.Writer, r *UsageReport) error {
 	fmt.Fprintf(w, "Smart Account: %s\nVirtual Account: %s\nProduct Instances: %d\n", r.SmartAccount, r.VirtualAccount, r.Instances)
 	right := tw.AlignRight
-	t := newTable(w, []tw.Align{tw.AlignLeft, right, right, right, right, tw.AlignLeft})
-	t.Header("License", "Purchased", "In Use", "Substitution", "Balance", "Status")
+	t := newTable(w, []tw.Align{tw.AlignLeft, right, right, right, right, right, tw.AlignLeft})
+	t.Header("License", "Purchased", "Reserved", "In Use", "Substitution", "Balance", "Status")
 	for _, b := range r.Balances {
 		subst := "-"
 		switch {
@@ -74,14 +83,46 @@ func WriteUsage(w io.Writer, r *UsageReport) error {
 		case b.Lent > 0:
 			subst = "-" + strconv.Itoa(b.Lent)
 		}
-		balance := b.Purchased - b.InUse + b.Borrowed - b.Lent
-		if err := t.Append(strings.TrimSpace(b.DisplayName), b.Purchased, b.InUse, subst, balance, b.Status()); err != nil {
+		if err := t.Append(strings.TrimSpace(b.DisplayName), b.Purchased, b.Reserved, b.InUse, subst, b.Balance(), b.Status()); err != nil {
 			return err
 		}
 	}
 	if err := t.Render(); err != nil {
 		return err
 	}
+	if r.Forfeited > 0 {
+		fmt.Fprintf(w, "Reserved includes %s held by %s removed without a return code.\n",
+			FormatLicenses(r.ForfeitedLicenses), plural(r.Forfeited, "reservation"))
+	}
 	_, err := fmt.Fprintf(w, "Export Authorization Keys: %d in use of %d\n", r.ExportKeysHeld, r.ExportKeys)
 	return err
+}
+
+const stampLayout = "2006-01-02 15:04:05.000 MST"
+
+// WriteReservations prints the reservation list. Confirmation Code is the one
+// entered for the installed code; a code in transit shows none, since the
+// confirmation code is the node's proof that it installed the code.
+func WriteReservations(w io.Writer, list []ReservationInfo) error {
+	if len(list) == 0 {
+		_, err := io.WriteString(w, msgNoReservations)
+		return err
+	}
+	t := newTable(w, nil)
+	t.Header("Instance ID", "UDI", "Virtual Account", "State", "Licenses", "Export", "Last Code Issued", "Confirmation Code")
+	for _, r := range list {
+		export := "Not Allowed"
+		if r.ExportAllowed {
+			export = "Allowed"
+		}
+		confirmation := r.Confirmation
+		if confirmation == "" {
+			confirmation = "-"
+		}
+		if err := t.Append(r.InstanceID, r.UDI, r.VirtualAccount, r.State, FormatLicenses(r.Licenses), export,
+			r.Issued.UTC().Format(stampLayout), confirmation); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }

@@ -283,7 +283,7 @@ func TestCallsAfterRegistrationNeedTheCredential(t *testing.T) {
 func TestRemovedInstanceGetsInstanceNotFound(t *testing.T) {
 	a := newAPI(t)
 	id, cred := a.register(a.token(TokenOptions{}), 1)
-	a.must(a.portal.RemoveInstance(id)) // another process's portal action, through the same files
+	a.must(a.portal.RemoveInstance(id, RemoveOptions{})) // another process's portal action, through the same files
 	status, out := a.post(cssmapi.PathAuthorize, cred, cssmapi.AuthorizeRequest{InstanceID: id})
 	wantError(t, status, out, cssmapi.CodeInstanceNotFound)
 }

@@ -290,6 +290,8 @@ func TestSameInstanceSeesEveryField(t *testing.T) {
 			f.Set(reflect.ValueOf(map[string]int{"x": 1}))
 		case reflect.Slice:
 			f.Set(reflect.ValueOf([]string{"x"}))
+		case reflect.Pointer: // *Reservation
+			f.Set(reflect.ValueOf(&Reservation{Codes: []IssuedCode{{Code: "x"}}}))
 		default:
 			t.Fatalf("field %s has a kind this test cannot change", typ.Field(i).Name)
 		}

@@ -88,8 +88,14 @@ var commands = []command{
 	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
 	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
 	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
-	{"instance list", "[--virtual NAME]", "list registered product instances", 0, instanceList},
-	{"instance remove", "ID", "remove a product instance", 1, instanceRemove},
+	{"instance list", "[--virtual NAME]", "list product instances, registered and reserved", 0, instanceList},
+	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
+	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licences for a product's request code and print the authorization code", 0, reservationCreate},
+	{"reservation update", "--udi-or-request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export[=false]] [--out FILE]", "issue a new authorization code with the product's new reserved licences", 0, reservationUpdate},
+	{"reservation confirm", "--udi-or-request-code CODE --code CONFIRMATION [--virtual NAME]", "enter the confirmation code a product printed after installing its code", 0, reservationConfirm},
+	{"reservation return", "--udi-or-request-code CODE --return-code CODE [--virtual NAME]", "enter a product's return code: its reserved licences go back to the pool", 0, reservationReturn},
+	{"reservation code", "--udi-or-request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
+	{"reservation list", "[--virtual NAME]", "list licence reservations", 0, reservationList},
 	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
@@ -99,8 +105,12 @@ var commands = []command{
 func usageText() string {
 	var b strings.Builder
 	b.WriteString("Usage: cssm <command> [flags]\n\ncssm is the licensing server stand-in for ucmsh (Smart Software Manager).\n\nCommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-17s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nFlags of every command:\n")
 	b.WriteString("  --store DIR   the store (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm)\n")
@@ -305,17 +315,175 @@ func instanceList(fs *pflag.FlagSet) func(*env, []string) error {
 }
 
 func instanceRemove(fs *pflag.FlagSet) func(*env, []string) error {
+	var opt cssm.RemoveOptions
+	fs.StringVar(&opt.ReturnCode, "return-code", "", "a reservation instance's return code (from 'license smart reservation return' on the node); its licences go back to the pool")
+	fs.BoolVar(&opt.ForceWithoutReturn, "force-without-return", false, "remove a reservation instance without its return code: its licences stay out of the pool")
 	return func(e *env, args []string) error {
+		if opt.ReturnCode != "" && opt.ForceWithoutReturn {
+			return usageError{errors.New("give either --return-code or --force-without-return, not both")}
+		}
 		p, err := e.portal()
 		if err != nil {
 			return err
 		}
-		out, err := p.RemoveInstance(args[0])
+		out, err := p.RemoveInstance(args[0], opt)
 		if err != nil {
 			return err
 		}
 		_, err = io.WriteString(e.stdout, out)
 		return err
+	}
+}
+
+// productFlag declares how a reservation command names the product: primary
+// is the documented flag, the other spelling is accepted too (hidden).
+func productFlag(fs *pflag.FlagSet, primary string) *string {
+	var v string
+	for _, name := range []string{"request-code", "udi-or-request-code"} {
+		fs.StringVar(&v, name, "", "the product's request code (P:UCM,S:…,U:…) or UDI (PID:UCM,SN:…,UUID:…)")
+		if name != primary {
+			_ = fs.MarkHidden(name)
+		}
+	}
+	return &v
+}
+
+// licenseFlag declares --license (repeatable; tags contain commas, so no splitting).
+func licenseFlag(fs *pflag.FlagSet) *[]string {
+	return fs.StringArray("license", nil, "TIER=COUNT, TIER=COUNT:TERM or TIER=COUNT:TERM:YYYY-MM-DD (tier or full tag); repeat for each tier")
+}
+
+func parseLicenses(specs []string) ([]cssm.LicenseRequest, error) {
+	if len(specs) == 0 {
+		return nil, usageError{errors.New("give at least one --license TIER=COUNT (for example --license Enhanced=5)")}
+	}
+	var out []cssm.LicenseRequest
+	for _, s := range specs {
+		r, err := cssm.ParseLicenseRequest(s)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// issue runs a reservation create or update: the code alone on stdout (so that
+// CODE=$(cssm reservation create ...) works), what happened on stderr.
+func issue(fs *pflag.FlagSet, primary string, act func(*cssm.Portal, cssm.ReserveOptions) (*cssm.Issued, error), virtualRequired bool) func(*env, []string) error {
+	var opt cssm.ReserveOptions
+	fs.StringVar(&opt.Virtual, "virtual", "", "virtual account name")
+	product := productFlag(fs, primary)
+	licenses := licenseFlag(fs)
+	allowExport := fs.Bool("allow-export", false, "allow export-controlled functionality on the product (on update, omitted keeps the current setting)")
+	out := fs.String("out", "", "also write the code to this file (mode 0600), for the node's install-file")
+	return func(e *env, _ []string) error {
+		var errs []error
+		if virtualRequired {
+			errs = append(errs, required("virtual", opt.Virtual))
+		}
+		errs = append(errs, required(primary, *product))
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		var err error
+		if opt.Licenses, err = parseLicenses(*licenses); err != nil {
+			return err
+		}
+		opt.Product = *product
+		if fs.Changed("allow-export") || virtualRequired {
+			opt.AllowExport = allowExport
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		res, err := act(p, opt)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(e.stdout, res.Code); err != nil {
+			return err
+		}
+		io.WriteString(e.stderr, res.Message())
+		return writeCode(e, *out, res.RequestCode, res.Code)
+	}
+}
+
+func writeCode(e *env, path, requestCode, code string) error {
+	if path == "" {
+		return nil
+	}
+	if err := cssm.WriteCodeFile(path, code); err != nil {
+		return fmt.Errorf("%v; the code was printed above, and cssm reservation code --udi-or-request-code %s --out FILE writes it again", err, requestCode)
+	}
+	fmt.Fprintf(e.stderr, "cssm: wrote the authorization code to %s\n", path)
+	return nil
+}
+
+func reservationCreate(fs *pflag.FlagSet) func(*env, []string) error {
+	return issue(fs, "request-code", (*cssm.Portal).Reserve, true)
+}
+
+func reservationUpdate(fs *pflag.FlagSet) func(*env, []string) error {
+	return issue(fs, "udi-or-request-code", (*cssm.Portal).UpdateReservation, false)
+}
+
+func reservationConfirm(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
+	product := productFlag(fs, "udi-or-request-code")
+	code := fs.String("code", "", "the confirmation code the node printed (8 hex digits)")
+	return portalRun(
+		func() error { return errors.Join(required("udi-or-request-code", *product), required("code", *code)) },
+		func(p *cssm.Portal) (string, error) { return p.ConfirmReservation(*virtual, *product, *code) })
+}
+
+func reservationReturn(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
+	product := productFlag(fs, "udi-or-request-code")
+	code := fs.String("return-code", "", "the return code the node printed")
+	return portalRun(
+		func() error {
+			return errors.Join(required("udi-or-request-code", *product), required("return-code", *code))
+		},
+		func(p *cssm.Portal) (string, error) { return p.ReturnReservation(*virtual, *product, *code) })
+}
+
+func reservationCode(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
+	product := productFlag(fs, "udi-or-request-code")
+	out := fs.String("out", "", "also write the code to this file (mode 0600)")
+	return func(e *env, _ []string) error {
+		if err := required("udi-or-request-code", *product); err != nil {
+			return err
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		code, err := p.ReservationCode(*virtual, *product)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(e.stdout, code); err != nil {
+			return err
+		}
+		return writeCode(e, *out, *product, code)
+	}
+}
+
+func reservationList(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "only this virtual account")
+	return func(e *env, _ []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		list, err := p.Reservations(*virtual)
+		if err != nil {
+			return err
+		}
+		return cssm.WriteReservations(e.stdout, list)
 	}
 }
 

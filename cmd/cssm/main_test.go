@@ -2,9 +2,13 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // cli runs the command line and returns exit code, stdout and stderr.
@@ -76,7 +80,7 @@ func TestPortalSession(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Za-z0-9_-]{80}\n$`).MatchString(tok) {
 		t.Fatalf("token create printed %q", tok)
 	}
-	if out := step("usage", "--virtual", "TAC"); !strings.Contains(out, "| UC Manager Enhanced License (12.x)          |         5 |      0 |") {
+	if out := step("usage", "--virtual", "TAC"); !strings.Contains(out, "| UC Manager Enhanced License (12.x)          |         5 |        0 |      0 |") {
 		t.Fatalf("usage:\n%s", out)
 	}
 	if out := step("instance", "list"); out != "No product instances.\n" {
@@ -109,5 +113,147 @@ func TestFailuresExit1WithOneLine(t *testing.T) {
 		if code != 1 || out != "" || errOut != tt.want {
 			t.Errorf("cssm %s: exit %d, stdout %q\nstderr %q\nwant   %q", strings.Join(tt.args, " "), code, out, errOut, tt.want)
 		}
+	}
+}
+
+// The Specific License Reservation walk-through as an admin scripts it, with
+// the node's side done by package reservation.
+func TestReservationSession(t *testing.T) {
+	root := t.TempDir() // a state root: cssm/ beside node/
+	store := filepath.Join(root, "cssm")
+	now := "--now=2026-01-15T10:00:00Z"
+	step := func(args ...string) (string, string) {
+		t.Helper()
+		code, out, errOut := cli(append(args, "--store", store, now)...)
+		if code != 0 {
+			t.Fatalf("cssm %s: exit %d: %s", strings.Join(args, " "), code, errOut)
+		}
+		return out, errOut
+	}
+	refused := func(want string, args ...string) {
+		t.Helper()
+		code, out, errOut := cli(append(args, "--store", store, now)...)
+		if code != 1 || out != "" || !strings.HasPrefix(errOut, "cssm: ") || !strings.Contains(errOut, want) || strings.Count(errOut, "\n") != 1 {
+			t.Fatalf("cssm %s: exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", strings.Join(args, " "), code, out, errOut, want)
+		}
+	}
+	pool := func(tier, row string) {
+		t.Helper()
+		out, _ := step("usage", "--virtual", "TAC")
+		if !strings.Contains(out, row) {
+			t.Fatalf("usage has no %s row %q:\n%s", tier, row, out)
+		}
+	}
+	step("account", "create", "--smart", "BU", "--virtual", "TAC")
+	step("license", "add", "--virtual", "TAC", "--tier", "Enhanced", "--count", "10")
+	step("license", "add", "--virtual", "TAC", "--tier", "CUWL", "--count", "2", "--term-end", "2027-12-31")
+
+	node, _ := reservation.NewUDI("UCM", "e53fc968-0253-4d61-a355-ba908a6cc920")
+	req := reservation.RequestCode(node)
+	file := filepath.Join(t.TempDir(), "auth-code.txt")
+
+	// CODE=$(cssm reservation create ...): the code alone on stdout.
+	out, errOut := step("reservation", "create", "--virtual", "TAC", "--request-code", req,
+		"--license", "Enhanced=5", "--license", "CUWL=2:TERM:2027-12-31", "--allow-export", "--out", file)
+	if strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "<specificPLR>") || !strings.HasSuffix(out, "</specificPLR>\n") {
+		t.Fatalf("create printed %q", out)
+	}
+	if !strings.Contains(errOut, "cssm: reserved CUWL=2:TERM:2027-12-31, Enhanced=5 for "+req+` in virtual account "TAC"`) ||
+		!strings.Contains(errOut, "cssm reservation confirm --virtual \"TAC\" --udi-or-request-code "+req+" --code CODE") {
+		t.Fatalf("create said %q", errOut)
+	}
+	if data, err := os.ReadFile(file); err != nil || string(data) != out {
+		t.Fatalf("--out file: %q %v", data, err)
+	}
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("--out file mode %v", fi.Mode())
+	}
+	// The node in the same state root trusts cssm already.
+	keys, err := reservation.LoadTrustDir(filepath.Join(root, "node", "trust"))
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("node trust: %d keys, %v", len(keys), err)
+	}
+	ac, err := reservation.ParseAuthCode(out)
+	if err == nil {
+		err = reservation.Verify(ac, keys)
+	}
+	if err != nil || !ac.ExportAllowed {
+		t.Fatalf("the node cannot use the code: %v", err)
+	}
+	pool("Enhanced", "| UC Manager Enhanced License (12.x)          |        10 |        5 |      0 |            - |       5 | InCompliance |")
+	if again, _ := step("reservation", "code", "--udi-or-request-code", req); again != out {
+		t.Fatalf("reservation code printed %q", again)
+	}
+
+	refused(`the confirmation code does not match`, "reservation", "confirm", "--virtual", "TAC", "--udi-or-request-code", req, "--code", "00000000")
+	out, _ = step("reservation", "confirm", "--virtual", "TAC", "--udi-or-request-code", req, "--code", reservation.ConfirmationCode(ac))
+	if !strings.HasPrefix(out, "Confirmation code accepted: "+req) || !strings.HasSuffix(out, "The reservation is Installed.\n") {
+		t.Fatalf("confirm: %q", out)
+	}
+
+	refused(`has only 10 UC Manager Enhanced License (12.x) free to reserve, not 11`, "reservation", "update", "--udi-or-request-code", req, "--license", "Enhanced=11")
+	out, _ = step("reservation", "update", "--virtual", "TAC", "--udi-or-request-code", node.String(), "--license", "Enhanced=7")
+	updated, err := reservation.ParseAuthCode(out)
+	if err != nil || !updated.Timestamp.After(ac.Timestamp) || !updated.ExportAllowed {
+		t.Fatalf("update: %v, %+v", err, updated)
+	}
+	step("reservation", "confirm", "--udi-or-request-code", req, "--code", reservation.ConfirmationCode(updated))
+	pool("Enhanced", "| UC Manager Enhanced License (12.x)          |        10 |        7 |      0 |            - |       3 | InCompliance |")
+	pool("CUWL", "| UC Manager CUWL License (12.X)              |         2 |        0 |      0 |            - |       2 | InCompliance |")
+
+	list, _ := step("reservation", "list", "--virtual", "TAC")
+	if !strings.Contains(list, "| "+ac.PIID+" | "+node.String()+" | TAC             | Installed | Enhanced=7 | Allowed | 2026-01-15 10:00:00.001 UTC | "+reservation.ConfirmationCode(updated)+"          |") {
+		t.Fatalf("reservation list:\n%s", list)
+	}
+	if insts, _ := step("instance", "list"); !strings.Contains(insts, "| Installed: Enhanced=7 |") {
+		t.Fatalf("instance list:\n%s", insts)
+	}
+
+	// Removing needs the node's return code; a wrong one changes nothing.
+	refused(`holds a Specific License Reservation (Enhanced=7) that would be lost`, "instance", "remove", ac.PIID)
+	refused(`the return code does not match`, "instance", "remove", ac.PIID, "--return-code", reservation.ReturnCode(ac))
+	pool("Enhanced", "|        10 |        7 |      0 |")
+	out, _ = step("instance", "remove", ac.PIID, "--return-code", reservation.ReturnCode(updated))
+	if out != "Return code accepted: the reservation of "+req+" (product instance "+ac.PIID+") is returned and Enhanced=7 went back to virtual account \"TAC\".\n" {
+		t.Fatalf("remove: %q", out)
+	}
+	pool("Enhanced", "|        10 |        0 |      0 |            - |      10 |")
+	if out, _ := step("reservation", "list"); out != "No license reservations.\n" {
+		t.Fatalf("list after return: %q", out)
+	}
+
+	// The other way back: reservation return, here for a code never installed.
+	out, _ = step("reservation", "create", "--virtual", "TAC", "--request-code", req, "--license", "Enhanced=1")
+	pending, _ := reservation.ParseAuthCode(out)
+	if !pending.Timestamp.After(updated.Timestamp) {
+		t.Fatalf("a new reservation's code is not newer: %s", pending.Timestamp)
+	}
+	step("reservation", "return", "--udi-or-request-code", req, "--return-code", reservation.ReturnCode(pending))
+	pool("Enhanced", "|        10 |        0 |      0 |            - |      10 |")
+}
+
+func TestReservationCommandLines(t *testing.T) {
+	store := t.TempDir()
+	req := "P:UCM,S:cc920,U:e53fc968-0253-4d61-a355-ba908a6cc920"
+	for _, args := range [][]string{
+		{"reservation"},
+		{"reservation", "create", "--virtual", "TAC", "--license", "Enhanced=5"},
+		{"reservation", "create", "--request-code", req, "--license", "Enhanced=5"},
+		{"reservation", "create", "--virtual", "TAC", "--request-code", req},
+		{"reservation", "create", "--virtual", "TAC", "--request-code", req, "--license", "Enhanced"},
+		{"reservation", "create", "--virtual", "TAC", "--request-code", req, "--license", "Gold=1"},
+		{"reservation", "update", "--license", "Enhanced=5"},
+		{"reservation", "confirm", "--udi-or-request-code", req},
+		{"reservation", "return", "--udi-or-request-code", req},
+		{"reservation", "code"},
+		{"instance", "remove", "ID", "--return-code", "x", "--force-without-return"},
+	} {
+		code, out, errOut := cli(append(args, "--store", store)...)
+		if code != 2 || out != "" || !strings.HasPrefix(errOut, "cssm") {
+			t.Errorf("cssm %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	if code, out, _ := cli("reservation", "create", "--help"); code != 0 || !strings.Contains(out, "--license stringArray") || !strings.Contains(out, "--out string") {
+		t.Fatalf("reservation create --help: exit %d\n%s", code, out)
 	}
 }
