@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"freeport": freeport,
 			"envfile":  envfile,
 			"waithttp": waithttp,
+			"grepset":  grepset,
 		},
 	})
 }
@@ -165,4 +167,17 @@ func waithttp(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	ts.Fatalf("%s did not answer within 10 s", args[0])
+}
+
+// grepset NAME REGEXP FILE sets $NAME to the first group of the regexp's
+// first match in the file (a code printed among other lines).
+func grepset(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: grepset NAME regexp file")
+	}
+	m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile(args[2]))
+	if len(m) < 2 {
+		ts.Fatalf("no match for %s in %s", args[1], args[2])
+	}
+	ts.Setenv(args[0], m[1])
 }
