@@ -14,18 +14,20 @@ import (
 // fakeTerm is a session for tests: output in a buffer, scripted answers.
 type fakeTerm struct {
 	bytes.Buffer
-	pagination bool
-	count      int
-	answers    []string
+	pagination  bool
+	count       int
+	answers     []string
+	interactive bool
 }
 
 func (f *fakeTerm) Pagination() bool      { return f.pagination }
 func (f *fakeTerm) SetPagination(on bool) { f.pagination = on }
 func (f *fakeTerm) CommandCount() int     { return f.count }
 func (f *fakeTerm) User() string          { return "admin" }
+func (f *fakeTerm) Interactive() bool     { return f.interactive }
 func (f *fakeTerm) Confirm(ctx context.Context, p string) (bool, error) {
 	a, err := f.Prompt(ctx, p)
-	return a == "y", err
+	return a == "y" || a == "yes", err
 }
 func (f *fakeTerm) Prompt(_ context.Context, p string) (string, error) {
 	fmt.Fprintln(f, p)

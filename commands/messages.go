@@ -16,8 +16,6 @@ const (
 	msgPaginationOn  = "Automatic pagination is turned on"
 	msgPaginationOff = "Automatic pagination is turned off"
 
-	featReservation = "Specific License Reservation"
-
 	msgRegistered       = "Registration succeeded: this node is registered with Smart Account %q, Virtual Account %q. Use show license status to see its authorization."
 	msgFirstAuthFailed  = "License authorization failed and will be retried: %v"
 	msgDeregistered     = "Deregistration succeeded: this node is unregistered and its licenses are released."
@@ -83,10 +81,6 @@ func errExtraArg(n *Node, word string) error {
 		return userErrorf("Too many arguments: %s takes no arguments, but %s was given.", n.Path(), quoteWord(word))
 	}
 	return userErrorf("Too many arguments: %s was not expected. Syntax: %s", quoteWord(word), n.Syntax())
-}
-
-func errNotYet(feature string) error {
-	return userErrorf("%s is not available in this state: this node runs in evaluation mode and that feature is not installed yet. Type show license status to see the evaluation period.", feature)
 }
 
 // quoteWord shows user input safely: never raw control characters, and

@@ -69,12 +69,6 @@ func (r *Runner) showCluster(c *Call) error {
 	return nil
 }
 
-// notYet is the handler of a command a later release implements: it fails
-// honestly and changes nothing.
-func notYet(feature string) func(*Runner, *Call) error {
-	return func(*Runner, *Call) error { return errNotYet(feature) }
-}
-
 // Banner is what an interactive session prints before its first prompt
 // (REFERENCE §1); the values come from the node profile.
 func Banner(p *publisher.Profile) string {

@@ -3,6 +3,9 @@ package commands
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Handlers of Specific License Reservation (REFERENCE §2 and §4).
@@ -51,6 +54,31 @@ func (r *Runner) install(c *Call, code string) error {
 	}
 	fmt.Fprintf(c.T, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
 	return nil
+}
+
+// reservationInstallFile fetches the code over SFTP (REFERENCE §2: User
+// ID and Password questions, OpenSSH's host-key question), then installs it.
+func (r *Runner) reservationInstallFile(c *Call) error {
+	u, err := reservation.ParseSFTPURL(c.Args["url"])
+	if err != nil {
+		return err
+	}
+	if err := r.Service.ReservationReady(); err != nil {
+		return err
+	}
+	data, err := reservation.Fetch(c.Ctx, u, reservation.FetchOptions{
+		KnownHosts:  filepath.Join(r.Service.Store().Dir(), "known_hosts"),
+		Interactive: c.T.Interactive(),
+		Ask:         c.T.Prompt,
+		Secret:      c.T.ReadSecret,
+		Confirm:     c.T.Confirm,
+		Signers:     reservation.UserSigners,
+		Out:         c.T,
+	})
+	if err != nil {
+		return err
+	}
+	return r.install(c, string(data))
 }
 
 func (r *Runner) reservationReturn(c *Call) error {

@@ -23,6 +23,8 @@ type Terminal interface {
 	// Prompt reads one line; ReadSecret reads one without echo.
 	Prompt(ctx context.Context, prompt string) (string, error)
 	ReadSecret(ctx context.Context, prompt string) (string, error)
+	// Interactive reports whether a person can answer questions.
+	Interactive() bool
 }
 
 // Outcome is how a command ended.

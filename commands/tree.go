@@ -67,7 +67,7 @@ var Tree = link(&Node{Sub: []*Node{
 					Detail:  "This command installs the reservation authorization code generated in Cisco Smart Software Manager. Enclose the code in double quotes; it may be pasted across several lines.",
 					Example: `license smart reservation install "<authorization-code>"`,
 					Args:    []Arg{{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}}},
-				{Word: "install-file", Help: "Install a reservation authorization code from an SFTP server", Run: notYet(featReservation),
+				{Word: "install-file", Help: "Install a reservation authorization code from an SFTP server", Run: (*Runner).reservationInstallFile,
 					Detail:  "This command downloads the reservation authorization code from an SFTP server and installs it. The URL has the form sftp://<HostName/IP>:<port>/<path>.",
 					Example: "license smart reservation install-file sftp://192.0.2.50:22/home/admin/authcode.txt",
 					Args:    []Arg{{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}}},

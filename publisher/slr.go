@@ -115,6 +115,23 @@ func (s *Service) ReservationCancel() error {
 	})
 }
 
+// readyToInstall: a code answers a request, or updates an installed code.
+func readyToInstall(r *ReservationState) error {
+	switch {
+	case r == nil:
+		return errReservationNotEnabled()
+	case r.Code == nil && !r.Requested:
+		return errNoRequestCode
+	}
+	return nil
+}
+
+// ReservationReady says whether a code could be installed now, so
+// install-file can stop before asking for passwords.
+func (s *Service) ReservationReady() error {
+	return s.store.View(func(st *State) error { return readyToInstall(st.Reservation) })
+}
+
 // ReservationInstall installs an authorization code (or a newer one, to
 // update the reservation) and returns the confirmation code for CSSM.
 func (s *Service) ReservationInstall(text string) (string, error) {
@@ -122,11 +139,8 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 	var confirmation string
 	err := s.update(func(st *State, now time.Time) error {
 		r := st.Reservation
-		switch {
-		case r == nil:
-			return errReservationNotEnabled()
-		case r.Code == nil && !r.Requested:
-			return errNoRequestCode
+		if err := readyToInstall(r); err != nil {
+			return err
 		}
 		ac, err := reservation.ParseAuthCode(text)
 		if err != nil {
