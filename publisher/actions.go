@@ -135,19 +135,27 @@ func (s *Service) renewAuth(ctx context.Context, st *State, r *RegistrationState
 	c := s.client(st.Transport)
 	usage := s.usageReport()
 	resp, callErr := c.Authorize(ctx, identityOf(r), usage)
+	return s.record(r, c.BaseURL, callErr, func(st *State, cur *RegistrationState) {
+		recordAuth(st, cur, now, usage, resp, callErr)
+	})
+}
+
+// record keeps the outcome of a call made for registration r (success or
+// failure alike), then reports the call's failure in the user's terms.
+func (s *Service) record(r *RegistrationState, server string, callErr error, apply func(st *State, cur *RegistrationState)) error {
 	err := s.update(func(st *State, _ time.Time) error {
 		cur, err := sameRegistration(st, r.InstanceID)
 		if err != nil {
 			return err
 		}
-		recordAuth(st, cur, now, usage, resp, callErr)
+		apply(st, cur)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	if callErr != nil {
-		return serverError(c.BaseURL, callErr)
+		return serverError(server, callErr)
 	}
 	return nil
 }
@@ -168,29 +176,17 @@ func (s *Service) RenewID(ctx context.Context) error {
 func (s *Service) renewID(ctx context.Context, st *State, r *RegistrationState, now time.Time) error {
 	c := s.client(st.Transport)
 	resp, callErr := c.RenewID(ctx, identityOf(r))
-	err := s.update(func(st *State, _ time.Time) error {
-		cur, err := sameRegistration(st, r.InstanceID)
-		if err != nil {
-			return err
-		}
+	return s.record(r, c.BaseURL, callErr, func(st *State, cur *RegistrationState) {
 		if callErr != nil {
 			cur.LastRenewal = &Attempt{At: now.UTC(), Reason: failureReason(callErr)}
 			st.logEvent(now, "Registration renewal failed: %s", cur.LastRenewal.Reason)
-			return nil
+			return
 		}
 		cur.LastRenewal = &Attempt{Succeeded: true, At: now.UTC()}
 		cur.RenewedAt = now.UTC()
 		cur.SmartAccount, cur.VirtualAccount, cur.ExportAllowed = resp.SmartAccount, resp.VirtualAccount, resp.ExportAllowed
 		st.logEvent(now, "Registration renewed")
-		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if callErr != nil {
-		return serverError(c.BaseURL, callErr)
-	}
-	return nil
 }
 
 // Deregister releases the node's licenses and returns it to evaluation

@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"crypto/ecdsa"
 	"path/filepath"
 	"time"
 
@@ -115,6 +116,22 @@ func (s *Service) ReservationCancel() error {
 	})
 }
 
+// verified parses a code and checks its signature with the trusted keys
+// (keysErr: why they could not be read).
+func verified(text string, keys []*ecdsa.PublicKey, keysErr error) (*reservation.AuthCode, error) {
+	ac, err := reservation.ParseAuthCode(text)
+	if err != nil {
+		return nil, err
+	}
+	if keysErr != nil {
+		return nil, keysErr
+	}
+	if err := reservation.Verify(ac, keys); err != nil {
+		return nil, err
+	}
+	return ac, nil
+}
+
 // readyToInstall: a code answers a request, or updates an installed code.
 func readyToInstall(r *ReservationState) error {
 	switch {
@@ -142,14 +159,8 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 		if err := readyToInstall(r); err != nil {
 			return err
 		}
-		ac, err := reservation.ParseAuthCode(text)
+		ac, err := verified(text, keys, kerr)
 		if err != nil {
-			return err
-		}
-		if kerr != nil {
-			return kerr
-		}
-		if err := reservation.Verify(ac, keys); err != nil {
 			return err
 		}
 		if err := reservation.CheckFor(ac, st.udi(), st.LastCodeTimestamp, now); err != nil {
@@ -203,14 +214,8 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		case r.Code != nil:
 			return errReturnInstalledInstead
 		}
-		ac, err := reservation.ParseAuthCode(text)
+		ac, err := verified(text, keys, kerr)
 		if err != nil {
-			return err
-		}
-		if kerr != nil {
-			return kerr
-		}
-		if err := reservation.Verify(ac, keys); err != nil {
 			return err
 		}
 		// Only the UDI matters: an old or lapsed code can still be returned.
