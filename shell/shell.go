@@ -1,16 +1,19 @@
 // Package shell is one CLI session: banner, prompt, reading lines
-// (readline on a terminal, plain lines otherwise), paging, Control-C,
-// questions and passwords. It knows nothing about licensing: it hands each
+// (readline on the local terminal, a line editor of its own on a remote
+// terminal such as an SSH channel with a PTY, plain lines otherwise),
+// paging, Control-C, questions and passwords. It knows nothing about licensing: it hands each
 // command line to Config.Run.
 package shell
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // Prompt is the CLI prompt, the same whatever the login name.
@@ -69,9 +72,13 @@ type Session struct {
 	pagination bool
 	commands   int
 	out        io.Writer
-	term       *terminal // nil when not interactive
+	term       console // nil when not interactive
 	lines      *lineReader
+	prompted   bool         // a plain stream with prompts (RunShell)
 	buf        bytes.Buffer // an interactive command's output, to page
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the running command
 }
 
 // New creates a session. Pagination starts on, as on CUCM; it only ever
@@ -151,17 +158,49 @@ func (s *Session) ask(ctx context.Context, prompt string, secret bool) (string, 
 		s.flush(ctx)
 		return s.term.ask(ctx, prompt, secret)
 	}
-	// A script answers on its next line; the question is part of the
-	// command's output.
-	fmt.Fprintln(s.out, prompt)
+	if s.prompted {
+		// A shell without a terminal: the question, then the answer's
+		// line, which the client does not see echoed.
+		io.WriteString(s.out, prompt)
+	} else {
+		// A script answers on its next line; the question is part of
+		// the command's output.
+		fmt.Fprintln(s.out, prompt)
+	}
+	s.flushOut()
 	if s.lines == nil {
 		return "", ErrNoAnswer
 	}
 	line, err := s.lines.next()
+	if s.prompted {
+		io.WriteString(s.out, "\n")
+	}
 	if err != nil {
 		return "", ErrNoAnswer
 	}
+	if s.prompted && strings.ContainsRune(line, '\x03') {
+		s.Interrupt()
+		return "", ErrInterrupted
+	}
 	return line, nil
+}
+
+// flushOut sends buffered output on (a remote client's stream).
+func (s *Session) flushOut() {
+	if f, ok := s.out.(interface{ Flush() error }); ok {
+		f.Flush()
+	}
+}
+
+// Interrupt aborts the running command, if any, as Control-C does. It may
+// be called from any goroutine: the process's SIGINT handler, or an SSH
+// "signal" request.
+func (s *Session) Interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 // flush writes an interactive command's output, paged when it is longer
@@ -201,7 +240,7 @@ func (s *Session) RunScript(ctx context.Context) (failures int) {
 		if s.cfg.Echo {
 			fmt.Fprintf(s.out, "%s%s\n", Prompt, s.cfg.Sanitize(strings.ReplaceAll(text, "\n", "")))
 		}
-		switch s.runOne(ctx, text) {
+		switch out, _ := s.runOne(ctx, text); out {
 		case Failed:
 			failures++
 		case Quit:
@@ -211,12 +250,96 @@ func (s *Session) RunScript(ctx context.Context) (failures int) {
 }
 
 // RunCommand runs a single command (ucmsh -c) and reports whether it
-// succeeded.
+// succeeded. Questions get no answer.
 func (s *Session) RunCommand(ctx context.Context, line string) bool {
-	return s.runOne(ctx, line) != Failed
+	out, _ := s.runOne(ctx, line)
+	return out != Failed
 }
 
-func (s *Session) runOne(ctx context.Context, line string) Outcome {
+// RunExec runs a single command whose questions are answered by the lines
+// of Config.In (an SSH exec request), and reports whether it succeeded.
+// Output is buffered and flushed at the end and before each question.
+func (s *Session) RunExec(ctx context.Context, line string) bool {
+	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
+	s.out = bw
+	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
+	defer func() {
+		bw.Flush()
+		s.out, s.lines = s.cfg.Out, nil
+	}()
+	out, _ := s.runOne(ctx, line)
+	return out != Failed
+}
+
+// RunShell is a shell session on a plain stream that is not a terminal,
+// such as an SSH shell session without a PTY: the banner, then the prompt
+// before each line read, which is not echoed (a line end follows the
+// prompt instead, so each command's output starts on a line of its own);
+// no paging. A line holding a Control-C is dropped. Quotes may span
+// lines. It returns how many commands failed.
+func (s *Session) RunShell(ctx context.Context) (failures int) {
+	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
+	s.out, s.prompted = bw, true
+	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
+	defer func() {
+		bw.Flush()
+		s.out, s.prompted, s.lines = s.cfg.Out, false, nil
+	}()
+	io.WriteString(s.out, s.cfg.Banner)
+	for ctx.Err() == nil {
+		io.WriteString(s.out, Prompt)
+		s.flushOut()
+		text, err := s.lines.next()
+		for err == nil && s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
+			var more string
+			if more, err = s.lines.next(); err == nil {
+				text += "\n" + more
+			}
+		}
+		io.WriteString(s.out, "\n")
+		if err != nil {
+			return failures
+		}
+		if strings.ContainsRune(text, '\x03') {
+			fmt.Fprintln(s.out, msgControlC)
+			continue
+		}
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		out, interrupted := s.runOne(ctx, text)
+		if interrupted {
+			fmt.Fprintln(s.out, msgControlC)
+		}
+		switch out {
+		case Failed:
+			failures++
+		case Quit:
+			return failures
+		}
+	}
+	return failures
+}
+
+// runOne runs a command that Interrupt can abort; in an interactive
+// session its output is then paged. It reports whether the command was
+// interrupted.
+func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	s.commands++
-	return s.cfg.Run(ctx, s, line)
+	cmdCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	out := s.cfg.Run(cmdCtx, s, line)
+	interrupted := func() bool { return cmdCtx.Err() != nil && ctx.Err() == nil }
+	if interrupted() {
+		s.buf.Reset() // what an interrupted command printed is not shown
+	} else {
+		s.flush(cmdCtx) // Control-C at the pager interrupts too
+	}
+	s.mu.Lock()
+	s.cancel = nil
+	s.mu.Unlock()
+	return out, interrupted()
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/chzyer/readline"
@@ -17,11 +16,35 @@ import (
 // wraps context.Canceled so the command layer treats it as an abort.
 var ErrInterrupted = fmt.Errorf("%s: %w", msgControlC, context.Canceled)
 
+// errControlC is what reading a command returns for Control-C.
+var errControlC = errors.New(msgControlC)
+
 // TermIO is the terminal an interactive session runs on. The zero value is
 // the process's own terminal.
 type TermIO struct {
-	// Size reports the terminal's columns and rows.
+	// Size reports the terminal's columns and rows. It is asked each
+	// time they matter, so it may follow window changes.
 	Size func() (width, height int)
+	// Remote is a terminal at the other end of Config.In and Config.Out,
+	// such as an SSH channel with a PTY: there is no terminal driver in
+	// between, so the session edits lines itself (echoing what is typed,
+	// plainly), writes "\r\n" line ends, and keeps history in memory.
+	// Config.In is read by a goroutine of the session until it ends or
+	// fails: close it once RunInteractive returns.
+	Remote bool
+}
+
+// console is what an interactive session reads from and writes to: the
+// process's terminal with readline, or a remote terminal.
+type console interface {
+	// readCommand reads a command line, joining lines while a quote is
+	// open. It returns errControlC for Control-C and another error when
+	// the session should end.
+	readCommand() (string, error)
+	saveHistory(line string)
+	ask(ctx context.Context, prompt string, secret bool) (string, error)
+	page(ctx context.Context, out string)
+	close()
 }
 
 // What the terminal is reading, so the key filter knows what Tab, space
@@ -41,9 +64,6 @@ type terminal struct {
 	mode atomic.Int32
 	tab  atomic.Bool  // the last key was Tab, passed to the listener as Bell
 	key  atomic.Int32 // the pager key pressed
-
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the running command
 }
 
 func newTerminal(s *Session, tio TermIO) (*terminal, error) {
@@ -117,37 +137,60 @@ func (t *terminal) filter(r rune) (rune, bool) {
 
 // onKey completes the word before the cursor when Tab was pressed.
 func (t *terminal) onKey(line []rune, pos int, key rune) ([]rune, int, bool) {
-	if key != readline.CharBell || !t.tab.Swap(false) || t.s.cfg.Complete == nil {
+	if key != readline.CharBell || !t.tab.Swap(false) {
 		return nil, 0, false
 	}
-	partial, cands := t.s.cfg.Complete(string(line[:pos]))
-	if len(cands) == 0 {
+	out, newPos, list := completeAt(t.s.cfg.Complete, line, pos)
+	if list != nil {
+		// Readline clears the line being typed before this is written,
+		// then draws the prompt and the line again under it. The
+		// terminal driver adds the carriage returns.
+		t.rl.Stdout().Write([]byte(Prompt + string(line) + "\n" + listing(t.width(), list) + "\n"))
 		return nil, 0, false
+	}
+	if out == nil {
+		return nil, 0, false
+	}
+	return out, newPos, true
+}
+
+func (t *terminal) width() int {
+	w, _ := t.size()
+	return w
+}
+
+// completeAt completes the word before pos: it returns the new line and
+// cursor, or, when several words continue it and nothing can be added,
+// the candidates to list. Both are nil when Tab does nothing.
+func completeAt(complete func(string) (string, []Candidate), line []rune, pos int) ([]rune, int, []Candidate) {
+	if complete == nil {
+		return nil, 0, nil
+	}
+	partial, cands := complete(string(line[:pos]))
+	if len(cands) == 0 {
+		return nil, 0, nil
 	}
 	insert := commonPrefix(cands)
 	if len(cands) == 1 {
 		insert += " "
 	}
 	if len(cands) > 1 && len(insert) <= len(partial) {
-		t.list(line, cands)
-		return nil, 0, false
+		return nil, 0, cands
 	}
-	start := pos - len([]rune(partial))
+	start := max(0, pos-len([]rune(partial)))
 	out := append(append(append([]rune{}, line[:start]...), []rune(insert)...), line[pos:]...)
-	return out, start + len([]rune(insert)), true
+	return out, start + len([]rune(insert)), nil
 }
 
-// list shows the continuations under the line being typed, then readline
-// redraws the prompt and the line.
-func (t *terminal) list(line []rune, cands []Candidate) {
-	width, _ := t.size()
+// listing lays out completion candidates in columns for a terminal of the
+// given width, without a final line end.
+func listing(width int, cands []Candidate) string {
 	colw := 0
 	for _, c := range cands {
 		colw = max(colw, len(c.Label)+2)
 	}
 	perRow := max(1, width/colw)
 	var b strings.Builder
-	b.WriteString(Prompt + string(line) + "\n")
 	for i, c := range cands {
 		if i > 0 && i%perRow == 0 {
 			b.WriteString("\n")
@@ -158,8 +201,7 @@ func (t *terminal) list(line []rune, cands []Candidate) {
 			fmt.Fprintf(&b, "%-*s", colw, c.Label)
 		}
 	}
-	b.WriteString("\n") // the terminal driver adds the carriage returns
-	t.rl.Stdout().Write([]byte(b.String()))
+	return b.String()
 }
 
 // commonPrefix is the longest start all candidates share, ignoring case,
@@ -198,7 +240,7 @@ func (t *terminal) ask(ctx context.Context, prompt string, secret bool) (string,
 	}
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
-		t.interrupt()
+		t.s.Interrupt()
 		return "", ErrInterrupted
 	case err != nil:
 		return "", ErrNoAnswer
@@ -221,7 +263,7 @@ func (t *terminal) page(ctx context.Context, out string) {
 		_, err := t.readLine(pagePrompt, modePager)
 		io.WriteString(w, "\x1b[1A\r\x1b[K") // take the question away again
 		if err != nil {
-			t.interrupt()
+			t.s.Interrupt()
 			return
 		}
 		n := rows
@@ -237,29 +279,20 @@ func (t *terminal) page(ctx context.Context, out string) {
 	}
 }
 
-// interrupt aborts the running command, if any (Control-C).
-func (t *terminal) interrupt() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cancel != nil {
-		t.cancel()
-	}
-}
-
-// Interrupt aborts the running command, as Control-C does; the process's
-// SIGINT handler calls it while a command runs outside line editing.
-func (s *Session) Interrupt() {
-	if s.term != nil {
-		s.term.interrupt()
-	}
-}
+func (t *terminal) saveHistory(line string) { t.rl.SaveHistory(line) }
 
 // RunInteractive is the interactive session: banner, prompt, line editing,
 // completion, history and paging. It returns how many commands failed.
 func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
-	t, err := newTerminal(s, tio)
-	if err != nil {
-		return 0, err
+	var t console
+	if tio.Remote {
+		t = newRemote(ctx, s, tio)
+	} else {
+		lt, err := newTerminal(s, tio)
+		if err != nil {
+			return 0, err
+		}
+		t = lt
 	}
 	defer t.close()
 	s.term = t
@@ -268,7 +301,7 @@ func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
 	failures := 0
 	for ctx.Err() == nil {
 		text, err := t.readCommand()
-		if errors.Is(err, readline.ErrInterrupt) {
+		if errors.Is(err, errControlC) {
 			fmt.Fprintln(s.out, msgControlC)
 			continue
 		}
@@ -278,20 +311,9 @@ func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
-		t.rl.SaveHistory(strings.ReplaceAll(text, "\n", ""))
-		cmdCtx, cancel := context.WithCancel(ctx)
-		t.mu.Lock()
-		t.cancel = cancel
-		t.mu.Unlock()
-		outcome := s.runOne(cmdCtx, text)
-		s.flush(cmdCtx)
-		interrupted := cmdCtx.Err() != nil && ctx.Err() == nil
-		t.mu.Lock()
-		t.cancel = nil
-		t.mu.Unlock()
-		cancel()
+		t.saveHistory(strings.ReplaceAll(text, "\n", ""))
+		outcome, interrupted := s.runOne(ctx, text)
 		if interrupted {
-			s.buf.Reset()
 			fmt.Fprintln(s.out, msgControlC)
 		}
 		if outcome == Failed {
@@ -312,6 +334,9 @@ func (t *terminal) readCommand() (string, error) {
 		var more string
 		more, err = t.readLine("", modeCommand)
 		text += "\n" + more
+	}
+	if errors.Is(err, readline.ErrInterrupt) {
+		err = errControlC
 	}
 	return text, err
 }

@@ -20,6 +20,8 @@ import (
 )
 
 const usage = `Usage: ucmsh [flags]
+       ucmsh serve [flags]          serve the shell over SSH (ucmsh serve --help)
+       ucmsh useradd [flags] NAME   add an SSH account (ucmsh useradd --help)
 
 The CUCM admin shell for Smart Licensing. On a terminal it is interactive;
 with -c it runs one command; otherwise it runs each line of standard input.
@@ -35,6 +37,14 @@ type options struct {
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve":
+			return runServe(args[1:], stdout, stderr)
+		case "useradd":
+			return runUseradd(args[1:], os.Stdin, stdout, stderr)
+		}
+	}
 	var o options
 	fs := pflag.NewFlagSet("ucmsh", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -59,6 +69,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if fs.NArg() > 0 {
+		if a := fs.Arg(0); a == "serve" || a == "useradd" {
+			return fail("put %s first, before its flags: ucmsh %s --state DIR ...", a, a)
+		}
 		return fail("unexpected argument %q; quote a command for -c", fs.Arg(0))
 	}
 	role := commands.Role(o.role)

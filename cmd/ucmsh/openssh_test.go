@@ -1,0 +1,214 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/ucmsh/ucmsh/sshd"
+)
+
+// openssh runs the real OpenSSH client against a lab server: a key of its
+// own, and the server's host key pinned in a known_hosts file.
+type openssh struct {
+	t    *testing.T
+	bin  string
+	args []string // options and destination, without the command
+	dir  string
+}
+
+func newOpenSSH(t *testing.T, l *lab, user string) *openssh {
+	t.Helper()
+	bin, err := exec.LookPath("ssh")
+	if err != nil {
+		if os.Getenv("UCMSH_REQUIRE_SSH") != "" {
+			t.Fatal("UCMSH_REQUIRE_SSH is set but there is no ssh client")
+		}
+		t.Skip("no OpenSSH client (ssh) on PATH")
+	}
+	dir := t.TempDir()
+	block, err := ssh.MarshalPrivateKey(l.priv, "ucmsh test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(id, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(l.addr)
+	pub, err := os.ReadFile(filepath.Join(l.state, "ssh", sshd.HostKeyFile+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(kh, []byte("["+host+"]:"+port+" "+string(pub)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &openssh{t: t, bin: bin, dir: dir, args: []string{
+		"-F", "/dev/null", "-p", port, "-i", id,
+		"-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + kh, "-o", "StrictHostKeyChecking=yes",
+		"-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10",
+		user + "@" + host,
+	}}
+}
+
+// command builds an ssh command line: extra options, then the command.
+func (o *openssh) command(opts []string, cmd ...string) *exec.Cmd {
+	args := append(append(append([]string{}, opts...), o.args...), cmd...)
+	c := exec.Command(o.bin, args...)
+	c.Env = append(os.Environ(), "HOME="+o.dir)
+	return c
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestOpenSSHExecAndScript(t *testing.T) {
+	l := startServe(t)
+	o := newOpenSSH(t, l, "admin")
+
+	out, err := o.command(nil, "show", "license", "UDI").CombinedOutput()
+	if exitCode(err) != 0 || !strings.HasPrefix(string(out), "UDI: PID:UCM,SN:") {
+		t.Fatalf("exec: %v %q", err, out)
+	}
+	out, err = o.command(nil, "show licence").CombinedOutput()
+	if exitCode(err) != 1 || !strings.HasSuffix(string(out), "Executed command unsuccessfully\n") {
+		t.Fatalf("failing exec: %v %q", err, out)
+	}
+	out, err = o.command(nil, "show", "license", "summary", "--json").Output()
+	if exitCode(err) != 0 || !json.Valid(out) {
+		t.Fatalf("--json: %v %q", err, out)
+	}
+
+	// ssh host < script: no PTY, banner and prompts, no echo.
+	c := o.command([]string{"-T"})
+	c.Stdin = strings.NewReader("show license UDI\nset cli pagination off\n")
+	out, err = c.Output()
+	if exitCode(err) != 0 || !strings.Contains(string(out), "admin:\nUDI: PID:UCM") || !strings.HasSuffix(string(out), "Automatic pagination is turned off\nadmin:\n") {
+		t.Fatalf("script: %v %q", err, out)
+	}
+
+	// The sftp subsystem is not offered.
+	out, err = o.command([]string{"-s"}, "sftp").CombinedOutput()
+	if exitCode(err) == 0 {
+		t.Fatalf("sftp subsystem: %q", out)
+	}
+	// Nor port forwarding: ssh gives up when it cannot forward.
+	out, err = o.command([]string{"-o", "ExitOnForwardFailure=yes", "-R", "0:127.0.0.1:9"}, "show version active").CombinedOutput()
+	if exitCode(err) == 0 {
+		t.Fatalf("remote forwarding: %q", out)
+	}
+}
+
+func TestOpenSSHPassword(t *testing.T) {
+	l := startServe(t)
+	if err := sshd.AddUser(filepath.Join(l.state, "ssh"), "ops", []byte(labPassword), false); err != nil {
+		t.Fatal(err)
+	}
+	o := newOpenSSH(t, l, "ops")
+	askpass := filepath.Join(o.dir, "askpass")
+	os.WriteFile(askpass, []byte("#!/bin/sh\necho '"+labPassword+"'\n"), 0o700)
+	opts := []string{"-o", "BatchMode=no", "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password", "-o", "NumberOfPasswordPrompts=1"}
+	c := o.command(opts, "show myself")
+	c.Env = append(c.Env, "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+	out, err := c.CombinedOutput()
+	if exitCode(err) != 0 || !strings.Contains(string(out), "account name    : ops") {
+		t.Fatalf("password login: %v %q", err, out)
+	}
+	os.WriteFile(askpass, []byte("#!/bin/sh\necho 'not the password'\n"), 0o700)
+	c = o.command(opts, "show myself")
+	c.Env = append(c.Env, "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+	if out, err := c.CombinedOutput(); exitCode(err) != 255 || !strings.Contains(string(out), "Permission denied") {
+		t.Fatalf("wrong password: %v %q", err, out)
+	}
+}
+
+// An admin at a terminal: ssh -tt in a pseudo-terminal, as tmux would run it.
+func TestOpenSSHInteractive(t *testing.T) {
+	l := startServe(t)
+	o := newOpenSSH(t, l, "admin")
+	cmd := o.command([]string{"-tt"})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 12, Cols: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &console{t: t, f: f, cmd: cmd}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			c.mu.Lock()
+			c.out.Write(buf[:n])
+			c.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		f.Close()
+	})
+
+	c.expect("Welcome to the Platform Command Line Interface\r\n")
+	c.expect("8192 Mbytes RAM\r\n\r\nadmin:")
+	c.send("show license UD\t")
+	c.expect("show license UDI ")
+	c.send("\r")
+	c.expect("UDI: PID:UCM,SN:")
+	c.expect("admin:")
+	c.send("license smart \t")
+	c.expect("license smart \r\nregister*")
+	c.expect("admin:license smart ")
+	c.send("\x15show license all\r")
+	c.expect("show license all\r\n")
+	first := c.expect(pager)
+	if n := strings.Count(first, "\r\n"); n != 11 {
+		t.Fatalf("first page: %d lines:\n%q", n, first)
+	}
+	// The window shrinks: ssh tells the server, the next page follows.
+	if err := pty.Setsize(f, &pty.Winsize{Rows: 6, Cols: 100}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	c.send(" ")
+	if page := c.expect(pager); strings.Count(page, "\r\n") != 5 {
+		t.Fatalf("page after the window changed:\n%q", page)
+	}
+	c.send("q")
+	c.expect("admin:")
+	c.send("show lic\x03")
+	c.expect("show lic\r\nControl-C pressed\r\nadmin:")
+	c.send("show licence\r")
+	c.expect("Executed command unsuccessfully\r\nadmin:")
+	c.send("quit\r")
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ssh ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ssh did not end after quit")
+	}
+}

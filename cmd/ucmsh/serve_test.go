@@ -1,0 +1,582 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/ucmsh/ucmsh/sshd"
+)
+
+// syncBuf is an output buffer the test reads while a server writes it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lab is ucmsh serve running in the test process on a loopback port.
+type lab struct {
+	t     *testing.T
+	addr  string
+	state string
+	key   ssh.Signer // in authorized_keys
+	priv  ed25519.PrivateKey
+	out   *syncBuf // serve's standard output
+	log   *syncBuf // and its log
+}
+
+const labPassword = "correct horse battery"
+
+func startServe(t *testing.T, extra ...string) *lab {
+	t.Helper()
+	state := t.TempDir()
+	sshDir := filepath.Join(state, "ssh")
+	os.MkdirAll(sshDir, 0o700)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	key, _ := ssh.NewSignerFromKey(priv)
+	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, state: state, key: key, priv: priv, out: &syncBuf{}, log: &syncBuf{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	args := append([]string{"--state", state, "--listen", "127.0.0.1:0", "--now", "2026-11-01T10:00:00Z"}, extra...)
+	go func() { done <- serve(ctx, args, l.out, l.log, func(a string) { ready <- a }) }()
+	select {
+	case l.addr = <-ready:
+	case code := <-done:
+		t.Fatalf("serve exited %d:\n%s%s", code, l.out, l.log)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exited %d:\n%s", code, l.log)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	return l
+}
+
+// dial logs in as user with the lab's key (any valid name may use it).
+func (l *lab) dial(user string) *ssh.Client {
+	l.t.Helper()
+	c, err := ssh.Dial("tcp", l.addr, &ssh.ClientConfig{
+		User:            user,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(l.key)},
+		HostKeyCallback: l.hostKey(),
+		Timeout:         10 * time.Second,
+	})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// hostKey checks the server's key against the one in the state folder.
+func (l *lab) hostKey() ssh.HostKeyCallback {
+	pub, err := os.ReadFile(filepath.Join(l.state, "ssh", sshd.HostKeyFile+".pub"))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return ssh.FixedHostKey(k)
+}
+
+// exec runs one command over an exec request.
+func runExec(t *testing.T, c *ssh.Client, cmd, stdin string) (string, int) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Stdin = strings.NewReader(stdin)
+	out, err := s.CombinedOutput(cmd)
+	var ee *ssh.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitStatus()
+	case err != nil:
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return string(out), 0
+}
+
+// term is an SSH session with a PTY, read as a terminal would show it.
+type term struct {
+	t    *testing.T
+	s    *ssh.Session
+	in   io.WriteCloser
+	mu   sync.Mutex
+	out  strings.Builder
+	seen int
+	done chan error
+}
+
+func openTerm(t *testing.T, c *ssh.Client, rows, cols int) *term {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestPty("xterm", rows, cols, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
+		t.Fatal(err)
+	}
+	tm := &term{t: t, s: s, done: make(chan error, 1)}
+	tm.in, _ = s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := out.Read(buf)
+			tm.mu.Lock()
+			tm.out.Write(buf[:n])
+			tm.mu.Unlock()
+			if err != nil {
+				tm.done <- s.Wait()
+				return
+			}
+		}
+	}()
+	return tm
+}
+
+func (tm *term) send(keys string) {
+	tm.t.Helper()
+	if _, err := tm.in.Write([]byte(keys)); err != nil {
+		tm.t.Fatal(err)
+	}
+}
+
+func (tm *term) expect(text string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tm.mu.Lock()
+		all := tm.out.String()
+		tm.mu.Unlock()
+		if i := strings.Index(all[tm.seen:], text); i >= 0 {
+			got := all[tm.seen : tm.seen+i+len(text)]
+			tm.seen += i + len(text)
+			return got
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	tm.t.Fatalf("timed out waiting for %q; the terminal shows:\n%q", text, tm.out.String()[tm.seen:])
+	return ""
+}
+
+// rest waits for output to settle and returns what is new.
+func (tm *term) rest() string {
+	time.Sleep(100 * time.Millisecond)
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	all := tm.out.String()
+	got := all[tm.seen:]
+	tm.seen = len(all)
+	return got
+}
+
+func (tm *term) exit() error {
+	tm.t.Helper()
+	select {
+	case err := <-tm.done:
+		return err
+	case <-time.After(10 * time.Second):
+		tm.t.Fatal("the session did not end")
+	}
+	return nil
+}
+
+func TestServePTYSession(t *testing.T) {
+	l := startServe(t)
+	c := l.dial("admin")
+	tm := openTerm(t, c, 12, 100)
+
+	// Banner, then the prompt as the last thing written.
+	tm.expect("Command Line Interface is starting up, please wait ...\r\n\r\n   Welcome to the Platform Command Line Interface\r\n\r\nVMware Installation:\r\n\t2 vCPU: ")
+	tm.expect("8192 Mbytes RAM\r\n\r\nadmin:")
+	if rest := tm.rest(); rest != "" {
+		t.Fatalf("output after the prompt: %q", rest)
+	}
+	// The command is echoed plainly: admin:<command> is one clean line.
+	tm.send("show license UDI\r")
+	if got := tm.expect("admin:"); !strings.HasPrefix(got, "show license UDI\r\nUDI: PID:UCM,SN:") || strings.Contains(got, "\x1b") {
+		t.Fatalf("echo and output: %q", got)
+	}
+	// Tab completes; on several continuations it lists them.
+	tm.send("show license UD\t")
+	tm.expect("UDI ")
+	tm.send("\x15license smart \t")
+	tm.expect("license smart \r\n")
+	listing := tm.expect("admin:license smart ")
+	for _, w := range []string{"register*", "deregister", "reservation*", "export*"} {
+		if !strings.Contains(listing, w) {
+			t.Errorf("the Tab listing lacks %q:\n%q", w, listing)
+		}
+	}
+	tm.send("\x15")
+	// Long output is paged to the client's window, which may change.
+	tm.send("show license all\r")
+	tm.expect("show license all\r\n")
+	first := tm.expect(pager)
+	if n := strings.Count(first, "\r\n"); n != 11 {
+		t.Fatalf("first page has %d lines, want 11:\n%q", n, first)
+	}
+	if err := tm.s.WindowChange(6, 100); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	tm.send(" ")
+	page := tm.expect(pager)
+	if n := strings.Count(page, "\r\n"); n != 5 {
+		t.Fatalf("page after the window shrank has %d lines, want 5:\n%q", n, page)
+	}
+	tm.send("\r")
+	if n := strings.Count(tm.expect(pager), "\r\n"); n != 1 {
+		t.Fatal("enter did not show one line")
+	}
+	tm.send("q")
+	tm.expect("\r\x1b[Kadmin:")
+	// Control-C abandons the line.
+	tm.send("show lic\x03")
+	if got := tm.expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
+		t.Fatalf("Control-C: %q", got)
+	}
+	// Pagination is per session; off, the report comes whole.
+	tm.send("set cli pagination off\r")
+	tm.expect("Automatic pagination is turned off\r\nadmin:")
+	tm.send("show license all\r")
+	if all := tm.expect("admin:"); strings.Contains(all, "Press <enter>") || !strings.Contains(all, "Smart Agent for Licensing") {
+		t.Fatalf("unpaged report: %q", all)
+	}
+	tm.send("show myself\r")
+	if got := tm.expect("admin:"); !strings.Contains(got, "account name    : admin\r\n") {
+		t.Fatalf("show myself: %q", got)
+	}
+	tm.send("show licence\r")
+	tm.expect("Executed command unsuccessfully\r\nadmin:")
+	// quit ends the session and closes the connection.
+	tm.send("quit\r")
+	if err := tm.exit(); err != nil {
+		t.Fatalf("exit status: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- c.Wait() }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection stayed open after quit")
+	}
+	time.Sleep(50 * time.Millisecond)
+	for _, want := range []string{`msg="ssh login" user=admin addr=127.0.0.1:`, `method=publickey key=SHA256:`, `msg="ssh logout" user=admin`} {
+		if !strings.Contains(l.log.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, l.log)
+		}
+	}
+}
+
+// Clients such as paramiko send a command, even a long code, at once and
+// ahead of the prompt; they expect the echo line intact.
+func TestServeTypeAheadAndLongLines(t *testing.T) {
+	l := startServe(t)
+	tm := openTerm(t, l.dial("admin"), 24, 80)
+	tm.send("set cli pagination off\nshow license UDI\nshow version active\n")
+	tm.expect("admin:set cli pagination off\r\nAutomatic pagination is turned off\r\nadmin:show license UDI\r\nUDI: ")
+	tm.expect("\r\nadmin:show version active\r\nActive Master Version: ")
+	tm.expect("admin:")
+	long := `license smart reservation install "` + strings.Repeat("QUJDREVGR0g=", 400) + `"`
+	tm.send(long + "\r\n")
+	got := tm.expect("Executed command unsuccessfully\r\nadmin:")
+	if !strings.HasPrefix(got, long+"\r\n") {
+		t.Fatalf("the echo of a %d-byte line is not intact: %q...", len(long), got[:min(len(got), 200)])
+	}
+	tm.send("quit\n")
+	tm.exit()
+}
+
+func TestServeShellWithoutPTY(t *testing.T) {
+	l := startServe(t)
+	c := l.dial("admin")
+	s2, _ := c.NewSession()
+	s2.Stdin = strings.NewReader("show license UDI\n\nshow licence\n")
+	var b strings.Builder
+	s2.Stdout = &b
+	if err := s2.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	err := s2.Wait()
+	var ee *ssh.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus() != 1 {
+		t.Fatalf("a failed command should give status 1: %v", err)
+	}
+	got := b.String()
+	if !strings.HasPrefix(got, "Command Line Interface is starting up") || !strings.Contains(got, "8192 Mbytes RAM\n\nadmin:\nUDI: PID:UCM,SN:") ||
+		!strings.Contains(got, "\nadmin:\nadmin:\nNo valid command entered") || !strings.HasSuffix(got, "Executed command unsuccessfully\nadmin:\n") || strings.Contains(got, "\r") {
+		t.Fatalf("output:\n%q", got)
+	}
+}
+
+func TestServeExec(t *testing.T) {
+	l := startServe(t)
+	c := l.dial("admin")
+	if out, st := runExec(t, c, "show license UDI", ""); st != 0 || !strings.HasPrefix(out, "UDI: PID:UCM,SN:") || strings.Contains(out, "admin:") {
+		t.Fatalf("%q %d", out, st)
+	}
+	if out, st := runExec(t, c, "show licence", ""); st != 1 || !strings.HasSuffix(out, "Executed command unsuccessfully\n") {
+		t.Fatalf("%q %d", out, st)
+	}
+	for _, cmd := range []string{"show license status --json", "--json show license status"} {
+		out, st := runExec(t, c, cmd, "")
+		var v map[string]any
+		if st != 0 || json.Unmarshal([]byte(out), &v) != nil {
+			t.Fatalf("%s: %d %q", cmd, st, out)
+		}
+	}
+	if out, st := runExec(t, c, "--yaml show license status", ""); st != 2 || !strings.Contains(out, "Unknown option --yaml") {
+		t.Fatalf("%q %d", out, st)
+	}
+	// With a PTY (ssh -t), lines end in CR LF and Enter sends CR.
+	s, _ := c.NewSession()
+	s.RequestPty("xterm", 24, 80, nil)
+	s.Stdin = strings.NewReader("")
+	if out, err := s.CombinedOutput("show version active"); err != nil || !strings.HasPrefix(string(out), "Active Master Version: 14.0.1.13900-155\r\nActive Version") {
+		t.Fatalf("exec with a PTY: %v %q", err, out)
+	}
+	if got, _ := io.ReadAll(&crReader{r: strings.NewReader("y\rno\r\nx\n")}); string(got) != "y\nno\nx\n" {
+		t.Fatalf("crReader: %q", got)
+	}
+	// A question is answered from standard input.
+	runExec(t, c, "license smart reservation enable", "")
+	if out, st := runExec(t, c, "license smart reservation return", "n\n"); !strings.Contains(out, "Continue (y/n)?\n") {
+		t.Fatalf("%q %d", out, st)
+	}
+}
+
+// Two admins at once: each command is one transaction, so racing for the
+// same change gives one winner and one clear error; sessions keep their
+// own settings and the audit log names who did what.
+func TestServeConcurrentAdmins(t *testing.T) {
+	l := startServe(t)
+	alice, bob := l.dial("alice"), l.dial("bob")
+	for round, cmd := range []string{"license smart reservation enable", "license smart reservation disable", "license smart reservation enable"} {
+		var wg sync.WaitGroup
+		outs := make([]string, 2)
+		codes := make([]int, 2)
+		start := make(chan struct{})
+		for i, c := range []*ssh.Client{alice, bob} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := c.NewSession()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer s.Close()
+				<-start
+				out, err := s.CombinedOutput(cmd)
+				outs[i] = string(out)
+				var ee *ssh.ExitError
+				if errors.As(err, &ee) {
+					codes[i] = ee.ExitStatus()
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if codes[0]+codes[1] != 1 {
+			t.Fatalf("round %d (%s): want one winner: %d %q / %d %q", round, cmd, codes[0], outs[0], codes[1], outs[1])
+		}
+		loser := outs[0]
+		if codes[1] == 1 {
+			loser = outs[1]
+		}
+		if !strings.HasSuffix(loser, "Executed command unsuccessfully\n") || strings.Count(loser, "\n") != 2 {
+			t.Fatalf("round %d: the loser's answer: %q", round, loser)
+		}
+	}
+
+	// Two interactive sessions typing at once.
+	ta, tb := openTerm(t, alice, 40, 100), openTerm(t, bob, 40, 100)
+	ta.expect("admin:")
+	tb.expect("admin:")
+	ta.send("set cli pagination off\r")
+	ta.expect("admin:")
+	var wg sync.WaitGroup
+	for _, tm := range []*term{ta, tb} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				tm.send("show license status\r")
+				tm.expect("Smart Licensing Status\r\n")
+				tm.expect("License Reservation is ENABLED\r\n") // as the last round left it
+				tm.expect("admin:")
+			}
+		}()
+	}
+	wg.Wait()
+	ta.send("show myself\r")
+	if got := ta.expect("admin:"); !strings.Contains(got, "account name    : alice\r\n") || !strings.Contains(got, "command count   : 22\r\n") || !strings.Contains(got, "pagination      : Off") {
+		t.Fatalf("alice: %q", got)
+	}
+	tb.send("show myself\r")
+	if got := tb.expect("admin:"); !strings.Contains(got, "account name    : bob\r\n") || !strings.Contains(got, "command count   : 21\r\n") || !strings.Contains(got, "pagination      : On") {
+		t.Fatalf("bob: %q", got)
+	}
+	ta.send("quit\r")
+	tb.send("quit\r")
+	ta.exit()
+	tb.exit()
+
+	data, err := os.ReadFile(filepath.Join(l.state, "state.json"))
+	if err != nil || !json.Valid(data) {
+		t.Fatalf("state: %v\n%s", err, data)
+	}
+	log := l.log.String()
+	for _, who := range []string{"alice", "bob"} {
+		if !strings.Contains(log, `msg=command user=`+who+` addr=127.0.0.1:`) {
+			t.Errorf("no audit line for %s:\n%s", who, log)
+		}
+	}
+	if !strings.Contains(log, `command="license smart reservation enable" result=ok`) || !strings.Contains(log, `command="license smart reservation enable" result=failed`) {
+		t.Errorf("audit log:\n%s", log)
+	}
+	if strings.Contains(log, `command="show`) {
+		t.Error("reports were logged as changes")
+	}
+}
+
+func TestServePasswordLogin(t *testing.T) {
+	l := startServe(t)
+	if err := sshd.AddUser(filepath.Join(l.state, "ssh"), "admin", []byte(labPassword), false); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ssh.Dial("tcp", l.addr, &ssh.ClientConfig{
+		User: "admin", Auth: []ssh.AuthMethod{ssh.Password(labPassword)},
+		HostKeyCallback: l.hostKey(), Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if out, st := runExec(t, c, "show myself", ""); st != 0 || !strings.Contains(out, "account name    : admin") {
+		t.Fatalf("%q %d", out, st)
+	}
+	if !strings.Contains(l.log.String(), `msg="ssh login" user=admin addr=127.0.0.1:`) || !strings.Contains(l.log.String(), "method=password") {
+		t.Fatalf("log:\n%s", l.log)
+	}
+}
+
+func TestServeStartUp(t *testing.T) {
+	l := startServe(t)
+	out := l.out.String()
+	if !strings.Contains(out, "ucmsh: new host key ssh-ed25519 SHA256:") || !strings.Contains(out, "ucmsh: serving "+l.state+" as publisher on 127.0.0.1:") {
+		t.Fatalf("start-up lines:\n%s", out)
+	}
+	info, err := os.Stat(filepath.Join(l.state, "ssh", sshd.HostKeyFile))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("host key: %v %v", err, info)
+	}
+	fp := strings.Fields(out)[5]
+
+	// The same key the next time; and no account means nobody logs in.
+	var o, e syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	empty := t.TempDir()
+	os.MkdirAll(filepath.Join(empty, "ssh"), 0o700)
+	os.Link(filepath.Join(l.state, "ssh", sshd.HostKeyFile), filepath.Join(empty, "ssh", sshd.HostKeyFile))
+	go func() {
+		done <- serve(ctx, []string{"--state", empty, "--listen", "127.0.0.1:0"}, &o, &e, func(string) { cancel() })
+	}()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, e.String())
+	}
+	if !strings.Contains(o.String(), "ucmsh: host key ssh-ed25519 "+fp) || !strings.Contains(e.String(), "nobody can log in yet: add an account with ucmsh useradd") {
+		t.Fatalf("second start:\n%s%s", o.String(), e.String())
+	}
+
+	for _, args := range [][]string{{"--listen", "0.0.0.0:2222"}, {"--listen", ":2222"}, {"--listen", "nohost"}, {"--role", "primary"}, {"--max-sessions", "0"}, {"extra"}} {
+		var o, e syncBuf
+		if code := serve(context.Background(), append([]string{"--state", t.TempDir()}, args...), &o, &e, nil); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+	var e2 syncBuf
+	serve(context.Background(), []string{"--listen", "192.0.2.1:2222"}, io.Discard, &e2, nil)
+	if !strings.Contains(e2.String(), "not a loopback address; add --allow-remote") {
+		t.Errorf("non-loopback: %s", e2.String())
+	}
+}
+
+func TestExecOptions(t *testing.T) {
+	for in, want := range map[string]string{
+		"show license status":              "show license status false",
+		"show license status --json":       "show license status true",
+		"  --json show license UDI":        "show license UDI true",
+		"--json --json show license UDI  ": "show license UDI true",
+		"":                                 " false",
+	} {
+		line, j, err := execOptions(in)
+		if got := fmt.Sprintf("%s %v", line, j); got != want || err != nil {
+			t.Errorf("%q: %q %v", in, got, err)
+		}
+	}
+	if _, _, err := execOptions("-x show"); err == nil {
+		t.Error("-x accepted")
+	}
+	for line, want := range map[string]string{
+		"license smart reservation enable":         "license smart reservation enable",
+		`LICENSE Smart register idtoken "abc def"`: "license smart register idtoken",
+		"license smart":            "",
+		"show license status":      "",
+		"license smart bogus":      "",
+		`license "smart" register`: "",
+	} {
+		if got := changesState(line); got != want {
+			t.Errorf("%q: %q, want %q", line, got, want)
+		}
+	}
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ucmsh/ucmsh/publisher"
+	"github.com/ucmsh/ucmsh/sshd"
+)
+
+const useraddUsage = `Usage: ucmsh useradd [flags] NAME
+
+Adds an account that may log in to ucmsh serve with a password. The
+password is read from the terminal without echo (twice), or from the first
+line of standard input when it is not a terminal; it is stored as a salted
+bcrypt hash in <state>/ssh/users (0600).
+
+Flags:
+`
+
+func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("ucmsh useradd", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	state := fs.String("state", publisher.DefaultNodeDir(), "the node's state folder")
+	replace := fs.Bool("replace", false, "set a new password for an existing account")
+	help := fs.BoolP("help", "h", false, "show this help")
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "ucmsh useradd: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "Run ucmsh useradd --help for the flags.")
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return fail("%v", err)
+	}
+	if *help {
+		fmt.Fprint(stdout, useraddUsage+fs.FlagUsages())
+		return 0
+	}
+	if fs.NArg() != 1 {
+		return fail("give one account name")
+	}
+	name := fs.Arg(0)
+	if err := sshd.ValidUserName(name); err != nil {
+		return fail("%v", err)
+	}
+	pw, err := readNewPassword(stdin, stderr, name)
+	if err != nil {
+		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
+		return 1
+	}
+	dir := filepath.Join(*state, "ssh")
+	if err := os.MkdirAll(*state, 0o700); err != nil {
+		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
+		return 1
+	}
+	err = sshd.AddUser(dir, name, pw, *replace)
+	clear(pw)
+	switch {
+	case errors.Is(err, sshd.ErrUserExists):
+		fmt.Fprintf(stderr, "ucmsh useradd: the account %s exists; add --replace to set a new password\n", name)
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
+		return 1
+	}
+	verb := "added"
+	if *replace {
+		verb = "saved"
+	}
+	fmt.Fprintf(stdout, "ucmsh: account %s %s in %s\n", name, verb, filepath.Join(dir, sshd.UsersFile))
+	return 0
+}
+
+// readNewPassword reads the password without echo, twice, from a
+// terminal; from a pipe or file, the first line.
+func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error) {
+	if !isTerminal(in) {
+		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) == 0 {
+			return nil, errors.New("no password on standard input")
+		}
+		return line, nil
+	}
+	fmt.Fprintf(prompt, "Password for %s: ", name)
+	first, err := readSecretLine(in)
+	fmt.Fprintln(prompt)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprint(prompt, "Retype the password: ")
+	again, err := readSecretLine(in)
+	fmt.Fprintln(prompt)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(first, again) {
+		return nil, errors.New("the passwords differ; nothing was changed")
+	}
+	clear(again)
+	return first, nil
+}
+
+// readSecretLine reads one line from a terminal with echo turned off.
+func readSecretLine(f *os.File) ([]byte, error) {
+	restore, err := noEcho(f)
+	if err != nil {
+		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
+	}
+	defer restore()
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := f.Read(b)
+		if n == 1 {
+			if b[0] == '\n' || b[0] == '\r' {
+				return line, nil
+			}
+			line = append(line, b[0])
+			if len(line) > 4096 {
+				return nil, errors.New("the password is too long")
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(line) > 0 {
+				return line, nil
+			}
+			return nil, errors.New("no password was typed")
+		}
+	}
+}

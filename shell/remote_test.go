@@ -1,0 +1,613 @@
+package shell
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// syncBuf collects what a session writes, for the test to read while the
+// session runs.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// rterm is a session on a remote terminal driven through pipes, as an SSH
+// channel with a PTY would drive it.
+type rterm struct {
+	t     *testing.T
+	in    *io.PipeWriter
+	out   *syncBuf
+	seen  int
+	w, h  atomic.Int32
+	done  chan struct{}
+	fails int
+}
+
+func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
+	t.Helper()
+	pr, pw := io.Pipe()
+	r := &rterm{t: t, in: pw, out: &syncBuf{}, done: make(chan struct{})}
+	r.w.Store(int32(w))
+	r.h.Store(int32(h))
+	cfg.In, cfg.Out = pr, r.out
+	if cfg.Run == nil {
+		cfg.Run = echo
+	}
+	if cfg.OpenQuote == nil {
+		cfg.OpenQuote = func(text string) bool { return strings.Count(text, `"`)%2 == 1 }
+	}
+	s := New(cfg)
+	go func() {
+		defer close(r.done)
+		r.fails, _ = s.RunInteractive(context.Background(), TermIO{Remote: true, Size: func() (int, int) {
+			return int(r.w.Load()), int(r.h.Load())
+		}})
+		pr.Close() // the owner closes the channel after the session
+	}()
+	t.Cleanup(func() {
+		pw.Close()
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second):
+			t.Error("the session did not end")
+		}
+	})
+	return r
+}
+
+func (r *rterm) send(keys string) {
+	r.t.Helper()
+	if _, err := r.in.Write([]byte(keys)); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// expect waits until text appears after what was matched before and
+// returns everything up to its end.
+func (r *rterm) expect(text string) string {
+	r.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		all := r.out.String()
+		if i := strings.Index(all[r.seen:], text); i >= 0 {
+			got := all[r.seen : r.seen+i+len(text)]
+			r.seen += i + len(text)
+			return got
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	r.t.Fatalf("timed out waiting for %q; the terminal shows:\n%q", text, r.out.String()[r.seen:])
+	return ""
+}
+
+// idle waits until nothing more is written, then returns the rest.
+func (r *rterm) idle() string {
+	r.t.Helper()
+	last := -1
+	for {
+		n := len(r.out.String())
+		if n == last {
+			break
+		}
+		last = n
+		time.Sleep(30 * time.Millisecond)
+	}
+	all := r.out.String()
+	got := all[r.seen:]
+	r.seen = len(all)
+	return got
+}
+
+func (r *rterm) wait() {
+	r.t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(5 * time.Second):
+		r.t.Fatal("the session did not end")
+	}
+}
+
+// screen is a small model of a terminal (autowrap with the pending-wrap
+// state of xterm; CR, LF, BS and the cursor and erase sequences the
+// editor uses), to check what a client would show.
+type screen struct {
+	w, rows  int
+	cells    [][]rune
+	r, c     int
+	pendWrap bool
+}
+
+func newScreen(w int) *screen { return &screen{w: w} }
+
+func (s *screen) line(r int) []rune {
+	for len(s.cells) <= r {
+		s.cells = append(s.cells, []rune(strings.Repeat(" ", s.w)))
+	}
+	return s.cells[r]
+}
+
+func (s *screen) feed(t *testing.T, out string) {
+	rs := []rune(out)
+	for i := 0; i < len(rs); i++ {
+		ch := rs[i]
+		switch {
+		case ch == '\r':
+			s.c, s.pendWrap = 0, false
+		case ch == '\n':
+			s.r++
+			s.pendWrap = false
+		case ch == '\b':
+			if s.c > 0 {
+				s.c--
+			}
+			s.pendWrap = false
+		case ch == 0x1b:
+			if i+1 >= len(rs) || rs[i+1] != '[' {
+				t.Fatalf("unexpected escape at %d in %q", i, out)
+			}
+			j := i + 2
+			for j < len(rs) && (rs[j] >= '0' && rs[j] <= '9' || rs[j] == ';') {
+				j++
+			}
+			n := 1
+			fmt.Sscanf(string(rs[i+2:j]), "%d", &n)
+			switch rs[j] {
+			case 'A':
+				s.r -= n
+			case 'B':
+				s.r += n
+			case 'C':
+				s.c = min(s.c+n, s.w-1)
+			case 'K':
+				l := s.line(s.r)
+				for k := s.c; k < s.w; k++ {
+					l[k] = ' '
+				}
+			case 'J':
+				if string(rs[i+2:j]) == "2" {
+					s.cells = nil
+					break
+				}
+				l := s.line(s.r)
+				for k := s.c; k < s.w; k++ {
+					l[k] = ' '
+				}
+				if len(s.cells) > s.r+1 {
+					s.cells = s.cells[:s.r+1]
+				}
+			case 'H':
+				s.r, s.c = 0, 0
+			case 'm':
+			default:
+				t.Fatalf("unexpected sequence %q", string(rs[i:j+1]))
+			}
+			s.pendWrap = false
+			if s.r < 0 {
+				t.Fatalf("cursor above the screen after %q", out[:min(len(out), i+10)])
+			}
+			i = j
+		default:
+			if s.pendWrap {
+				s.r, s.c, s.pendWrap = s.r+1, 0, false
+			}
+			s.line(s.r)[s.c] = ch
+			if s.c == s.w-1 {
+				s.pendWrap = true
+			} else {
+				s.c++
+			}
+		}
+	}
+}
+
+// text is the screen's rows without trailing blanks, joined.
+func (s *screen) text() string {
+	var b strings.Builder
+	for _, l := range s.cells {
+		b.WriteString(strings.TrimRight(string(l), " "))
+		b.WriteByte('|')
+	}
+	return b.String()
+}
+
+func TestRemoteEchoIsOneCleanLine(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{Banner: "Welcome\n\n"})
+	r.expect("Welcome\r\n\r\nadmin:")
+	if rest := r.idle(); rest != "" {
+		t.Fatalf("something after the prompt: %q", rest)
+	}
+	r.send("show license status\r")
+	got := r.expect("admin:")
+	if want := "show license status\r\nran \"show license status\" (19 bytes)\r\nadmin:"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	// A bare Enter draws the prompt again on a new line.
+	r.send("\r")
+	if got := r.expect("admin:"); got != "\r\nadmin:" {
+		t.Fatalf("bare Enter: %q", got)
+	}
+	r.send("quit\n")
+	r.wait()
+}
+
+// Clients send lines at once, ahead of the prompt, with CR, LF or CR LF.
+func TestRemoteTypeAhead(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{})
+	r.send("one\rtwo\r\nthree\nquit\r\n")
+	r.wait()
+	want := "admin:one\r\nran \"one\" (3 bytes)\r\nadmin:two\r\nran \"two\" (3 bytes)\r\nadmin:three\r\nran \"three\" (5 bytes)\r\nadmin:quit\r\nran \"quit\" (4 bytes)\r\n"
+	if got := r.out.String(); got != want {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}
+
+// A long code pasted at once is echoed exactly as sent: no redraw, no
+// inserted line ends, whatever the width.
+func TestRemoteLongPaste(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{MaxLine: 64 << 10})
+	r.expect("admin:")
+	code := strings.Repeat("<abcdefghijklmnopqrstuvwxyz0123456789+/=>", 200)
+	line := `license smart reservation install "` + code + `"`
+	r.send(line + "\n")
+	got := r.expect("\r\n")
+	if got != line+"\r\n" || strings.Contains(got, "\x1b") {
+		t.Fatalf("echo is not the line (%d bytes vs %d)", len(got), len(line)+2)
+	}
+	r.expect(fmt.Sprintf("(%d bytes)\r\nadmin:", len(line)))
+
+	// Pasted across lines: each line is echoed, the command is joined.
+	r.send("install \"abc\r\ndef\"\r")
+	if got := r.expect("admin:"); got != "install \"abc\r\ndef\"\r\nran \"install \\\"abc\\ndef\\\"\" (17 bytes)\r\nadmin:" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestRemoteOverlongLineIsCut(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{MaxLine: 16})
+	r.expect("admin:")
+	r.send(strings.Repeat("x", 100) + "\r")
+	got := r.expect("admin:")
+	if !strings.HasPrefix(got, strings.Repeat("x", 17)+"\r\n") || !strings.Contains(got, "(17 bytes)") {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestRemoteEditing(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{})
+	r.expect("admin:")
+	r.send("shx\x7fow\r") // backspace
+	if got := r.expect("admin:"); !strings.HasPrefix(got, "shx\b \bow\r\n") || !strings.Contains(got, `ran "show"`) {
+		t.Fatalf("backspace: %q", got)
+	}
+	r.send("garbage\x15fine\r") // Control-U
+	r.expect(`ran "fine"`)
+	r.send("wrd\x1b[D\x1b[Do\r") // arrows, insert in the middle
+	r.expect(`ran "word"`)
+	r.send("a b c\x17\x17x\r") // Control-W
+	r.expect(`ran "a x"`)
+	r.send("abc\x01X\x05Y\x02\x02\x0b\r") // Home, End, Left, Control-K
+	r.expect(`ran "Xab"`)
+	r.send("xy\x1b[H\x1b[3~\r") // Home, Delete
+	r.expect(`ran "y"`)
+	r.send("a\x07\x1b\x1b[5~b\r") // control characters and unknown keys are dropped
+	r.expect(`ran "ab"`)
+	r.send("caf\xc3\xa9\xff\r") // UTF-8; invalid bytes are dropped
+	r.expect(`ran "café"`)
+	r.send("\x1b[A\x1b[A\r") // history
+	r.expect(`ran "ab"`)
+	r.send("\x10\x10\x0e\r") // Control-P twice, Control-N
+	r.expect(`ran "ab"`)
+}
+
+// Editing a line that wraps keeps the screen right.
+func TestRemoteWrappedEditing(t *testing.T) {
+	const w = 20
+	r := startRemote(t, w, 24, Config{})
+	sc := newScreen(w)
+	// waitScreen feeds the output to the screen until it shows want.
+	waitScreen := func(what, want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			all := r.out.String()
+			sc.feed(t, all[r.seen:])
+			r.seen = len(all)
+			if sc.text() == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the screen shows\n%q\nwant\n%q", what, sc.text(), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitScreen("prompt", "admin:|")
+	// 14 characters fill the first row exactly (6 + 14 = 20).
+	r.send("abcdefghijklmn")
+	waitScreen("a full row", "admin:abcdefghijklmn|")
+	r.send("\x7f\x7fMN")
+	waitScreen("backspace at a full row", "admin:abcdefghijklMN|")
+	r.send("opqrstuvwxyz0123456789")
+	r.send(strings.Repeat("\x1b[D", 22) + "_")
+	r.send("\x05!\x7f\x7f")
+	waitScreen("insert in a wrapped line", "admin:abcdefghijklMN|_opqrstuvwxyz0123456|78|")
+	r.send("\x15") // Control-U on a wrapped line
+	waitScreen("Control-U", "admin:|")
+	r.send("ok\r")
+	r.expect(`ran "ok"`)
+}
+
+func TestRemoteControlC(t *testing.T) {
+	started := make(chan struct{}, 1)
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		if line == "wait" {
+			started <- struct{}{}
+			<-ctx.Done()
+			fmt.Fprintln(s, "not shown")
+			return Failed
+		}
+		return echo(ctx, s, line)
+	}
+	r := startRemote(t, 80, 24, Config{Run: run})
+	r.expect("admin:")
+	r.send("show lic\x03")
+	if got := r.expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
+		t.Fatalf("at the prompt: %q", got)
+	}
+	r.send("wait\r")
+	<-started
+	r.send("typed ahead\x03")
+	got := r.expect("admin:")
+	if got != "wait\r\nControl-C pressed\r\nadmin:" {
+		t.Fatalf("during a command: %q", got)
+	}
+	r.send("next\r")
+	if got := r.expect("admin:"); !strings.HasPrefix(got, "next\r\n") {
+		t.Fatalf("the typed-ahead line was not dropped: %q", got)
+	}
+}
+
+func TestRemoteCompletion(t *testing.T) {
+	complete := func(line string) (string, []Candidate) {
+		words := strings.Split(line, " ")
+		partial := words[len(words)-1]
+		var out []Candidate
+		for _, c := range []Candidate{{"register", "register*"}, {"deregister", "deregister"}, {"renew", "renew*"}, {"reservation", "reservation*"}} {
+			if strings.HasPrefix(c.Word, partial) {
+				out = append(out, c)
+			}
+		}
+		return partial, out
+	}
+	r := startRemote(t, 40, 24, Config{Complete: complete})
+	r.expect("admin:")
+	r.send("license smart \t")
+	got := r.expect("admin:license smart ")
+	if want := "license smart \r\nregister*     deregister\r\nrenew*        reservation*\r\nadmin:license smart "; got != want {
+		t.Fatalf("listing:\n%q\nwant\n%q", got, want)
+	}
+	r.send("res\t")
+	if got := r.expect("reservation "); got != "reservation " {
+		t.Fatalf("completion: %q", got)
+	}
+	r.send("\r")
+	r.expect(`ran "license smart reservation "`)
+	r.send("x\t\x7fdereg\t\r") // no candidates for x: nothing happens
+	r.expect(`ran "deregister "`)
+}
+
+func TestRemotePagerFollowsTheWindow(t *testing.T) {
+	run := func(_ context.Context, s *Session, line string) Outcome {
+		for i := 1; i <= 20; i++ {
+			fmt.Fprintf(s, "line %d\n", i)
+		}
+		return OK
+	}
+	r := startRemote(t, 80, 6, Config{Run: run})
+	r.expect("admin:")
+	r.send("show\r")
+	got := r.expect(pagePrompt)
+	if !strings.Contains(got, "line 5\r\n") || strings.Contains(got, "line 6") {
+		t.Fatalf("first page: %q", got)
+	}
+	r.send(" ")
+	got = r.expect(pagePrompt)
+	if !strings.HasPrefix(got, "\r\x1b[Kline 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
+		t.Fatalf("second page: %q", got)
+	}
+	r.h.Store(3) // the window shrinks
+	r.send(" ")
+	got = r.expect(pagePrompt)
+	if !strings.Contains(got, "line 12\r\n") || strings.Contains(got, "line 13") {
+		t.Fatalf("page after the window changed: %q", got)
+	}
+	r.send("\r")
+	if got = r.expect(pagePrompt); !strings.Contains(got, "line 13\r\n") || strings.Contains(got, "line 14") {
+		t.Fatalf("one line: %q", got)
+	}
+	r.send("x") // other keys wait
+	r.send("q")
+	got = r.expect("admin:")
+	if got != "\r\x1b[Kadmin:" {
+		t.Fatalf("after q: %q", got)
+	}
+	r.send("show\r")
+	r.expect(pagePrompt)
+	r.send("\x03")
+	if got := r.expect("admin:"); got != "\r\x1b[KControl-C pressed\r\nadmin:" {
+		t.Fatalf("Control-C at the pager: %q", got)
+	}
+}
+
+func TestRemoteQuestions(t *testing.T) {
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		if line == "secret" {
+			pw, err := s.ReadSecret(ctx, "Password:")
+			fmt.Fprintf(s, "got %q %v\n", pw, err)
+			return OK
+		}
+		ok, err := s.Confirm(ctx, "Continue (y/n)?")
+		fmt.Fprintf(s, "%s: %v %v\n", line, ok, err)
+		if err != nil {
+			return Failed
+		}
+		return OK
+	}
+	r := startRemote(t, 80, 24, Config{Run: run})
+	r.expect("admin:")
+	r.send("one\r")
+	r.expect("Continue (y/n)?")
+	for _, c := range "yes\r" { // one character at a time
+		r.send(string(c))
+	}
+	if got := r.expect("admin:"); got != "yes\r\none: true <nil>\r\nadmin:" {
+		t.Fatalf("got %q", got)
+	}
+	r.send("two\rmaybe\rN\r") // all at once, ahead of the question
+	if got := r.expect("admin:"); got != "two\r\nContinue (y/n)?maybe\r\nContinue (y/n)?N\r\ntwo: false <nil>\r\nadmin:" {
+		t.Fatalf("got %q", got)
+	}
+	r.send("three\r")
+	r.expect("Continue (y/n)?")
+	r.send("\x03")
+	if got := r.expect("admin:"); !strings.HasPrefix(got, "\r\nControl-C pressed\r\nadmin:") {
+		t.Fatalf("Control-C at a question: %q", got)
+	}
+	r.send("secret\rhunter2\x7f2\r")
+	if got := r.expect("admin:"); got != "secret\r\nPassword:\r\ngot \"hunter2\" <nil>\r\nadmin:" {
+		t.Fatalf("secret: %q", got)
+	}
+}
+
+// Control-D on an empty line and the end of input end the session, and
+// the reader goroutine ends once the input is closed.
+func TestRemoteEndsCleanly(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for _, keys := range []string{"abc\x04\x04\x01\x04\x04\x04\x04", ""} {
+		r := startRemote(t, 80, 24, Config{})
+		r.expect("admin:")
+		if keys == "" {
+			r.in.Close()
+		} else {
+			r.send(keys)
+		}
+		r.wait()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines, %d before", n, before)
+	}
+}
+
+// A flood of input is not all held in memory: the reader waits.
+func TestRemoteInputIsBounded(t *testing.T) {
+	block := make(chan struct{})
+	run := func(context.Context, *Session, string) Outcome { <-block; return Quit }
+	r := startRemote(t, 80, 24, Config{Run: run, MaxLine: 100})
+	r.expect("admin:")
+	r.send("x\r")
+	sent := make(chan int)
+	go func() {
+		n := 0
+		for n < 1<<20 {
+			m, err := r.in.Write(make([]byte, 1024))
+			n += m
+			if err != nil {
+				break
+			}
+		}
+		sent <- n
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case n := <-sent:
+		t.Fatalf("a command that reads nothing took %d bytes of input", n)
+	default:
+	}
+	close(block)
+	r.wait()
+	r.in.CloseWithError(io.ErrClosedPipe)
+	<-sent
+}
+
+func TestShellWithoutTerminal(t *testing.T) {
+	var out strings.Builder
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		if line == "ask" {
+			ok, err := s.Confirm(ctx, "Continue (y/n)?")
+			fmt.Fprintf(s, "answer %v %v\n", ok, err)
+			return OK
+		}
+		return echo(ctx, s, line)
+	}
+	s := New(Config{
+		In:        strings.NewReader("one\n\nask\ny\nbad\x03line\nfail now\nquit\nnever\n"),
+		Out:       &out,
+		Banner:    "Banner\n\n",
+		OpenQuote: func(string) bool { return false },
+		Run:       run,
+	})
+	failures := s.RunShell(context.Background())
+	want := "Banner\n\nadmin:\nran \"one\" (3 bytes)\nadmin:\nadmin:\nContinue (y/n)?\nanswer true <nil>\nadmin:\nControl-C pressed\nadmin:\nran \"fail now\" (8 bytes)\nadmin:\nran \"quit\" (4 bytes)\n"
+	if out.String() != want || failures != 1 {
+		t.Fatalf("got %q (%d failures)\nwant %q", out.String(), failures, want)
+	}
+}
+
+func TestExecReadsAnswersFromInput(t *testing.T) {
+	var out strings.Builder
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		ok, err := s.Confirm(ctx, "Continue (y/n)?")
+		fmt.Fprintf(s, "%s: %v %v\n", line, ok, err)
+		return OK
+	}
+	s := New(Config{In: strings.NewReader("no\n"), Out: &out, Run: run})
+	if !s.RunExec(context.Background(), "deregister") {
+		t.Fatal("failed")
+	}
+	if want := "Continue (y/n)?\nderegister: false <nil>\n"; out.String() != want {
+		t.Fatalf("got %q", out.String())
+	}
+}
+
+// Interrupt may come from another goroutine while a command runs.
+func TestInterruptFromAnotherGoroutine(t *testing.T) {
+	started := make(chan struct{})
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		close(started)
+		<-ctx.Done()
+		return Failed
+	}
+	s := New(Config{In: strings.NewReader(""), Out: io.Discard, Run: run})
+	go func() {
+		<-started
+		s.Interrupt()
+	}()
+	if s.RunExec(context.Background(), "x") {
+		t.Fatal("an interrupted command succeeded")
+	}
+	s.Interrupt() // nothing runs: nothing happens
+}

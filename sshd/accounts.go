@@ -1,0 +1,234 @@
+package sshd
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/crypto/ssh"
+)
+
+// Files of the ssh folder (DESIGN: <state>/ssh).
+const (
+	HostKeyFile        = "host_key"
+	UsersFile          = "users"
+	AuthorizedKeysFile = "authorized_keys"
+)
+
+// Password rules for useradd.
+const (
+	MinPassword = 8
+	MaxPassword = 72 // bcrypt uses at most 72 bytes
+)
+
+// hashCost is bcrypt's work factor (2^10 rounds: tens of milliseconds a
+// check). Tests lower it.
+var hashCost = bcrypt.DefaultCost
+
+var userName = regexp.MustCompile(`^[a-z_][a-z0-9_.-]{0,31}$`)
+
+// ValidUserName checks an account name: lower-case letters, digits, '_',
+// '.' and '-', starting with a letter or '_', at most 32 characters.
+func ValidUserName(name string) error {
+	if !userName.MatchString(name) {
+		return fmt.Errorf("%q is not a valid account name: use 1 to 32 lower-case letters, digits, '_', '.' or '-', starting with a letter or '_'", name)
+	}
+	return nil
+}
+
+// ErrUserExists is returned by AddUser for an existing account unless it
+// may be replaced.
+var ErrUserExists = errors.New("the account exists")
+
+// AddUser stores an account in dir/users with a bcrypt hash of password
+// (salted; the file is 0600 in a 0700 folder, written atomically). An
+// existing account is refused unless replace is set, which sets its new
+// password.
+func AddUser(dir, name string, password []byte, replace bool) error {
+	if err := ValidUserName(name); err != nil {
+		return err
+	}
+	if len(password) < MinPassword || len(password) > MaxPassword {
+		return fmt.Errorf("the password must be %d to %d bytes long", MinPassword, MaxPassword)
+	}
+	if bytes.ContainsAny(password, "\r\n\x00") {
+		return errors.New("the password must not contain line ends or NUL")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, UsersFile)
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword(password, hashCost)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	found := false
+	for _, line := range strings.SplitAfter(string(old), "\n") {
+		n, _, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && n == name {
+			if !replace {
+				return fmt.Errorf("%w: %s", ErrUserExists, name)
+			}
+			fmt.Fprintf(&out, "%s:%s\n", name, hash)
+			found = true
+			continue
+		}
+		out.WriteString(line)
+	}
+	if !found {
+		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
+			out.WriteByte('\n')
+		}
+		fmt.Fprintf(&out, "%s:%s\n", name, hash)
+	}
+	return writeAtomic(path, out.Bytes(), 0o600)
+}
+
+// readPrivate reads a file that grants access: it must not be writable
+// by anyone but its owner (as OpenSSH's StrictModes). A missing file is
+// empty.
+func readPrivate(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("%s is writable by others (mode %v); it is ignored until chmod 600", path, info.Mode().Perm())
+	}
+	return os.ReadFile(path)
+}
+
+// readUsers returns the accounts' password hashes by name.
+func readUsers(dir string) (map[string][]byte, error) {
+	data, err := readPrivate(filepath.Join(dir, UsersFile))
+	if err != nil {
+		return nil, err
+	}
+	users := map[string][]byte{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if name, hash, ok := strings.Cut(line, ":"); ok {
+			users[name] = []byte(hash)
+		}
+	}
+	return users, sc.Err()
+}
+
+// readAuthorizedKeys returns the keys of authorized_keys (OpenSSH format).
+// Lines with options are skipped and reported: ucmsh does not apply
+// options such as command= or from=, so it must not accept such keys.
+func readAuthorizedKeys(dir string) (keys []ssh.PublicKey, skipped []string, err error) {
+	data, err := readPrivate(filepath.Join(dir, AuthorizedKeysFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	for len(bytes.TrimSpace(data)) > 0 {
+		key, comment, options, rest, err := ssh.ParseAuthorizedKey(data)
+		if err != nil {
+			break // no more keys (ParseAuthorizedKey skips bad lines)
+		}
+		if len(options) > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s %s (options %s are not supported)", key.Type(), comment, strings.Join(options, ",")))
+		} else {
+			keys = append(keys, key)
+		}
+		data = rest
+	}
+	return keys, skipped, nil
+}
+
+// HasAccounts reports whether anyone can log in: an account with a
+// password or an authorized key.
+func HasAccounts(dir string) bool {
+	users, _ := readUsers(dir)
+	keys, _, _ := readAuthorizedKeys(dir)
+	return len(users) > 0 || len(keys) > 0
+}
+
+// LoadHostKey returns the server's host key from dir/host_key, creating
+// an Ed25519 key (0600, with host_key.pub beside it) the first time. It
+// reports whether the key is new.
+func LoadHostKey(dir string) (ssh.Signer, bool, error) {
+	path := filepath.Join(dir, HostKeyFile)
+	if s, err := readHostKey(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return s, false, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, false, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, false, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "ucmsh host key")
+	if err != nil {
+		return nil, false, err
+	}
+	tmp, err := os.CreateTemp(dir, ".host_key-*")
+	if err != nil {
+		return nil, false, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeSync(tmp, pemEncode(block)); err != nil {
+		return nil, false, err
+	}
+	// Link fails if another server made the key meanwhile: use that one.
+	created := true
+	if err := os.Link(tmp.Name(), path); err != nil {
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, false, err
+		}
+		created = false
+	}
+	s, err := readHostKey(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		pub := ssh.MarshalAuthorizedKey(s.PublicKey())
+		if err := writeAtomic(path+".pub", pub, 0o644); err != nil {
+			return nil, false, err
+		}
+	}
+	return s, created, nil
+}
+
+func readHostKey(path string) (ssh.Signer, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the host key %s can be read by others (mode %v): chmod 600 it", path, info.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("the host key %s: %w", path, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,219 @@
+package sshd
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Session is one SSH session, as its Handler sees it.
+type Session struct {
+	User       string
+	RemoteAddr net.Addr
+	// Method is how the connection authenticated: "password" or
+	// "publickey"; Key is then the SHA256 fingerprint of the key.
+	Method, Key string
+
+	// PTY is set when the client asked for a terminal (Term is its
+	// type); Size then follows its window changes.
+	PTY  bool
+	Term string
+	// Exec is set for an exec request, with its Command.
+	Exec    bool
+	Command string
+
+	// In is the client's input; Out and Err its output streams. Out is
+	// raw: with a PTY there is no terminal driver, so the handler writes
+	// "\r\n" line ends itself.
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+
+	width, height atomic.Int32
+	mu            sync.Mutex
+	onInterrupt   func()
+}
+
+// Size is the client's window, 80x24 when it did not say.
+func (s *Session) Size() (width, height int) {
+	return int(s.width.Load()), int(s.height.Load())
+}
+
+// OnInterrupt sets what an interrupt (an SSH "signal" INT or "break"
+// request) does.
+func (s *Session) OnInterrupt(f func()) {
+	s.mu.Lock()
+	s.onInterrupt = f
+	s.mu.Unlock()
+}
+
+func (s *Session) interrupt() {
+	s.mu.Lock()
+	f := s.onInterrupt
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (s *Session) setSize(cols, rows uint32) {
+	clamp := func(v uint32, def int32) int32 {
+		switch {
+		case v == 0:
+			return def
+		case v > 10000:
+			return 10000
+		}
+		return int32(v)
+	}
+	s.width.Store(clamp(cols, 80))
+	s.height.Store(clamp(rows, 24))
+}
+
+// Request payloads (RFC 4254).
+type ptyRequest struct {
+	Term          string
+	Cols, Rows    uint32
+	Width, Height uint32
+	Modes         string
+}
+
+type windowChange struct {
+	Cols, Rows    uint32
+	Width, Height uint32
+}
+
+type execRequest struct{ Command string }
+
+type signalRequest struct{ Name string }
+
+type exitStatus struct{ Status uint32 }
+
+// activity marks the connection active when the client sends input.
+type activity struct {
+	r io.Reader
+	c *conn
+}
+
+func (a activity) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 {
+		a.c.touch()
+	}
+	return n, err
+}
+
+// serveSession answers a session channel's requests; "shell" or "exec"
+// starts the handler.
+func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	s := &Session{User: c.user, RemoteAddr: c.nc.RemoteAddr(), Method: c.method, Key: c.key}
+	s.setSize(0, 0)
+	var done chan struct{}
+	for req := range reqs {
+		c.touch()
+		ok := false
+		switch req.Type {
+		case "pty-req":
+			var p ptyRequest
+			if done == nil && !s.PTY && ssh.Unmarshal(req.Payload, &p) == nil {
+				s.PTY, s.Term, ok = true, p.Term, true
+				s.setSize(p.Cols, p.Rows)
+			}
+		case "window-change":
+			var w windowChange
+			if ssh.Unmarshal(req.Payload, &w) == nil {
+				s.setSize(w.Cols, w.Rows)
+				ok = true
+			}
+		case "shell", "exec":
+			if done != nil {
+				break
+			}
+			if req.Type == "exec" {
+				var e execRequest
+				if ssh.Unmarshal(req.Payload, &e) != nil {
+					break
+				}
+				s.Exec, s.Command = true, e.Command
+			}
+			if req.WantReply {
+				req.Reply(true, nil)
+			}
+			done = make(chan struct{})
+			go func() {
+				defer close(done)
+				c.run(ctx, s, ch)
+			}()
+			continue
+		case "signal":
+			var sig signalRequest
+			if ssh.Unmarshal(req.Payload, &sig) == nil && sig.Name == "INT" {
+				s.interrupt()
+				ok = true
+			}
+		case "break":
+			s.interrupt()
+			ok = true
+		case "subsystem", "x11-req", "auth-agent-req@openssh.com":
+			what := req.Type
+			if req.Type == "subsystem" {
+				var e execRequest
+				ssh.Unmarshal(req.Payload, &e)
+				what += " " + e.Command
+			}
+			c.srv.log.Warn("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", what)
+		}
+		if req.WantReply {
+			req.Reply(ok, nil)
+		}
+	}
+	// The client closed the channel (or the connection ended).
+	cancel()
+	if done != nil {
+		<-done
+	} else {
+		ch.Close()
+		c.sessions.Add(-1)
+	}
+}
+
+// run runs the handler, sends the exit status and closes the channel.
+// When a shell ends (quit) and it was the connection's last session, the
+// connection is closed too.
+func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel) {
+	kind := "shell"
+	switch {
+	case s.Exec:
+		kind = "exec"
+		c.busy.Add(1)
+		defer c.busy.Add(-1)
+	case s.PTY:
+		kind = "pty"
+	}
+	c.srv.log.Debug("ssh session", "user", c.user, "addr", c.nc.RemoteAddr().String(), "kind", kind)
+	s.In = activity{r: ch, c: c}
+	s.Out = ch
+	s.Err = ch.Stderr()
+	status := c.srv.cfg.Handler(ctx, s)
+	ch.CloseWrite()
+	ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(status)}))
+	ch.Close()
+	c.touch()
+	if c.sessions.Add(-1) == 0 && !s.Exec {
+		// Give the client a moment to read the status and leave itself.
+		go func() {
+			select {
+			case <-c.ctx.Done():
+			case <-time.After(c.srv.cfg.closeGrace):
+				c.sc.Close()
+			}
+		}()
+	}
+}

@@ -1,0 +1,597 @@
+package sshd
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/crypto/ssh"
+)
+
+const testPassword = "correct horse"
+
+func TestMain(m *testing.M) {
+	hashCost = bcrypt.MinCost // -race makes bcrypt very slow
+	os.Exit(m.Run())
+}
+
+// logBuf collects the server's log.
+type logBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type testServer struct {
+	addr string
+	dir  string
+	key  ssh.Signer // authorized
+	log  *logBuf
+	stop func()
+}
+
+// testHandler: exec runs "echo WORDS", "exit N", "size", "wait" (until
+// interrupted); a shell echoes lines until "quit".
+func testHandler(ctx context.Context, s *Session) int {
+	intr := make(chan struct{}, 1)
+	s.OnInterrupt(func() { intr <- struct{}{} })
+	if s.Exec {
+		f := strings.Fields(s.Command)
+		switch {
+		case len(f) == 0:
+			return 2
+		case f[0] == "echo":
+			fmt.Fprintf(s.Out, "%s %s %s %s\n", s.User, s.Method, s.Key, strings.Join(f[1:], " "))
+		case f[0] == "exit":
+			var n int
+			fmt.Sscan(f[1], &n)
+			return n
+		case f[0] == "wait":
+			select {
+			case <-intr:
+				fmt.Fprintln(s.Out, "interrupted")
+				return 130
+			case <-ctx.Done():
+				return 1
+			}
+		}
+		return 0
+	}
+	fmt.Fprintf(s.Out, "pty=%v term=%s\n", s.PTY, s.Term)
+	sc := bufio.NewScanner(s.In)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "quit":
+			return 0
+		case "size":
+			w, h := s.Size()
+			fmt.Fprintf(s.Out, "%dx%d\n", w, h)
+		default:
+			fmt.Fprintf(s.Out, "line %q\n", line)
+		}
+	}
+	return 0
+}
+
+func startServer(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	if err := AddUser(dir, "admin", []byte(testPassword), false); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	key, _ := ssh.NewSignerFromKey(priv)
+	if err := os.WriteFile(filepath.Join(dir, AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host, _, err := LoadHostKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := &logBuf{}
+	cfg.Dir, cfg.HostKey = dir, host
+	if cfg.Handler == nil {
+		cfg.Handler = testHandler
+	}
+	if cfg.FailDelay == 0 {
+		cfg.FailDelay = 50 * time.Millisecond
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	ts := &testServer{addr: ln.Addr().String(), dir: dir, key: key, log: lb}
+	var once sync.Once
+	ts.stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Error("the server did not stop")
+			}
+		})
+	}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+func (ts *testServer) dial(user string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+	return ssh.Dial("tcp", ts.addr, &ssh.ClientConfig{
+		User:            user,
+		Auth:            auth,
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         5 * time.Second,
+	})
+}
+
+func (ts *testServer) login(t *testing.T) *ssh.Client {
+	t.Helper()
+	c, err := ts.dial("admin", ssh.Password(testPassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func run(t *testing.T, c *ssh.Client, cmd string) (string, int) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Output(cmd)
+	var ee *ssh.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return string(out), ee.ExitStatus()
+	case err != nil:
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return string(out), 0
+}
+
+func TestLoginWithPasswordOrKey(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := ts.login(t)
+	if out, st := run(t, c, "echo hi there"); out != "admin password  hi there\n" || st != 0 {
+		t.Fatalf("%q %d", out, st)
+	}
+	if _, st := run(t, c, "exit 3"); st != 3 {
+		t.Fatalf("exit status %d", st)
+	}
+	// Several exec requests on one connection (as paramiko does).
+	if out, _ := run(t, c, "echo again"); !strings.HasSuffix(out, "again\n") {
+		t.Fatal(out)
+	}
+
+	// A key login records the key that signed, not merely one offered
+	// (CVE-2024-45337): the client offers a stranger's key first.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	stranger, _ := ssh.NewSignerFromKey(other)
+	kc, err := ts.dial("ops", ssh.PublicKeys(stranger, ts.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	fp := ssh.FingerprintSHA256(ts.key.PublicKey())
+	if out, _ := run(t, kc, "echo k"); out != "ops publickey "+fp+" k\n" {
+		t.Fatalf("%q, want key %s", out, fp)
+	}
+	if !strings.Contains(ts.log.String(), "msg=\"ssh login\" user=ops") || !strings.Contains(ts.log.String(), "key="+fp) {
+		t.Fatalf("log:\n%s", ts.log.String())
+	}
+
+	// A key alone does not make a bad login name good.
+	if _, err := ts.dial("Bad Name", ssh.PublicKeys(ts.key)); err == nil {
+		t.Fatal("an invalid login name was accepted")
+	}
+}
+
+// Unknown accounts and wrong passwords get the same answer after the
+// same delay; keyboard-interactive and none are not offered.
+func TestAuthFailuresLookAlike(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	ts := startServer(t, Config{FailDelay: delay, MaxFailures: 100})
+	try := func(user, pw string) (string, time.Duration) {
+		start := time.Now()
+		_, err := ts.dial(user, ssh.RetryableAuthMethod(ssh.Password(pw), 1))
+		if err == nil {
+			t.Fatalf("%s/%s logged in", user, pw)
+		}
+		return err.Error(), time.Since(start)
+	}
+	unknownErr, unknownTook := try("nobody", "whatever-it-is")
+	wrongErr, wrongTook := try("admin", "wrong password")
+	if unknownErr != wrongErr {
+		t.Fatalf("different answers:\n%s\n%s", unknownErr, wrongErr)
+	}
+	if !strings.Contains(wrongErr, "attempted methods [none password]") {
+		t.Fatalf("answer: %s", wrongErr)
+	}
+	if unknownTook < delay || wrongTook < delay {
+		t.Fatalf("no delay: %v %v", unknownTook, wrongTook)
+	}
+	if d := unknownTook - wrongTook; d > delay/2 || d < -delay/2 {
+		t.Fatalf("timings differ: unknown %v, wrong %v", unknownTook, wrongTook)
+	}
+	ki := ssh.KeyboardInteractive(func(string, string, []string, []bool) ([]string, error) { return []string{testPassword}, nil })
+	if _, err := ts.dial("admin", ki); err == nil {
+		t.Fatal("keyboard-interactive was accepted")
+	}
+	if _, err := ts.dial("admin"); err == nil {
+		t.Fatal("no authentication was accepted")
+	}
+	for _, want := range []string{`msg="ssh authentication failed" user=nobody addr=127.0.0.1 method=password`, `user=admin addr=127.0.0.1 method=password`} {
+		if !strings.Contains(ts.log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, ts.log.String())
+		}
+	}
+}
+
+func TestRepeatedFailuresAreThrottled(t *testing.T) {
+	ts := startServer(t, Config{FailDelay: time.Millisecond, MaxFailures: 3, FailWindow: time.Minute, Lockout: 1500 * time.Millisecond})
+	for i := 0; i < 3; i++ {
+		if _, err := ts.dial("admin", ssh.Password("wrong-"+fmt.Sprint(i))); err == nil {
+			t.Fatal("logged in")
+		}
+	}
+	// Refused now, even with the right password: the connection is
+	// closed before the handshake.
+	_, err := ts.dial("admin", ssh.Password(testPassword))
+	if err == nil || strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("a throttled address got as far as authentication: %v", err)
+	}
+	if !strings.Contains(ts.log.String(), `msg="ssh address refused" addr=127.0.0.1`) {
+		t.Fatalf("log:\n%s", ts.log.String())
+	}
+	time.Sleep(1600 * time.Millisecond)
+	c := ts.login(t)
+	run(t, c, "echo back")
+
+	// Offering only unknown keys counts as one failure per connection.
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	stranger, _ := ssh.NewSignerFromKey(other)
+	for i := 0; i < 3; i++ {
+		if _, err := ts.dial("admin", ssh.PublicKeys(stranger)); err == nil {
+			t.Fatal("a stranger's key was accepted")
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // the server counts when it sees the connection end
+	if _, err := ts.dial("admin", ssh.PublicKeys(ts.key)); err == nil {
+		t.Fatal("not throttled after key failures")
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	ts := startServer(t, Config{IdleTimeout: 800 * time.Millisecond})
+
+	// Typing keeps a session alive.
+	c := ts.login(t)
+	s, _ := c.NewSession()
+	in, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	r.ReadString('\n')
+	for i := 0; i < 8; i++ {
+		time.Sleep(150 * time.Millisecond)
+		fmt.Fprintf(in, "key %d\n", i)
+		if l, err := r.ReadString('\n'); err != nil || !strings.Contains(l, "key") {
+			t.Fatalf("%q %v", l, err)
+		}
+	}
+	// Then nothing: the connection goes.
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("an idle connection stayed open")
+	}
+	if took := time.Since(start); took < 700*time.Millisecond {
+		t.Fatalf("closed after %v", took)
+	}
+	if !strings.Contains(ts.log.String(), `msg="ssh idle timeout" user=admin`) {
+		t.Fatalf("log:\n%s", ts.log.String())
+	}
+
+	// A running exec command is not idle.
+	c2 := ts.login(t)
+	s2, _ := c2.NewSession()
+	defer s2.Close()
+	o2, _ := s2.StdoutPipe()
+	if err := s2.Start("wait"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := s2.Signal(ssh.SIGINT); err != nil {
+		t.Fatalf("the connection went while a command ran: %v", err)
+	}
+	b, _ := io.ReadAll(o2)
+	if err := s2.Wait(); string(b) != "interrupted\n" || err == nil || err.(*ssh.ExitError).ExitStatus() != 130 {
+		t.Fatalf("%q %v", b, err)
+	}
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	ts := startServer(t, Config{HandshakeTimeout: 200 * time.Millisecond})
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetReadDeadline(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	_, err = io.Copy(io.Discard, nc) // the server's banner, then EOF
+	if err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("a silent client was not dropped: %v after %v", err, time.Since(start))
+	}
+}
+
+func TestPTYWindowAndQuit(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := ts.login(t)
+	s, _ := c.NewSession()
+	if err := s.RequestPty("xterm", 30, 100, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.StdinPipe()
+	out, _ := s.StdoutPipe()
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(out)
+	if l, _ := r.ReadString('\n'); l != "pty=true term=xterm\n" {
+		t.Fatal(l)
+	}
+	fmt.Fprintln(in, "size")
+	if l, _ := r.ReadString('\n'); l != "100x30\n" {
+		t.Fatal(l)
+	}
+	if err := s.WindowChange(40, 132); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	fmt.Fprintln(in, "size")
+	if l, _ := r.ReadString('\n'); l != "132x40\n" {
+		t.Fatal(l)
+	}
+	// quit: exit status 0, and the connection closes.
+	fmt.Fprintln(in, "quit")
+	if err := s.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("the connection stayed open after quit")
+	}
+
+	// Without a PTY the shell says so.
+	c2 := ts.login(t)
+	s2, _ := c2.NewSession()
+	s2.Stdin = strings.NewReader("hello\n")
+	b, err := s2.Output("")
+	_ = err
+	s3, _ := c2.NewSession()
+	s3.Stdin = strings.NewReader("size\nquit\n")
+	var o strings.Builder
+	s3.Stdout = &o
+	if err := s3.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	s3.Wait()
+	if o.String() != "pty=false term=\n80x24\n" {
+		t.Fatalf("%q (%q)", o.String(), b)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	ts := startServer(t, Config{MaxSessions: 2})
+	c := ts.login(t)
+	if _, err := c.Dial("tcp", ts.addr); err == nil {
+		t.Error("port forwarding (direct-tcpip) was allowed")
+	}
+	if _, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		t.Error("remote port forwarding (tcpip-forward) was allowed")
+	}
+	if _, _, err := c.OpenChannel("x-custom", nil); err == nil {
+		t.Error("an unknown channel type was accepted")
+	} else if oe, ok := err.(*ssh.OpenChannelError); !ok || oe.Reason != ssh.UnknownChannelType {
+		t.Errorf("unknown channel: %v", err)
+	}
+	s, _ := c.NewSession()
+	if err := s.RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was started")
+	}
+	for _, req := range []string{"auth-agent-req@openssh.com", "x11-req", "env"} {
+		if ok, err := s.SendRequest(req, true, nil); ok || err != nil {
+			t.Errorf("%s: %v %v", req, ok, err)
+		}
+	}
+	// Two sessions at most on one connection.
+	s2, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.NewSession(); err == nil {
+		t.Error("a third session was opened")
+	}
+	s2.Close()
+	s.Close()
+	time.Sleep(50 * time.Millisecond)
+	if _, st := run(t, c, "echo again"); st != 0 {
+		t.Error("closed sessions still count")
+	}
+	log := ts.log.String()
+	for _, want := range []string{`request="subsystem sftp"`, `type=direct-tcpip`, `request=tcpip-forward`, `request=auth-agent-req@openssh.com`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s", want)
+		}
+	}
+}
+
+func TestMaxConnections(t *testing.T) {
+	ts := startServer(t, Config{MaxConnections: 2})
+	ts.login(t)
+	ts.login(t)
+	if _, err := ts.dial("admin", ssh.Password(testPassword)); err == nil {
+		t.Fatal("a third connection was accepted")
+	}
+}
+
+// Sessions end with the server, and nothing is left running.
+func TestShutdownLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ts := startServer(t, Config{})
+	var clients []*ssh.Client
+	for i := 0; i < 5; i++ {
+		c := ts.login(t)
+		s, _ := c.NewSession()
+		s.RequestPty("xterm", 24, 80, nil)
+		s.Shell()
+		clients = append(clients, c)
+	}
+	ts.stop()
+	for _, c := range clients {
+		c.Wait()
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+func TestHostKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ssh")
+	k1, created, err := LoadHostKey(dir)
+	if err != nil || !created {
+		t.Fatal(err, created)
+	}
+	k2, created, err := LoadHostKey(dir)
+	if err != nil || created || string(k1.PublicKey().Marshal()) != string(k2.PublicKey().Marshal()) {
+		t.Fatal("the host key changed", err, created)
+	}
+	for name, mode := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, HostKeyFile): 0o600} {
+		if info, _ := os.Stat(name); info.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v", name, info.Mode().Perm())
+		}
+	}
+	pub, _ := os.ReadFile(filepath.Join(dir, HostKeyFile+".pub"))
+	if !strings.HasPrefix(string(pub), "ssh-ed25519 ") {
+		t.Errorf("host_key.pub: %q", pub)
+	}
+	os.Chmod(filepath.Join(dir, HostKeyFile), 0o644)
+	if _, _, err := LoadHostKey(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a readable host key was used: %v", err)
+	}
+}
+
+func TestAddUser(t *testing.T) {
+	dir := t.TempDir()
+	for _, bad := range []string{"", "Admin", "1abc", "a b", strings.Repeat("a", 33), "x:y"} {
+		if err := AddUser(dir, bad, []byte(testPassword), false); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+	for _, bad := range []string{"short", strings.Repeat("p", 73), "with\nnewline"} {
+		if err := AddUser(dir, "admin", []byte(bad), false); err == nil {
+			t.Errorf("password %q accepted", bad)
+		}
+	}
+	if HasAccounts(dir) {
+		t.Fatal("accounts in an empty folder")
+	}
+	if err := AddUser(dir, "admin", []byte(testPassword), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddUser(dir, "ops", []byte("another password"), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddUser(dir, "admin", []byte("new password!"), false); !errors.Is(err, ErrUserExists) {
+		t.Fatalf("existing account: %v", err)
+	}
+	if err := AddUser(dir, "admin", []byte("new password!"), true); err != nil {
+		t.Fatal(err)
+	}
+	users, err := readUsers(dir)
+	if err != nil || len(users) != 2 {
+		t.Fatal(users, err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, UsersFile))
+	if strings.Contains(string(data), "password") || !strings.Contains(string(data), "admin:$2a$") {
+		t.Fatalf("users file: %s", data)
+	}
+	if info, _ := os.Stat(filepath.Join(dir, UsersFile)); info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", info.Mode())
+	}
+	// A users file others can write is not trusted.
+	os.Chmod(filepath.Join(dir, UsersFile), 0o666)
+	if _, err := readUsers(dir); err == nil {
+		t.Fatal("a world-writable users file was read")
+	}
+}
+
+func TestAuthorizedKeysOptionsAreNotTrusted(t *testing.T) {
+	dir := t.TempDir()
+	_, p1, _ := ed25519.GenerateKey(rand.Reader)
+	_, p2, _ := ed25519.GenerateKey(rand.Reader)
+	k1, _ := ssh.NewSignerFromKey(p1)
+	k2, _ := ssh.NewSignerFromKey(p2)
+	data := "# admins\n" + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k1.PublicKey()))) + " alice@example\n" +
+		`command="show license status" ` + string(ssh.MarshalAuthorizedKey(k2.PublicKey()))
+	os.WriteFile(filepath.Join(dir, AuthorizedKeysFile), []byte(data), 0o600)
+	keys, skipped, err := readAuthorizedKeys(dir)
+	if err != nil || len(keys) != 1 || len(skipped) != 1 {
+		t.Fatal(keys, skipped, err)
+	}
+}
