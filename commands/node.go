@@ -15,6 +15,10 @@ type Node struct {
 	// Licensing commands run in the Smart License Manager service, which
 	// exists only on the publisher: on a subscriber they print nothing.
 	Licensing bool
+	// OwnTimers: the handler runs the licensing timers itself (reports do,
+	// in the same store transaction as the report), so the runner does not
+	// run them first.
+	OwnTimers bool
 	Priv      int  // privilege level needed
 	Hidden    bool // accepted but not offered by completion or listings
 
@@ -106,6 +110,7 @@ func link(n *Node) *Node {
 	for _, c := range n.Sub {
 		c.parent = n
 		c.Licensing = c.Licensing || n.Licensing
+		c.OwnTimers = c.OwnTimers || n.OwnTimers
 		c.Priv = max(c.Priv, n.Priv)
 		link(c)
 	}

@@ -127,8 +127,12 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string) error {
 		}
 		// Renewals that fell due run before the command, as the agent's
 		// timers would have; their failures are recorded, not fatal.
-		if err := r.Service.RunDue(ctx); err != nil {
-			return err
+		// Reports run them themselves (Service.ReportDue), to need one
+		// store transaction instead of two.
+		if !call.Node.OwnTimers {
+			if err := r.Service.RunDue(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	call.T, call.Ctx = t, ctx

@@ -11,7 +11,7 @@ import (
 // JSON (the same model, or the part of it the report covers) for scripts.
 
 func (r *Runner) showReport(c *Call, text func(*publisher.Report) string, part func(*publisher.Report) any) error {
-	m, err := r.Service.Report()
+	m, err := r.Service.ReportDue(c.Ctx) // the timers, then the report
 	if err != nil {
 		return err
 	}

@@ -121,7 +121,7 @@ var Tree = link(&Node{Sub: []*Node{
 			{Word: "pagination", Help: "Show whether output is paged", Run: (*Runner).showPagination,
 				Detail: "This command shows whether automatic pagination is on for this session.", Example: "show cli pagination"},
 		}},
-		{Word: "license", Help: "Smart Licensing reports", Licensing: true, Sub: []*Node{
+		{Word: "license", Help: "Smart Licensing reports", Licensing: true, OwnTimers: true, Sub: []*Node{
 			{Word: "all", Help: "Show every Smart Licensing report", Run: (*Runner).showAll,
 				Detail: "This command shows the status, license usage, product information and agent version.", Example: "show license all"},
 			{Word: "status", Help: "Show the Smart Licensing status", Run: (*Runner).showStatus,

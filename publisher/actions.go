@@ -359,22 +359,37 @@ func (s *Service) runDue(ctx context.Context) error {
 	if r == nil || !r.registrationValid(now) {
 		return nil
 	}
-	if !now.Before(r.nextRenewal()) {
+	if renewalDue(r, now) {
 		if err := s.renewID(ctx, st, r, now); isStateError(err) {
 			return err
 		}
 	}
-	if !now.Before(r.nextAuth()) || !slices.Equal(r.Auth.Reported, s.usageReport()) {
+	if s.authDue(r, now) {
 		if err := s.renewAuth(ctx, st, r, now); isStateError(err) {
 			return err
 		}
 	}
-	if p := r.PendingExport; p != nil && !now.Before(p.Last.At.Add(RetryAfter)) {
-		if err := s.callExport(ctx, st, r, p, now); isStateError(err) {
+	if exportDue(r, now) {
+		if err := s.callExport(ctx, st, r, r.PendingExport, now); isStateError(err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// What runDue does, condition by condition (ReportDue asks the same).
+
+func renewalDue(r *RegistrationState, now time.Time) bool { return !now.Before(r.nextRenewal()) }
+
+// authDue: the authorization is due for renewal, or the usage changed
+// since it was last reported.
+func (s *Service) authDue(r *RegistrationState, now time.Time) bool {
+	return !now.Before(r.nextAuth()) || !slices.Equal(r.Auth.Reported, s.usageReport())
+}
+
+func exportDue(r *RegistrationState, now time.Time) bool {
+	p := r.PendingExport
+	return p != nil && !now.Before(p.Last.At.Add(RetryAfter))
 }
 
 func isStateError(err error) bool {

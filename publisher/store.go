@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +23,27 @@ type Store struct {
 	dir  string
 	mu   sync.Mutex // flock is per open file, so goroutines need their own lock
 	lock *os.File
+	// cache is the state as this Store last read or wrote it (guarded by
+	// mu and the flock). It saves decoding an unchanged file, and encoding
+	// a state that a transaction did not change; see load and Update.
+	cache *cachedState
+	buf   []byte // readFile's buffer, reused (guarded like cache)
+	swept bool   // stale temporary files were looked for (guarded like cache)
+}
+
+// cachedState is state.json's bytes and their decoded form. The file is
+// still read on every transaction, under the lock: the cache is used only
+// when the bytes are exactly those cached, so a change by another process
+// is always seen. (The file's identity - device, inode, size, mtime -
+// would save the read, but inode numbers are reused and mtimes are
+// coarse, so two different writes can look alike; bytes cannot.)
+type cachedState struct {
+	data []byte
+	// st is never handed out: each transaction gets a deep copy.
+	st *State
+	// canonical: data is exactly what encoding st gives, so a state equal
+	// to st would encode to data and need not be written.
+	canonical bool
 }
 
 // StateFile and LockFile are the names inside the state folder.
@@ -98,18 +121,37 @@ func (s *Store) Update(fn func(*State) error) error {
 	if err := fn(st); err != nil {
 		return err
 	}
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode state: %w", err)
+	// Performance: a transaction that changed nothing (most of them: the
+	// timers' check before every command, the reports) is recognised
+	// without encoding the state. Equal values encode to the same bytes,
+	// so this writes exactly when the encoding below differs from the file.
+	if c := s.cache; c != nil && c.canonical && bytes.Equal(c.data, old) && sameState(st, c.st) {
+		return nil
 	}
-	data = append(data, '\n')
+	data, err := encodeState(st)
+	if err != nil {
+		return err
+	}
 	if bytes.Equal(data, old) {
 		return nil
+	}
+	if !s.swept {
+		s.swept = true
+		s.removeStaleTemps()
 	}
 	if err := writeAtomic(s.Path(), data); err != nil {
 		return &SaveError{Path: s.Path(), Err: err}
 	}
+	s.cache = &cachedState{data: data, st: cloneState(st), canonical: true}
 	return nil
+}
+
+func encodeState(st *State) ([]byte, error) {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	return append(data, '\n'), nil
 }
 
 func (s *Store) acquire() (func(), error) {
@@ -138,25 +180,198 @@ func (s *Store) acquire() (func(), error) {
 	}, nil
 }
 
+// load reads the state file (the caller holds the lock) and returns a
+// state the caller may change freely, and the file's bytes.
 func (s *Store) load() (*State, []byte, error) {
 	path := s.Path()
-	data, err := os.ReadFile(path)
+	data, err := s.readFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{}, nil, nil
 	}
 	if err != nil {
 		return nil, nil, &StateError{Path: path, Err: err}
 	}
+	// Performance: the same bytes as last time decode to the same state.
+	if c := s.cache; c != nil && bytes.Equal(c.data, data) {
+		return cloneState(c.st), c.data, nil
+	}
+	data = bytes.Clone(data) // s.buf is reused by the next read
+	st, err := decodeState(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := encodeState(st)
+	s.cache = &cachedState{data: data, st: cloneState(st), canonical: err == nil && bytes.Equal(enc, data)}
+	return st, data, nil
+}
+
+// readFile is os.ReadFile into a buffer the Store reuses (the caller holds
+// the lock). Performance: os.ReadFile allocates and zeroes a new buffer
+// and registers the file with the network poller each time, which cost
+// more than the rest of a cached transaction. Errors read as os.ReadFile's.
+func (s *Store) readFile(path string) ([]byte, error) {
+	fd, err := openRetry(path)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	buf := s.buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(cap(buf), 32<<10))
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	s.buf = buf
+	return buf, nil
+}
+
+func openRetry(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if !errors.Is(err, unix.EINTR) {
+			return fd, err
+		}
+	}
+}
+
+func decodeState(path string, data []byte) (*State, error) {
 	var st State
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return nil, nil, &StateError{Path: path, Err: fmt.Errorf("it is not valid state JSON (%v)", err)}
+		return nil, &StateError{Path: path, Err: fmt.Errorf("it is not valid state JSON (%v)", err)}
 	}
 	if err := st.check(); err != nil {
-		return nil, nil, &StateError{Path: path, Err: err}
+		return nil, &StateError{Path: path, Err: err}
 	}
-	return &st, data, nil
+	return &st, nil
+}
+
+// sameState reports whether a and b certainly encode to the same JSON. It
+// is strict (a time in another *time.Location, or an empty slice against
+// a nil one, counts as a difference), so a doubt costs an encoding, never
+// a lost write. The trace, the bulk of the state, is compared directly.
+func sameState(a, b *State) bool {
+	if (a.Events == nil) != (b.Events == nil) || !slices.Equal(a.Events, b.Events) {
+		return false
+	}
+	ac, bc := *a, *b
+	ac.Events, bc.Events = nil, nil
+	return reflect.DeepEqual(&ac, &bc)
+}
+
+// cloneState is a deep copy of st: the two share no memory that either
+// could change.
+func cloneState(st *State) *State {
+	cp := new(State)
+	deepCopy(reflect.ValueOf(cp).Elem(), reflect.ValueOf(st).Elem())
+	return cp
+}
+
+// deepCopy sets dst to a copy of src that shares no pointer, slice or map
+// with it. It follows exported fields; unexported ones are copied as they
+// are (the only ones in State are time.Time's, whose *time.Location is
+// immutable). TestCloneStateIsDeep fills every field to prove it.
+func deepCopy(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if !src.IsNil() {
+			p := reflect.New(src.Type().Elem())
+			deepCopy(p.Elem(), src.Elem())
+			dst.Set(p)
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		cp := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		if flat(src.Type().Elem()) {
+			reflect.Copy(cp, src)
+		} else {
+			for i := range src.Len() {
+				deepCopy(cp.Index(i), src.Index(i))
+			}
+		}
+		dst.Set(cp)
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		cp := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			deepCopy(v, it.Value())
+			cp.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(cp)
+	case reflect.Interface:
+		if !src.IsNil() {
+			v := reflect.New(src.Elem().Type()).Elem()
+			deepCopy(v, src.Elem())
+			dst.Set(v)
+		}
+	case reflect.Struct:
+		dst.Set(src)
+		if flat(src.Type()) {
+			return
+		}
+		t := src.Type()
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() && !flat(t.Field(i).Type) {
+				deepCopy(dst.Field(i), src.Field(i))
+			}
+		}
+	default:
+		dst.Set(src)
+	}
+}
+
+var flatTypes sync.Map // reflect.Type -> bool
+
+// flat reports whether a plain assignment copies a value of type t
+// completely: no pointer, slice, map or interface in its exported fields.
+func flat(t reflect.Type) bool {
+	if v, ok := flatTypes.Load(t); ok {
+		return v.(bool)
+	}
+	f := true
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		f = false
+	case reflect.Array:
+		f = flat(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if t.Field(i).IsExported() && !flat(t.Field(i).Type) {
+				f = false
+			}
+		}
+	}
+	flatTypes.Store(t, f)
+	return f
+}
+
+// removeStaleTemps deletes temporary files that a writer killed before
+// its rename left behind (the caller holds the exclusive lock, and writers
+// create and remove or rename their temporary file under it, so any found
+// now is stale). Once per Store, before its first write; failures are
+// ignored: the files are only clutter.
+func (s *Store) removeStaleTemps() {
+	stale, _ := filepath.Glob(filepath.Join(s.dir, StateFile+".tmp-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 }
 
 // writeAtomic replaces path with data so that a crash at any moment leaves

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Robustness checks (issue 7): every test under the race detector, then
+# every fuzz target for a bounded time. Self-contained; .ci/run calls it.
+# About 3-6 minutes on 2 cores: the race run takes 1-3, the fuzzing
+# FUZZTIME (default 12 s) per target plus its build.
+#
+# A fuzz failure leaves its input in <package>/testdata/fuzz/<target>/;
+# once the bug is fixed, commit that file: `go test` replays it from then
+# on as a regression case.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PATH="/usr/local/go/bin:$PATH"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+FUZZTIME="${FUZZTIME:-12s}"
+start=$SECONDS
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== go test -race ./..."
+go test -race -count=1 -timeout 15m ./...
+echo "   (race run: $((SECONDS - start)) s)"
+
+echo "== fuzz every target for $FUZZTIME"
+# Every Fuzz function of every package, so new targets are run too.
+targets=$(go test -list '^Fuzz' ./... 2>/dev/null | awk '
+  /^Fuzz/ { names = names " " $1; next }
+  /^ok/ && names != "" { print $2 names; names = "" }')
+if [ -z "$targets" ]; then
+  echo "no fuzz targets found"; exit 1
+fi
+while read -r pkg names; do
+  for name in $names; do
+    echo "-- $pkg $name"
+    # -fuzzminimizetime caps the minimization of each new input, which
+    # otherwise can take the whole budget; -parallel 2 matches CI's cores.
+    if ! go test "$pkg" -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" \
+        -fuzzminimizetime 2s -parallel 2 > "$log" 2>&1; then
+      tail -n 30 "$log"
+      echo "FAIL: $pkg $name found a failing input; it is saved under $(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$name/"
+      exit 1
+    fi
+    grep -E '^fuzz: elapsed' "$log" | tail -n 1 || true
+  done
+done <<< "$targets"
+echo "== robustness checks passed in $((SECONDS - start)) s"
