@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"time"
 
 	"github.com/chzyer/readline"
 	"github.com/spf13/pflag"
@@ -74,25 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail("unexpected argument %q; quote a command for -c", fs.Arg(0))
 	}
-	role := commands.Role(o.role)
-	if role != commands.Publisher && role != commands.Subscriber {
-		return fail("--role must be publisher or subscriber, not %q", o.role)
-	}
-	var clock publisher.Clock = publisher.SystemClock{}
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return fail("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", o.now)
-		}
-		clock = publisher.FixedClock(t)
-	}
-	profile := publisher.DefaultProfile()
-	if o.profile != "" {
-		p, err := publisher.LoadProfile(o.profile)
-		if err != nil {
-			return fail("%v", err)
-		}
-		profile = p
+	n, err := openNode(o.state, o.role, o.profile, o.now)
+	if err != nil {
+		return fail("%v", err)
 	}
 	interactive := o.command == "" && readline.IsTerminal(int(os.Stdin.Fd()))
 	if o.json && interactive {
@@ -102,34 +85,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("--echo is for scripts: use it with -c or piped input")
 	}
 
-	runner := commands.NewRunner(role, profile, nil)
+	runner := n.runner()
 	runner.JSON = o.json
-	if role == commands.Publisher {
-		store, err := publisher.OpenStore(o.state)
-		if err == nil {
-			runner.Service = publisher.NewService(store, clock, profile)
-			// A lab or a test can send the direct transport elsewhere.
-			if u := os.Getenv("UCMSH_DIRECT_URL"); u != "" {
-				runner.Service.DirectURL = u
-			}
-			if interactive {
-				// A fresh node gets its identity and timers as it starts;
-				// scripts create them with their first licensing command.
-				// A state problem is reported again by each such command.
-				if ierr := runner.Service.Init(); ierr != nil {
-					fmt.Fprintf(stderr, "ucmsh: %v\n", ierr)
-				}
-			}
+	switch {
+	case n.svc != nil && interactive:
+		// A fresh node gets its identity and timers as it starts;
+		// scripts create them with their first licensing command.
+		// A state problem is reported again by each such command.
+		if err := n.svc.Init(); err != nil {
+			fmt.Fprintf(stderr, "ucmsh: %v\n", err)
 		}
-		runner.ServiceErr = err // licensing commands report it; the rest work
-	} else if err := os.MkdirAll(o.state, 0o700); err != nil && interactive {
-		fmt.Fprintf(stderr, "ucmsh: cannot create %s; history will not be kept: %v\n", o.state, err)
+	case n.svc == nil && interactive:
+		if err := os.MkdirAll(o.state, 0o700); err != nil {
+			fmt.Fprintf(stderr, "ucmsh: cannot create %s; history will not be kept: %v\n", o.state, err)
+		}
 	}
 
 	sess := shell.New(shell.Config{
 		In:          os.Stdin,
 		Out:         stdout,
-		Banner:      commands.Banner(profile),
+		Banner:      commands.Banner(n.profile),
 		Echo:        o.echo,
 		HistoryFile: filepath.Join(o.state, "history"),
 		MaxLine:     commands.MaxCommandBytes,

@@ -173,48 +173,22 @@ func checkListen(addr string, allowRemote bool) error {
 }
 
 // serveNode is what every session of the server shares.
-type serveNode struct {
-	role    commands.Role
-	profile *publisher.Profile
-	svc     *publisher.Service
-	svcErr  error
-}
+// serveNode is the node a server runs: unlike a shell, it creates the
+// state folder and the node's state as it starts.
+type serveNode struct{ *node }
 
 func newServeNode(o serveOptions) (*serveNode, error) {
-	n := &serveNode{role: commands.Role(o.role), profile: publisher.DefaultProfile()}
-	if n.role != commands.Publisher && n.role != commands.Subscriber {
-		return nil, fmt.Errorf("--role must be publisher or subscriber, not %q", o.role)
-	}
-	var clock publisher.Clock = publisher.SystemClock{}
-	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
-		if err != nil {
-			return nil, fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", o.now)
-		}
-		clock = publisher.FixedClock(t)
-	}
-	if o.profile != "" {
-		p, err := publisher.LoadProfile(o.profile)
-		if err != nil {
-			return nil, err
-		}
-		n.profile = p
+	n, err := openNode(o.state, o.role, o.profile, o.now)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(o.state, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the state folder %s: %v", o.state, err)
 	}
-	if n.role == commands.Publisher {
-		store, err := publisher.OpenStore(o.state)
-		if err == nil {
-			n.svc = publisher.NewService(store, clock, n.profile)
-			if u := os.Getenv("UCMSH_DIRECT_URL"); u != "" {
-				n.svc.DirectURL = u
-			}
-			err = n.svc.Init()
-		}
-		n.svcErr = err // licensing commands report it; the rest work
+	if n.svc != nil {
+		n.svcErr = n.svc.Init()
 	}
-	return n, nil
+	return &serveNode{n}, nil
 }
 
 // agent runs the licensing timers that fall due (renewals), now and then
@@ -245,8 +219,7 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			fmt.Fprintf(s.Out, "%v\nExecuted command unsuccessfully\n", err)
 			return 2
 		}
-		runner := commands.NewRunner(n.role, n.profile, n.svc)
-		runner.ServiceErr = n.svcErr
+		runner := n.runner()
 		runner.JSON = json
 		addr := s.RemoteAddr.String()
 		in, out := s.In, s.Out

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ucmsh/ucmsh/commands"
+	"github.com/ucmsh/ucmsh/publisher"
+)
+
+// node is what the shell and the server both run on: the role, the node
+// profile and, on a publisher, the licensing service.
+type node struct {
+	role    commands.Role
+	profile *publisher.Profile
+	svc     *publisher.Service // nil on a subscriber
+	svcErr  error              // why the service cannot run, if so
+}
+
+// openNode checks the node flags and opens the licensing service. A flag
+// error is the caller's exit status 2; a state folder that cannot be
+// opened is not: licensing commands report it and the rest still work.
+func openNode(state, role, profile, now string) (*node, error) {
+	n := &node{role: commands.Role(role), profile: publisher.DefaultProfile()}
+	if n.role != commands.Publisher && n.role != commands.Subscriber {
+		return nil, fmt.Errorf("--role must be publisher or subscriber, not %q", role)
+	}
+	var clock publisher.Clock = publisher.SystemClock{}
+	if now != "" {
+		t, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			return nil, fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", now)
+		}
+		clock = publisher.FixedClock(t)
+	}
+	if profile != "" {
+		p, err := publisher.LoadProfile(profile)
+		if err != nil {
+			return nil, err
+		}
+		n.profile = p
+	}
+	if n.role == commands.Publisher {
+		store, err := publisher.OpenStore(state)
+		if err == nil {
+			n.svc = publisher.NewService(store, clock, n.profile)
+			// A lab or a test can send the direct transport elsewhere.
+			if u := os.Getenv("UCMSH_DIRECT_URL"); u != "" {
+				n.svc.DirectURL = u
+			}
+		}
+		n.svcErr = err
+	}
+	return n, nil
+}
+
+// runner is a command runner over the node.
+func (n *node) runner() *commands.Runner {
+	r := commands.NewRunner(n.role, n.profile, n.svc)
+	r.ServiceErr = n.svcErr
+	return r
+}
