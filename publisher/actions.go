@@ -120,15 +120,23 @@ func recordAuth(st *State, r *RegistrationState, at time.Time, usage []cssmapi.U
 
 // RenewAuth renews the authorization now (license smart renew auth).
 func (s *Service) RenewAuth(ctx context.Context) error {
-	st, now, err := s.snapshot()
+	st, r, now, err := s.registered()
 	if err != nil {
 		return err
 	}
-	r := st.Registration
-	if r == nil {
-		return errNotRegistered
-	}
 	return s.renewAuth(ctx, st, r, now)
+}
+
+// registered is a snapshot of a registered node.
+func (s *Service) registered() (*State, *RegistrationState, time.Time, error) {
+	st, now, err := s.snapshot()
+	if err == nil && st.Registration == nil {
+		err = errNotRegistered
+	}
+	if err != nil {
+		return nil, nil, now, err
+	}
+	return st, st.Registration, now, nil
 }
 
 func (s *Service) renewAuth(ctx context.Context, st *State, r *RegistrationState, now time.Time) error {
@@ -162,13 +170,9 @@ func (s *Service) record(r *RegistrationState, server string, callErr error, app
 
 // RenewID renews the registration now (license smart renew ID).
 func (s *Service) RenewID(ctx context.Context) error {
-	st, now, err := s.snapshot()
+	st, r, now, err := s.registered()
 	if err != nil {
 		return err
-	}
-	r := st.Registration
-	if r == nil {
-		return errNotRegistered
 	}
 	return s.renewID(ctx, st, r, now)
 }
