@@ -6,38 +6,19 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/termtest"
 )
-
-// syncBuf collects what a session writes, for the test to read while the
-// session runs.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // rterm is a session on a remote terminal driven through pipes, as an SSH
 // channel with a PTY would drive it.
 type rterm struct {
+	*termtest.Screen
 	t     *testing.T
 	in    *io.PipeWriter
-	out   *syncBuf
-	seen  int
 	w, h  atomic.Int32
 	done  chan struct{}
 	fails int
@@ -46,10 +27,10 @@ type rterm struct {
 func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 	t.Helper()
 	pr, pw := io.Pipe()
-	r := &rterm{t: t, in: pw, out: &syncBuf{}, done: make(chan struct{})}
+	r := &rterm{Screen: termtest.New(t, pw), t: t, in: pw, done: make(chan struct{})}
 	r.w.Store(int32(w))
 	r.h.Store(int32(h))
-	cfg.In, cfg.Out = pr, r.out
+	cfg.In, cfg.Out = pr, r.Out
 	if cfg.Run == nil {
 		cfg.Run = echo
 	}
@@ -73,49 +54,6 @@ func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 		}
 	})
 	return r
-}
-
-func (r *rterm) send(keys string) {
-	r.t.Helper()
-	if _, err := r.in.Write([]byte(keys)); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-// expect waits until text appears after what was matched before and
-// returns everything up to its end.
-func (r *rterm) expect(text string) string {
-	r.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		all := r.out.String()
-		if i := strings.Index(all[r.seen:], text); i >= 0 {
-			got := all[r.seen : r.seen+i+len(text)]
-			r.seen += i + len(text)
-			return got
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	r.t.Fatalf("timed out waiting for %q; the terminal shows:\n%q", text, r.out.String()[r.seen:])
-	return ""
-}
-
-// idle waits until nothing more is written, then returns the rest.
-func (r *rterm) idle() string {
-	r.t.Helper()
-	last := -1
-	for {
-		n := len(r.out.String())
-		if n == last {
-			break
-		}
-		last = n
-		time.Sleep(30 * time.Millisecond)
-	}
-	all := r.out.String()
-	got := all[r.seen:]
-	r.seen = len(all)
-	return got
 }
 
 func (r *rterm) wait() {
@@ -232,31 +170,31 @@ func (s *screen) text() string {
 
 func TestRemoteEchoIsOneCleanLine(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{Banner: "Welcome\n\n"})
-	r.expect("Welcome\r\n\r\nadmin:")
-	if rest := r.idle(); rest != "" {
+	r.Expect("Welcome\r\n\r\nadmin:")
+	if rest := r.Idle(30 * time.Millisecond); rest != "" {
 		t.Fatalf("something after the prompt: %q", rest)
 	}
-	r.send("show license status\r")
-	got := r.expect("admin:")
+	r.Send("show license status\r")
+	got := r.Expect("admin:")
 	if want := "show license status\r\nran \"show license status\" (19 bytes)\r\nadmin:"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	// A bare Enter draws the prompt again on a new line.
-	r.send("\r")
-	if got := r.expect("admin:"); got != "\r\nadmin:" {
+	r.Send("\r")
+	if got := r.Expect("admin:"); got != "\r\nadmin:" {
 		t.Fatalf("bare Enter: %q", got)
 	}
-	r.send("quit\n")
+	r.Send("quit\n")
 	r.wait()
 }
 
 // Clients send lines at once, ahead of the prompt, with CR, LF or CR LF.
 func TestRemoteTypeAhead(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{})
-	r.send("one\rtwo\r\nthree\nquit\r\n")
+	r.Send("one\rtwo\r\nthree\nquit\r\n")
 	r.wait()
 	want := "admin:one\r\nran \"one\" (3 bytes)\r\nadmin:two\r\nran \"two\" (3 bytes)\r\nadmin:three\r\nran \"three\" (5 bytes)\r\nadmin:quit\r\nran \"quit\" (4 bytes)\r\n"
-	if got := r.out.String(); got != want {
+	if got := r.Out.String(); got != want {
 		t.Fatalf("got  %q\nwant %q", got, want)
 	}
 }
@@ -265,28 +203,28 @@ func TestRemoteTypeAhead(t *testing.T) {
 // inserted line ends, whatever the width.
 func TestRemoteLongPaste(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{MaxLine: 64 << 10})
-	r.expect("admin:")
+	r.Expect("admin:")
 	code := strings.Repeat("<abcdefghijklmnopqrstuvwxyz0123456789+/=>", 200)
 	line := `license smart reservation install "` + code + `"`
-	r.send(line + "\n")
-	got := r.expect("\r\n")
+	r.Send(line + "\n")
+	got := r.Expect("\r\n")
 	if got != line+"\r\n" || strings.Contains(got, "\x1b") {
 		t.Fatalf("echo is not the line (%d bytes vs %d)", len(got), len(line)+2)
 	}
-	r.expect(fmt.Sprintf("(%d bytes)\r\nadmin:", len(line)))
+	r.Expect(fmt.Sprintf("(%d bytes)\r\nadmin:", len(line)))
 
 	// Pasted across lines: each line is echoed, the command is joined.
-	r.send("install \"abc\r\ndef\"\r")
-	if got := r.expect("admin:"); got != "install \"abc\r\ndef\"\r\nran \"install \\\"abc\\ndef\\\"\" (17 bytes)\r\nadmin:" {
+	r.Send("install \"abc\r\ndef\"\r")
+	if got := r.Expect("admin:"); got != "install \"abc\r\ndef\"\r\nran \"install \\\"abc\\ndef\\\"\" (17 bytes)\r\nadmin:" {
 		t.Fatalf("got %q", got)
 	}
 }
 
 func TestRemoteOverlongLineIsCut(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{MaxLine: 16})
-	r.expect("admin:")
-	r.send(strings.Repeat("x", 100) + "\r")
-	got := r.expect("admin:")
+	r.Expect("admin:")
+	r.Send(strings.Repeat("x", 100) + "\r")
+	got := r.Expect("admin:")
 	if !strings.HasPrefix(got, strings.Repeat("x", 17)+"\r\n") || !strings.Contains(got, "(17 bytes)") {
 		t.Fatalf("got %q", got)
 	}
@@ -294,29 +232,29 @@ func TestRemoteOverlongLineIsCut(t *testing.T) {
 
 func TestRemoteEditing(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{})
-	r.expect("admin:")
-	r.send("shx\x7fow\r") // backspace
-	if got := r.expect("admin:"); !strings.HasPrefix(got, "shx\b \bow\r\n") || !strings.Contains(got, `ran "show"`) {
+	r.Expect("admin:")
+	r.Send("shx\x7fow\r") // backspace
+	if got := r.Expect("admin:"); !strings.HasPrefix(got, "shx\b \bow\r\n") || !strings.Contains(got, `ran "show"`) {
 		t.Fatalf("backspace: %q", got)
 	}
-	r.send("garbage\x15fine\r") // Control-U
-	r.expect(`ran "fine"`)
-	r.send("wrd\x1b[D\x1b[Do\r") // arrows, insert in the middle
-	r.expect(`ran "word"`)
-	r.send("a b c\x17\x17x\r") // Control-W
-	r.expect(`ran "a x"`)
-	r.send("abc\x01X\x05Y\x02\x02\x0b\r") // Home, End, Left, Control-K
-	r.expect(`ran "Xab"`)
-	r.send("xy\x1b[H\x1b[3~\r") // Home, Delete
-	r.expect(`ran "y"`)
-	r.send("a\x07\x1b\x1b[5~b\r") // control characters and unknown keys are dropped
-	r.expect(`ran "ab"`)
-	r.send("caf\xc3\xa9\xff\r") // UTF-8; invalid bytes are dropped
-	r.expect(`ran "café"`)
-	r.send("\x1b[A\x1b[A\r") // history
-	r.expect(`ran "ab"`)
-	r.send("\x10\x10\x0e\r") // Control-P twice, Control-N
-	r.expect(`ran "ab"`)
+	r.Send("garbage\x15fine\r") // Control-U
+	r.Expect(`ran "fine"`)
+	r.Send("wrd\x1b[D\x1b[Do\r") // arrows, insert in the middle
+	r.Expect(`ran "word"`)
+	r.Send("a b c\x17\x17x\r") // Control-W
+	r.Expect(`ran "a x"`)
+	r.Send("abc\x01X\x05Y\x02\x02\x0b\r") // Home, End, Left, Control-K
+	r.Expect(`ran "Xab"`)
+	r.Send("xy\x1b[H\x1b[3~\r") // Home, Delete
+	r.Expect(`ran "y"`)
+	r.Send("a\x07\x1b\x1b[5~b\r") // control characters and unknown keys are dropped
+	r.Expect(`ran "ab"`)
+	r.Send("caf\xc3\xa9\xff\r") // UTF-8; invalid bytes are dropped
+	r.Expect(`ran "café"`)
+	r.Send("\x1b[A\x1b[A\r") // history
+	r.Expect(`ran "ab"`)
+	r.Send("\x10\x10\x0e\r") // Control-P twice, Control-N
+	r.Expect(`ran "ab"`)
 }
 
 // Editing a line that wraps keeps the screen right.
@@ -329,9 +267,7 @@ func TestRemoteWrappedEditing(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			all := r.out.String()
-			sc.feed(t, all[r.seen:])
-			r.seen = len(all)
+			sc.feed(t, r.Rest())
 			if sc.text() == want {
 				return
 			}
@@ -343,18 +279,18 @@ func TestRemoteWrappedEditing(t *testing.T) {
 	}
 	waitScreen("prompt", "admin:|")
 	// 14 characters fill the first row exactly (6 + 14 = 20).
-	r.send("abcdefghijklmn")
+	r.Send("abcdefghijklmn")
 	waitScreen("a full row", "admin:abcdefghijklmn|")
-	r.send("\x7f\x7fMN")
+	r.Send("\x7f\x7fMN")
 	waitScreen("backspace at a full row", "admin:abcdefghijklMN|")
-	r.send("opqrstuvwxyz0123456789")
-	r.send(strings.Repeat("\x1b[D", 22) + "_")
-	r.send("\x05!\x7f\x7f")
+	r.Send("opqrstuvwxyz0123456789")
+	r.Send(strings.Repeat("\x1b[D", 22) + "_")
+	r.Send("\x05!\x7f\x7f")
 	waitScreen("insert in a wrapped line", "admin:abcdefghijklMN|_opqrstuvwxyz0123456|78|")
-	r.send("\x15") // Control-U on a wrapped line
+	r.Send("\x15") // Control-U on a wrapped line
 	waitScreen("Control-U", "admin:|")
-	r.send("ok\r")
-	r.expect(`ran "ok"`)
+	r.Send("ok\r")
+	r.Expect(`ran "ok"`)
 }
 
 func TestRemoteControlC(t *testing.T) {
@@ -369,20 +305,20 @@ func TestRemoteControlC(t *testing.T) {
 		return echo(ctx, s, line)
 	}
 	r := startRemote(t, 80, 24, Config{Run: run})
-	r.expect("admin:")
-	r.send("show lic\x03")
-	if got := r.expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
+	r.Expect("admin:")
+	r.Send("show lic\x03")
+	if got := r.Expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
 		t.Fatalf("at the prompt: %q", got)
 	}
-	r.send("wait\r")
+	r.Send("wait\r")
 	<-started
-	r.send("typed ahead\x03")
-	got := r.expect("admin:")
+	r.Send("typed ahead\x03")
+	got := r.Expect("admin:")
 	if got != "wait\r\nControl-C pressed\r\nadmin:" {
 		t.Fatalf("during a command: %q", got)
 	}
-	r.send("next\r")
-	if got := r.expect("admin:"); !strings.HasPrefix(got, "next\r\n") {
+	r.Send("next\r")
+	if got := r.Expect("admin:"); !strings.HasPrefix(got, "next\r\n") {
 		t.Fatalf("the typed-ahead line was not dropped: %q", got)
 	}
 }
@@ -400,20 +336,20 @@ func TestRemoteCompletion(t *testing.T) {
 		return partial, out
 	}
 	r := startRemote(t, 40, 24, Config{Complete: complete})
-	r.expect("admin:")
-	r.send("license smart \t")
-	got := r.expect("admin:license smart ")
+	r.Expect("admin:")
+	r.Send("license smart \t")
+	got := r.Expect("admin:license smart ")
 	if want := "license smart \r\nregister*     deregister\r\nrenew*        reservation*\r\nadmin:license smart "; got != want {
 		t.Fatalf("listing:\n%q\nwant\n%q", got, want)
 	}
-	r.send("res\t")
-	if got := r.expect("reservation "); got != "reservation " {
+	r.Send("res\t")
+	if got := r.Expect("reservation "); got != "reservation " {
 		t.Fatalf("completion: %q", got)
 	}
-	r.send("\r")
-	r.expect(`ran "license smart reservation "`)
-	r.send("x\t\x7fdereg\t\r") // no candidates for x: nothing happens
-	r.expect(`ran "deregister "`)
+	r.Send("\r")
+	r.Expect(`ran "license smart reservation "`)
+	r.Send("x\t\x7fdereg\t\r") // no candidates for x: nothing happens
+	r.Expect(`ran "deregister "`)
 }
 
 func TestRemotePagerFollowsTheWindow(t *testing.T) {
@@ -424,37 +360,37 @@ func TestRemotePagerFollowsTheWindow(t *testing.T) {
 		return OK
 	}
 	r := startRemote(t, 80, 6, Config{Run: run})
-	r.expect("admin:")
-	r.send("show\r")
-	got := r.expect(pagePrompt)
+	r.Expect("admin:")
+	r.Send("show\r")
+	got := r.Expect(pagePrompt)
 	if !strings.Contains(got, "line 5\r\n") || strings.Contains(got, "line 6") {
 		t.Fatalf("first page: %q", got)
 	}
-	r.send(" ")
-	got = r.expect(pagePrompt)
+	r.Send(" ")
+	got = r.Expect(pagePrompt)
 	if !strings.HasPrefix(got, "\r\x1b[Kline 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
 		t.Fatalf("second page: %q", got)
 	}
 	r.h.Store(3) // the window shrinks
-	r.send(" ")
-	got = r.expect(pagePrompt)
+	r.Send(" ")
+	got = r.Expect(pagePrompt)
 	if !strings.Contains(got, "line 12\r\n") || strings.Contains(got, "line 13") {
 		t.Fatalf("page after the window changed: %q", got)
 	}
-	r.send("\r")
-	if got = r.expect(pagePrompt); !strings.Contains(got, "line 13\r\n") || strings.Contains(got, "line 14") {
+	r.Send("\r")
+	if got = r.Expect(pagePrompt); !strings.Contains(got, "line 13\r\n") || strings.Contains(got, "line 14") {
 		t.Fatalf("one line: %q", got)
 	}
-	r.send("x") // other keys wait
-	r.send("q")
-	got = r.expect("admin:")
+	r.Send("x") // other keys wait
+	r.Send("q")
+	got = r.Expect("admin:")
 	if got != "\r\x1b[Kadmin:" {
 		t.Fatalf("after q: %q", got)
 	}
-	r.send("show\r")
-	r.expect(pagePrompt)
-	r.send("\x03")
-	if got := r.expect("admin:"); got != "\r\x1b[KControl-C pressed\r\nadmin:" {
+	r.Send("show\r")
+	r.Expect(pagePrompt)
+	r.Send("\x03")
+	if got := r.Expect("admin:"); got != "\r\x1b[KControl-C pressed\r\nadmin:" {
 		t.Fatalf("Control-C at the pager: %q", got)
 	}
 }
@@ -474,27 +410,27 @@ func TestRemoteQuestions(t *testing.T) {
 		return OK
 	}
 	r := startRemote(t, 80, 24, Config{Run: run})
-	r.expect("admin:")
-	r.send("one\r")
-	r.expect("Continue (y/n)?")
+	r.Expect("admin:")
+	r.Send("one\r")
+	r.Expect("Continue (y/n)?")
 	for _, c := range "yes\r" { // one character at a time
-		r.send(string(c))
+		r.Send(string(c))
 	}
-	if got := r.expect("admin:"); got != "yes\r\none: true <nil>\r\nadmin:" {
+	if got := r.Expect("admin:"); got != "yes\r\none: true <nil>\r\nadmin:" {
 		t.Fatalf("got %q", got)
 	}
-	r.send("two\rmaybe\rN\r") // all at once, ahead of the question
-	if got := r.expect("admin:"); got != "two\r\nContinue (y/n)?maybe\r\nContinue (y/n)?N\r\ntwo: false <nil>\r\nadmin:" {
+	r.Send("two\rmaybe\rN\r") // all at once, ahead of the question
+	if got := r.Expect("admin:"); got != "two\r\nContinue (y/n)?maybe\r\nContinue (y/n)?N\r\ntwo: false <nil>\r\nadmin:" {
 		t.Fatalf("got %q", got)
 	}
-	r.send("three\r")
-	r.expect("Continue (y/n)?")
-	r.send("\x03")
-	if got := r.expect("admin:"); !strings.HasPrefix(got, "\r\nControl-C pressed\r\nadmin:") {
+	r.Send("three\r")
+	r.Expect("Continue (y/n)?")
+	r.Send("\x03")
+	if got := r.Expect("admin:"); !strings.HasPrefix(got, "\r\nControl-C pressed\r\nadmin:") {
 		t.Fatalf("Control-C at a question: %q", got)
 	}
-	r.send("secret\rhunter2\x7f2\r")
-	if got := r.expect("admin:"); got != "secret\r\nPassword:\r\ngot \"hunter2\" <nil>\r\nadmin:" {
+	r.Send("secret\rhunter2\x7f2\r")
+	if got := r.Expect("admin:"); got != "secret\r\nPassword:\r\ngot \"hunter2\" <nil>\r\nadmin:" {
 		t.Fatalf("secret: %q", got)
 	}
 }
@@ -505,11 +441,11 @@ func TestRemoteEndsCleanly(t *testing.T) {
 	before := runtime.NumGoroutine()
 	for _, keys := range []string{"abc\x04\x04\x01\x04\x04\x04\x04", ""} {
 		r := startRemote(t, 80, 24, Config{})
-		r.expect("admin:")
+		r.Expect("admin:")
 		if keys == "" {
 			r.in.Close()
 		} else {
-			r.send(keys)
+			r.Send(keys)
 		}
 		r.wait()
 	}
@@ -527,8 +463,8 @@ func TestRemoteInputIsBounded(t *testing.T) {
 	block := make(chan struct{})
 	run := func(context.Context, *Session, string) Outcome { <-block; return Quit }
 	r := startRemote(t, 80, 24, Config{Run: run, MaxLine: 100})
-	r.expect("admin:")
-	r.send("x\r")
+	r.Expect("admin:")
+	r.Send("x\r")
 	sent := make(chan int)
 	go func() {
 		n := 0

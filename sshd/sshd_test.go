@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/ucmsh/ucmsh/internal/termtest"
 )
 
 const testPassword = "correct horse"
@@ -29,29 +31,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// logBuf collects the server's log.
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type testServer struct {
 	addr string
 	dir  string
 	key  ssh.Signer // authorized
-	log  *logBuf
+	log  *termtest.Buffer
 	stop func()
 }
 
@@ -114,7 +98,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lb := &logBuf{}
+	lb := &termtest.Buffer{}
 	cfg.Dir, cfg.HostKey = dir, host
 	if cfg.Handler == nil {
 		cfg.Handler = testHandler

@@ -146,61 +146,40 @@ func TestOpenSSHInteractive(t *testing.T) {
 	l := startServe(t)
 	o := newOpenSSH(t, l, "admin")
 	cmd := o.command([]string{"-tt"})
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 12, Cols: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &console{t: t, f: f, cmd: cmd}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := f.Read(buf)
-			c.mu.Lock()
-			c.out.Write(buf[:n])
-			c.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		f.Close()
-	})
+	c := ptyConsole(t, cmd, 12, 100)
 
-	c.expect("Welcome to the Platform Command Line Interface\r\n")
-	c.expect("8192 Mbytes RAM\r\n\r\nadmin:")
-	c.send("show license UD\t")
-	c.expect("show license UDI ")
-	c.send("\r")
-	c.expect("UDI: PID:UCM,SN:")
-	c.expect("admin:")
-	c.send("license smart \t")
-	c.expect("license smart \r\nregister*")
-	c.expect("admin:license smart ")
-	c.send("\x15show license all\r")
-	c.expect("show license all\r\n")
-	first := c.expect(pager)
+	c.Expect("Welcome to the Platform Command Line Interface\r\n")
+	c.Expect("8192 Mbytes RAM\r\n\r\nadmin:")
+	c.Send("show license UD\t")
+	c.Expect("show license UDI ")
+	c.Send("\r")
+	c.Expect("UDI: PID:UCM,SN:")
+	c.Expect("admin:")
+	c.Send("license smart \t")
+	c.Expect("license smart \r\nregister*")
+	c.Expect("admin:license smart ")
+	c.Send("\x15show license all\r")
+	c.Expect("show license all\r\n")
+	first := c.Expect(pager)
 	if n := strings.Count(first, "\r\n"); n != 11 {
 		t.Fatalf("first page: %d lines:\n%q", n, first)
 	}
 	// The window shrinks: ssh tells the server, the next page follows.
-	if err := pty.Setsize(f, &pty.Winsize{Rows: 6, Cols: 100}); err != nil {
+	if err := pty.Setsize(c.f, &pty.Winsize{Rows: 6, Cols: 100}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	c.send(" ")
-	if page := c.expect(pager); strings.Count(page, "\r\n") != 5 {
+	c.Send(" ")
+	if page := c.Expect(pager); strings.Count(page, "\r\n") != 5 {
 		t.Fatalf("page after the window changed:\n%q", page)
 	}
-	c.send("q")
-	c.expect("admin:")
-	c.send("show lic\x03")
-	c.expect("show lic\r\nControl-C pressed\r\nadmin:")
-	c.send("show licence\r")
-	c.expect("Executed command unsuccessfully\r\nadmin:")
-	c.send("quit\r")
+	c.Send("q")
+	c.Expect("admin:")
+	c.Send("show lic\x03")
+	c.Expect("show lic\r\nControl-C pressed\r\nadmin:")
+	c.Send("show licence\r")
+	c.Expect("Executed command unsuccessfully\r\nadmin:")
+	c.Send("quit\r")
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

@@ -17,26 +17,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ucmsh/ucmsh/internal/termtest"
 	"github.com/ucmsh/ucmsh/sshd"
 )
-
-// syncBuf is an output buffer the test reads while a server writes it.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // lab is ucmsh serve running in the test process on a loopback port.
 type lab struct {
@@ -45,8 +28,8 @@ type lab struct {
 	state string
 	key   ssh.Signer // in authorized_keys
 	priv  ed25519.PrivateKey
-	out   *syncBuf // serve's standard output
-	log   *syncBuf // and its log
+	out   *termtest.Buffer // serve's standard output
+	log   *termtest.Buffer // and its log
 }
 
 const labPassword = "correct horse battery"
@@ -61,7 +44,7 @@ func startServe(t *testing.T, extra ...string) *lab {
 	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l := &lab{t: t, state: state, key: key, priv: priv, out: &syncBuf{}, log: &syncBuf{}}
+	l := &lab{t: t, state: state, key: key, priv: priv, out: &termtest.Buffer{}, log: &termtest.Buffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
@@ -139,12 +122,9 @@ func runExec(t *testing.T, c *ssh.Client, cmd, stdin string) (string, int) {
 
 // term is an SSH session with a PTY, read as a terminal would show it.
 type term struct {
+	*termtest.Screen
 	t    *testing.T
 	s    *ssh.Session
-	in   io.WriteCloser
-	mu   sync.Mutex
-	out  strings.Builder
-	seen int
 	done chan error
 }
 
@@ -157,64 +137,17 @@ func openTerm(t *testing.T, c *ssh.Client, rows, cols int) *term {
 	if err := s.RequestPty("xterm", rows, cols, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
 		t.Fatal(err)
 	}
-	tm := &term{t: t, s: s, done: make(chan error, 1)}
-	tm.in, _ = s.StdinPipe()
+	in, _ := s.StdinPipe()
 	out, _ := s.StdoutPipe()
+	tm := &term{Screen: termtest.New(t, in), t: t, s: s, done: make(chan error, 1)}
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := out.Read(buf)
-			tm.mu.Lock()
-			tm.out.Write(buf[:n])
-			tm.mu.Unlock()
-			if err != nil {
-				tm.done <- s.Wait()
-				return
-			}
-		}
+		io.Copy(tm.Out, out)
+		tm.done <- s.Wait()
 	}()
 	return tm
-}
-
-func (tm *term) send(keys string) {
-	tm.t.Helper()
-	if _, err := tm.in.Write([]byte(keys)); err != nil {
-		tm.t.Fatal(err)
-	}
-}
-
-func (tm *term) expect(text string) string {
-	tm.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		tm.mu.Lock()
-		all := tm.out.String()
-		tm.mu.Unlock()
-		if i := strings.Index(all[tm.seen:], text); i >= 0 {
-			got := all[tm.seen : tm.seen+i+len(text)]
-			tm.seen += i + len(text)
-			return got
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	tm.mu.Lock()
-	defer tm.mu.Unlock()
-	tm.t.Fatalf("timed out waiting for %q; the terminal shows:\n%q", text, tm.out.String()[tm.seen:])
-	return ""
-}
-
-// rest waits for output to settle and returns what is new.
-func (tm *term) rest() string {
-	time.Sleep(100 * time.Millisecond)
-	tm.mu.Lock()
-	defer tm.mu.Unlock()
-	all := tm.out.String()
-	got := all[tm.seen:]
-	tm.seen = len(all)
-	return got
 }
 
 func (tm *term) exit() error {
@@ -234,32 +167,32 @@ func TestServePTYSession(t *testing.T) {
 	tm := openTerm(t, c, 12, 100)
 
 	// Banner, then the prompt as the last thing written.
-	tm.expect("Command Line Interface is starting up, please wait ...\r\n\r\n   Welcome to the Platform Command Line Interface\r\n\r\nVMware Installation:\r\n\t2 vCPU: ")
-	tm.expect("8192 Mbytes RAM\r\n\r\nadmin:")
-	if rest := tm.rest(); rest != "" {
+	tm.Expect("Command Line Interface is starting up, please wait ...\r\n\r\n   Welcome to the Platform Command Line Interface\r\n\r\nVMware Installation:\r\n\t2 vCPU: ")
+	tm.Expect("8192 Mbytes RAM\r\n\r\nadmin:")
+	if rest := tm.Idle(100 * time.Millisecond); rest != "" {
 		t.Fatalf("output after the prompt: %q", rest)
 	}
 	// The command is echoed plainly: admin:<command> is one clean line.
-	tm.send("show license UDI\r")
-	if got := tm.expect("admin:"); !strings.HasPrefix(got, "show license UDI\r\nUDI: PID:UCM,SN:") || strings.Contains(got, "\x1b") {
+	tm.Send("show license UDI\r")
+	if got := tm.Expect("admin:"); !strings.HasPrefix(got, "show license UDI\r\nUDI: PID:UCM,SN:") || strings.Contains(got, "\x1b") {
 		t.Fatalf("echo and output: %q", got)
 	}
 	// Tab completes; on several continuations it lists them.
-	tm.send("show license UD\t")
-	tm.expect("UDI ")
-	tm.send("\x15license smart \t")
-	tm.expect("license smart \r\n")
-	listing := tm.expect("admin:license smart ")
+	tm.Send("show license UD\t")
+	tm.Expect("UDI ")
+	tm.Send("\x15license smart \t")
+	tm.Expect("license smart \r\n")
+	listing := tm.Expect("admin:license smart ")
 	for _, w := range []string{"register*", "deregister", "reservation*", "export*"} {
 		if !strings.Contains(listing, w) {
 			t.Errorf("the Tab listing lacks %q:\n%q", w, listing)
 		}
 	}
-	tm.send("\x15")
+	tm.Send("\x15")
 	// Long output is paged to the client's window, which may change.
-	tm.send("show license all\r")
-	tm.expect("show license all\r\n")
-	first := tm.expect(pager)
+	tm.Send("show license all\r")
+	tm.Expect("show license all\r\n")
+	first := tm.Expect(pager)
 	if n := strings.Count(first, "\r\n"); n != 11 {
 		t.Fatalf("first page has %d lines, want 11:\n%q", n, first)
 	}
@@ -267,37 +200,37 @@ func TestServePTYSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(50 * time.Millisecond)
-	tm.send(" ")
-	page := tm.expect(pager)
+	tm.Send(" ")
+	page := tm.Expect(pager)
 	if n := strings.Count(page, "\r\n"); n != 5 {
 		t.Fatalf("page after the window shrank has %d lines, want 5:\n%q", n, page)
 	}
-	tm.send("\r")
-	if n := strings.Count(tm.expect(pager), "\r\n"); n != 1 {
+	tm.Send("\r")
+	if n := strings.Count(tm.Expect(pager), "\r\n"); n != 1 {
 		t.Fatal("enter did not show one line")
 	}
-	tm.send("q")
-	tm.expect("\r\x1b[Kadmin:")
+	tm.Send("q")
+	tm.Expect("\r\x1b[Kadmin:")
 	// Control-C abandons the line.
-	tm.send("show lic\x03")
-	if got := tm.expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
+	tm.Send("show lic\x03")
+	if got := tm.Expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
 		t.Fatalf("Control-C: %q", got)
 	}
 	// Pagination is per session; off, the report comes whole.
-	tm.send("set cli pagination off\r")
-	tm.expect("Automatic pagination is turned off\r\nadmin:")
-	tm.send("show license all\r")
-	if all := tm.expect("admin:"); strings.Contains(all, "Press <enter>") || !strings.Contains(all, "Smart Agent for Licensing") {
+	tm.Send("set cli pagination off\r")
+	tm.Expect("Automatic pagination is turned off\r\nadmin:")
+	tm.Send("show license all\r")
+	if all := tm.Expect("admin:"); strings.Contains(all, "Press <enter>") || !strings.Contains(all, "Smart Agent for Licensing") {
 		t.Fatalf("unpaged report: %q", all)
 	}
-	tm.send("show myself\r")
-	if got := tm.expect("admin:"); !strings.Contains(got, "account name    : admin\r\n") {
+	tm.Send("show myself\r")
+	if got := tm.Expect("admin:"); !strings.Contains(got, "account name    : admin\r\n") {
 		t.Fatalf("show myself: %q", got)
 	}
-	tm.send("show licence\r")
-	tm.expect("Executed command unsuccessfully\r\nadmin:")
+	tm.Send("show licence\r")
+	tm.Expect("Executed command unsuccessfully\r\nadmin:")
 	// quit ends the session and closes the connection.
-	tm.send("quit\r")
+	tm.Send("quit\r")
 	if err := tm.exit(); err != nil {
 		t.Fatalf("exit status: %v", err)
 	}
@@ -321,17 +254,17 @@ func TestServePTYSession(t *testing.T) {
 func TestServeTypeAheadAndLongLines(t *testing.T) {
 	l := startServe(t)
 	tm := openTerm(t, l.dial("admin"), 24, 80)
-	tm.send("set cli pagination off\nshow license UDI\nshow version active\n")
-	tm.expect("admin:set cli pagination off\r\nAutomatic pagination is turned off\r\nadmin:show license UDI\r\nUDI: ")
-	tm.expect("\r\nadmin:show version active\r\nActive Master Version: ")
-	tm.expect("admin:")
+	tm.Send("set cli pagination off\nshow license UDI\nshow version active\n")
+	tm.Expect("admin:set cli pagination off\r\nAutomatic pagination is turned off\r\nadmin:show license UDI\r\nUDI: ")
+	tm.Expect("\r\nadmin:show version active\r\nActive Master Version: ")
+	tm.Expect("admin:")
 	long := `license smart reservation install "` + strings.Repeat("QUJDREVGR0g=", 400) + `"`
-	tm.send(long + "\r\n")
-	got := tm.expect("Executed command unsuccessfully\r\nadmin:")
+	tm.Send(long + "\r\n")
+	got := tm.Expect("Executed command unsuccessfully\r\nadmin:")
 	if !strings.HasPrefix(got, long+"\r\n") {
 		t.Fatalf("the echo of a %d-byte line is not intact: %q...", len(long), got[:min(len(got), 200)])
 	}
-	tm.send("quit\n")
+	tm.Send("quit\n")
 	tm.exit()
 }
 
@@ -439,34 +372,34 @@ func TestServeConcurrentAdmins(t *testing.T) {
 
 	// Two interactive sessions typing at once.
 	ta, tb := openTerm(t, alice, 40, 100), openTerm(t, bob, 40, 100)
-	ta.expect("admin:")
-	tb.expect("admin:")
-	ta.send("set cli pagination off\r")
-	ta.expect("admin:")
+	ta.Expect("admin:")
+	tb.Expect("admin:")
+	ta.Send("set cli pagination off\r")
+	ta.Expect("admin:")
 	var wg sync.WaitGroup
 	for _, tm := range []*term{ta, tb} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				tm.send("show license status\r")
-				tm.expect("Smart Licensing Status\r\n")
-				tm.expect("License Reservation is ENABLED\r\n") // as the last round left it
-				tm.expect("admin:")
+				tm.Send("show license status\r")
+				tm.Expect("Smart Licensing Status\r\n")
+				tm.Expect("License Reservation is ENABLED\r\n") // as the last round left it
+				tm.Expect("admin:")
 			}
 		}()
 	}
 	wg.Wait()
-	ta.send("show myself\r")
-	if got := ta.expect("admin:"); !strings.Contains(got, "account name    : alice\r\n") || !strings.Contains(got, "command count   : 22\r\n") || !strings.Contains(got, "pagination      : Off") {
+	ta.Send("show myself\r")
+	if got := ta.Expect("admin:"); !strings.Contains(got, "account name    : alice\r\n") || !strings.Contains(got, "command count   : 22\r\n") || !strings.Contains(got, "pagination      : Off") {
 		t.Fatalf("alice: %q", got)
 	}
-	tb.send("show myself\r")
-	if got := tb.expect("admin:"); !strings.Contains(got, "account name    : bob\r\n") || !strings.Contains(got, "command count   : 21\r\n") || !strings.Contains(got, "pagination      : On") {
+	tb.Send("show myself\r")
+	if got := tb.Expect("admin:"); !strings.Contains(got, "account name    : bob\r\n") || !strings.Contains(got, "command count   : 21\r\n") || !strings.Contains(got, "pagination      : On") {
 		t.Fatalf("bob: %q", got)
 	}
-	ta.send("quit\r")
-	tb.send("quit\r")
+	ta.Send("quit\r")
+	tb.Send("quit\r")
 	ta.exit()
 	tb.exit()
 
@@ -522,7 +455,7 @@ func TestServeStartUp(t *testing.T) {
 	fp := strings.Fields(out)[5]
 
 	// The same key the next time; and no account means nobody logs in.
-	var o, e syncBuf
+	var o, e termtest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	empty := t.TempDir()
@@ -539,12 +472,12 @@ func TestServeStartUp(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{"--listen", "0.0.0.0:2222"}, {"--listen", ":2222"}, {"--listen", "nohost"}, {"--role", "primary"}, {"--max-sessions", "0"}, {"extra"}} {
-		var o, e syncBuf
+		var o, e termtest.Buffer
 		if code := serve(context.Background(), append([]string{"--state", t.TempDir()}, args...), &o, &e, nil); code != 2 {
 			t.Errorf("%v: exit %d", args, code)
 		}
 	}
-	var e2 syncBuf
+	var e2 termtest.Buffer
 	serve(context.Background(), []string{"--listen", "192.0.2.1:2222"}, io.Discard, &e2, nil)
 	if !strings.Contains(e2.String(), "not a loopback address; add --allow-remote") {
 		t.Errorf("non-loopback: %s", e2.String())

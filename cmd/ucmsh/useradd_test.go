@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/creack/pty"
 )
 
 // On a terminal, useradd asks twice and never shows the password.
@@ -22,36 +20,16 @@ func TestUseraddTerminal(t *testing.T) {
 	} {
 		cmd := exec.Command(os.Args[0], "useradd", "--state", state, "admin")
 		cmd.Env = append(os.Environ(), "UCMSH_AS_MAIN=1")
-		f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &console{t: t, f: f, cmd: cmd}
-		go func() {
-			buf := make([]byte, 1024)
-			for {
-				n, err := f.Read(buf)
-				c.mu.Lock()
-				c.out.Write(buf[:n])
-				c.mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-		c.expect("Password for admin: ")
-		c.send("s3cret-passw0rd\r")
-		c.expect("Retype the password: ")
-		c.send(tc.second + "\r")
-		c.expect(tc.want)
-		err = cmd.Wait()
-		f.Close()
-		if (err == nil) != tc.ok {
+		c := ptyConsole(t, cmd, 24, 80)
+		c.Expect("Password for admin: ")
+		c.Send("s3cret-passw0rd\r")
+		c.Expect("Retype the password: ")
+		c.Send(tc.second + "\r")
+		c.Expect(tc.want)
+		if err := cmd.Wait(); (err == nil) != tc.ok {
 			t.Fatalf("exit: %v", err)
 		}
-		c.mu.Lock()
-		out := c.out.String()
-		c.mu.Unlock()
+		out := c.Out.String()
 		if strings.Contains(out, "s3cret") || strings.Contains(out, "different") {
 			t.Fatalf("the password was echoed:\n%q", out)
 		}
