@@ -66,13 +66,15 @@ func (r *Runner) reservationInstallFile(c *Call) error {
 	if err := r.Service.ReservationReady(); err != nil {
 		return err
 	}
+	keys, hangUp := reservation.UserKeys()
+	defer hangUp()
 	data, err := reservation.Fetch(c.Ctx, u, reservation.FetchOptions{
 		KnownHosts:  filepath.Join(r.Service.Store().Dir(), "known_hosts"),
 		Interactive: c.T.Interactive(),
 		Ask:         c.T.Prompt,
 		Secret:      c.T.ReadSecret,
 		Confirm:     c.T.Confirm,
-		Signers:     reservation.UserSigners,
+		Signers:     keys,
 		Out:         c.T,
 	})
 	if err != nil {
