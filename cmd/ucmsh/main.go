@@ -14,7 +14,6 @@ import (
 	_ "time/tzdata" // node profiles name IANA zones; do not depend on the host's
 
 	"github.com/ucmsh/ucmsh/commands"
-	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/shell"
 )
 
@@ -29,8 +28,9 @@ Flags:
 `
 
 type options struct {
-	state, role, profile, now, command string
-	echo, json                         bool
+	nodeFlags
+	command    string
+	echo, json bool
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -47,10 +47,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs := pflag.NewFlagSet("ucmsh", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.state, "state", publisher.DefaultNodeDir(), "the node's state folder")
-	fs.StringVar(&o.role, "role", "publisher", "the node's role: publisher or subscriber")
-	fs.StringVar(&o.profile, "profile", "", "node profile (JSON: host name, version, time zone, cluster, usage); built-in lab node if empty")
-	fs.StringVar(&o.now, "now", "", "the node's current time, RFC 3339 (for simulations)")
+	o.nodeFlags.add(fs)
 	fs.StringVarP(&o.command, "command", "c", "", "run one command and exit")
 	fs.BoolVar(&o.echo, "echo", false, "print admin:<command> before each command's output (scripts)")
 	fs.BoolVar(&o.json, "json", false, "print reports as JSON (with -c or piped input)")
@@ -73,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return fail("unexpected argument %q; quote a command for -c", fs.Arg(0))
 	}
-	n, err := openNode(o.state, o.role, o.profile, o.now)
+	n, err := o.open()
 	if err != nil {
 		return fail("%v", err)
 	}

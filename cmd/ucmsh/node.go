@@ -5,6 +5,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/publisher"
 )
@@ -17,6 +19,19 @@ type node struct {
 	svc     *publisher.Service // nil on a subscriber
 	svcErr  error              // why the service cannot run, if so
 }
+
+// nodeFlags are the flags of every command that runs a node.
+type nodeFlags struct{ state, role, profile, now string }
+
+func (f *nodeFlags) add(fs *pflag.FlagSet) {
+	fs.StringVar(&f.state, "state", publisher.DefaultNodeDir(), "the node's state folder")
+	fs.StringVar(&f.role, "role", "publisher", "the node's role: publisher or subscriber")
+	fs.StringVar(&f.profile, "profile", "", "node profile (JSON: host name, version, time zone, cluster, usage); built-in lab node if empty")
+	fs.StringVar(&f.now, "now", "", "the node's current time, RFC 3339 (for simulations)")
+}
+
+// open checks the flags and opens the node.
+func (f *nodeFlags) open() (*node, error) { return openNode(f.state, f.role, f.profile, f.now) }
 
 // openNode checks the node flags and opens the licensing service. A flag
 // error is the caller's exit status 2; a state folder that cannot be

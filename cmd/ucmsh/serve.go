@@ -17,7 +17,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ucmsh/ucmsh/commands"
-	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/shell"
 	"github.com/ucmsh/ucmsh/sshd"
 )
@@ -44,10 +43,11 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 type serveOptions struct {
-	state, role, profile, now, listen string
-	allowRemote                       bool
-	idle, login                       time.Duration
-	maxConns, maxSessions             int
+	nodeFlags
+	listen                string
+	allowRemote           bool
+	idle, login           time.Duration
+	maxConns, maxSessions int
 }
 
 // serve runs the server until ctx ends. ready, when set, is told the
@@ -56,10 +56,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	var o serveOptions
 	fs := pflag.NewFlagSet("ucmsh serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.state, "state", publisher.DefaultNodeDir(), "the node's state folder (the SSH host key and accounts are in its ssh/)")
-	fs.StringVar(&o.role, "role", "publisher", "the node's role: publisher or subscriber")
-	fs.StringVar(&o.profile, "profile", "", "node profile (JSON); built-in lab node if empty")
-	fs.StringVar(&o.now, "now", "", "the node's current time, RFC 3339 (for simulations)")
+	o.nodeFlags.add(fs) // the SSH host key and accounts are in the state folder's ssh/
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2222", "address to listen on")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --listen address other than loopback")
 	fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "close connections idle that long (0: never)")
@@ -178,7 +175,7 @@ func checkListen(addr string, allowRemote bool) error {
 type serveNode struct{ *node }
 
 func newServeNode(o serveOptions) (*serveNode, error) {
-	n, err := openNode(o.state, o.role, o.profile, o.now)
+	n, err := o.open()
 	if err != nil {
 		return nil, err
 	}
