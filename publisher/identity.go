@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // ProductID is the PID of every CUCM node in its UDI.
@@ -36,17 +38,15 @@ func (id Identity) SN() string {
 }
 
 // UDI is the unique device identifier as `show license UDI` prints it.
-func (id Identity) UDI() string {
-	return fmt.Sprintf("PID:%s,SN:%s,UUID:%s", ProductID, id.SN(), id.UUID)
-}
+func (id Identity) UDI() string { return id.reservationUDI().String() }
 
-// DashedUUID is the 8-4-4-4-12 form used in request codes.
-func (id Identity) DashedUUID() string {
-	u := id.UUID
-	if len(u) != 32 {
-		return u
+// reservationUDI is the identity in the reservation codes' terms.
+func (id Identity) reservationUDI() reservation.UDI {
+	u, err := reservation.NewUDI(ProductID, id.UUID)
+	if err != nil { // the store checked the UUID; this cannot happen
+		return reservation.UDI{PID: ProductID, SN: id.SN(), UUID: id.UUID}
 	}
-	return strings.Join([]string{u[:8], u[8:12], u[12:16], u[16:20], u[20:]}, "-")
+	return u
 }
 
 func (id Identity) valid() bool {

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/ucmsh/ucmsh/golden" // accept -update like every package
+	_ "github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/reservation" // accept -update like every package
 )
 
 var t0 = time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
@@ -96,8 +97,8 @@ func TestIdentityAndUDI(t *testing.T) {
 		t.Fatalf("bad identity %+v", id)
 	}
 	id = Identity{UUID: "e53fc96802534d61a355ba908a6cc920"}
-	if id.UDI() != "PID:UCM,SN:cc920,UUID:e53fc96802534d61a355ba908a6cc920" || id.DashedUUID() != "e53fc968-0253-4d61-a355-ba908a6cc920" {
-		t.Fatal(id.UDI(), id.DashedUUID())
+	if id.UDI() != "PID:UCM,SN:cc920,UUID:e53fc96802534d61a355ba908a6cc920" || reservation.RequestCode(id.reservationUDI()) != "P:UCM,S:cc920,U:e53fc968-0253-4d61-a355-ba908a6cc920" {
+		t.Fatal(id.UDI(), reservation.RequestCode(id.reservationUDI()))
 	}
 }
 

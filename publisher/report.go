@@ -60,8 +60,6 @@ const (
 const (
 	EntInit             = "Init"
 	EntEval             = "Eval"
-	EntInCompliance     = "InCompliance"
-	EntOutOfCompliance  = "OutOfCompliance"
 	EntOverage          = "Overage"
 	EntReservedAuth     = "ReservedAuthorized"
 	EntNotAuthorized    = "NotAuthorized"

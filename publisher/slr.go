@@ -28,13 +28,7 @@ type InstalledCode struct {
 }
 
 // udi is the node's identity in the reservation codes' terms.
-func (st *State) udi() reservation.UDI {
-	u, err := reservation.NewUDI(ProductID, st.Identity.UUID)
-	if err != nil { // the store checked the UUID; this cannot happen
-		return reservation.UDI{PID: ProductID, SN: st.Identity.SN(), UUID: st.Identity.UUID}
-	}
-	return u
-}
+func (st *State) udi() reservation.UDI { return st.Identity.reservationUDI() }
 
 // installed parses the installed code; a node only stores codes it parsed.
 func (r *ReservationState) installed() *reservation.AuthCode {
