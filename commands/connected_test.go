@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssm"
 )
 
@@ -48,7 +50,7 @@ func TestRegistrationRefusalsChangeNothing(t *testing.T) {
 	l.do(0, labUsage, "license smart transport ssm-satellite http://"+l.addr)
 	l.expectFailure(0, "license smart register idtoken not-a-token", "The registration token is not valid")
 
-	old := &cssm.Portal{Store: l.portal.Store, Clock: cssm.FixedClock(time.Now().Add(-40 * dayT))}
+	old := &cssm.Portal{Store: l.portal.Store, Clock: clock.Fixed(time.Now().Add(-40 * dayT))}
 	expired, err := old.CreateToken("TAC-CollabTesting", cssm.TokenOptions{ExpiresDays: 30})
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +226,7 @@ func TestTLSLicensingServerIsPinned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewUnstartedServer(cssm.NewServer(l.portal.Store, cssm.SystemClock{}, nil))
+	srv := httptest.NewUnstartedServer(cssm.NewServer(l.portal.Store, clock.System{}, nil))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	srv.StartTLS()

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -89,7 +91,7 @@ func newNode(t testing.TB) *node {
 
 // at returns a runner for the node at the given time with that usage.
 func (n *node) at(now time.Time, usage map[string]int) *Runner {
-	svc := publisher.NewService(n.store, publisher.FixedClock(now), testProfile(n.t, usage))
+	svc := publisher.NewService(n.store, clock.Fixed(now), testProfile(n.t, usage))
 	svc.NewIdentity = func() (publisher.Identity, error) { return publisher.Identity{UUID: testUUID}, nil }
 	// Tests never leave loopback: "direct" goes to a closed local port.
 	svc.DirectURL = testDirectURL

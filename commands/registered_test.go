@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/golden"
 )
@@ -31,7 +33,7 @@ func newLab(t *testing.T, licenses map[string]int, exportKeys int) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clock := cssm.SystemClock{}
+	clock := clock.System{}
 	h := cssm.NewServer(store, clock, nil)
 	l := &lab{t: t}
 	// While down, the server drops every connection: the node sees an

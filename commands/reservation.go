@@ -3,7 +3,8 @@ package commands
 import (
 	"fmt"
 	"io"
-	"path/filepath"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/ucmsh/ucmsh/reservation"
 )
@@ -69,7 +70,7 @@ func (r *Runner) reservationInstallFile(c *Call) error {
 	keys, hangUp := reservation.UserKeys()
 	defer hangUp()
 	data, err := reservation.Fetch(c.Ctx, u, reservation.FetchOptions{
-		KnownHosts:  filepath.Join(r.Service.Store().Dir(), "known_hosts"),
+		KnownHosts:  statedir.Node(r.Service.Store().Dir()).KnownHosts(),
 		Interactive: c.T.Interactive(),
 		Ask:         c.T.Prompt,
 		Secret:      c.T.ReadSecret,

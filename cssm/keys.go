@@ -17,6 +17,10 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
 )
 
 const (
@@ -50,7 +54,7 @@ func (s *Store) loadOrCreateKey(name string) (*ecdsa.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(s.dir, name, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(s.dir, name), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 			return nil, fmt.Errorf("cannot write the key %s: %w", path, err)
 		}
 		return key, nil
@@ -87,7 +91,7 @@ func (s *Store) TrustPath() string {
 	if filepath.Base(s.dir) != "cssm" {
 		return ""
 	}
-	return filepath.Join(filepath.Dir(s.dir), "node", "trust", trustFileName)
+	return filepath.Join(statedir.Node(filepath.Join(filepath.Dir(s.dir), "node")).Trust(), trustFileName)
 }
 
 // PublishKey makes sure the signing key exists, writes its public half to
@@ -113,7 +117,7 @@ func (s *Store) PublishKey() (pubPEM []byte, wrote string, err error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("cannot create the node trust folder %s: %w", dir, err)
 		}
-		if err := writeFileAtomic(dir, trustFileName, pubPEM, 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, trustFileName), pubPEM, 0o600); err != nil {
 			return fmt.Errorf("cannot write cssm's public key to %s: %w", path, err)
 		}
 		wrote = path
@@ -137,7 +141,7 @@ func (s *Store) TLSCertificate() (cert tls.Certificate, certPEM []byte, err erro
 			if certPEM, err = selfSign(key); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(s.dir, tlsCertFile, certPEM, 0o600); err != nil {
+			if err := atomicfile.Write(filepath.Join(s.dir, tlsCertFile), certPEM, 0o600); err != nil {
 				return fmt.Errorf("cannot write the TLS certificate %s: %w", certPath, err)
 			}
 		} else if err != nil {

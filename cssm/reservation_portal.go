@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
+
 	"github.com/ucmsh/ucmsh/reservation"
 )
 
@@ -439,7 +441,7 @@ func WriteCodeFile(path, code string) error {
 	if dir == "" {
 		dir = "."
 	}
-	if err := writeFileAtomic(dir, name, []byte(code+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, name), []byte(code+"\n"), 0o600); err != nil {
 		return errWriteCode(path, err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/reservation"
 )
@@ -505,7 +507,7 @@ func TestCodeTimestampsStrictlyIncreasePerProduct(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer again.Close()
-	p := &Portal{Store: again, Clock: FixedClock(t0)}
+	p := &Portal{Store: again, Clock: clock.Fixed(t0)}
 	res, err := p.UpdateReservation(ReserveOptions{Product: n.requestCode(), Licenses: lic("Enhanced=3")})
 	if err != nil {
 		t.Fatal(err)
@@ -525,7 +527,7 @@ func TestCodeTimestampsStrictlyIncreasePerProduct(t *testing.T) {
 	}
 
 	// With the real clock, many codes within a millisecond still increase.
-	real := &Portal{Store: l.store, Clock: SystemClock{}}
+	real := &Portal{Store: l.store, Clock: clock.System{}}
 	var last time.Time
 	for range 5 {
 		res, err := real.UpdateReservation(ReserveOptions{Product: n.requestCode(), Licenses: lic("Enhanced=1")})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -30,7 +32,7 @@ func TestServeListensOnlyOnLoopbackUnlessAllowed(t *testing.T) {
 	}
 	s, _ := Open(t.TempDir())
 	defer s.Close()
-	err := Serve(t.Context(), s, SystemClock{}, ServeConfig{Listen: "0.0.0.0:0"})
+	err := Serve(t.Context(), s, clock.System{}, ServeConfig{Listen: "0.0.0.0:0"})
 	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
 		t.Fatalf("Serve on 0.0.0.0: %v", err)
 	}
@@ -48,7 +50,7 @@ func serve(t *testing.T, cfg ServeConfig) (base string, startup string) {
 	cfg.Listen, cfg.Out = "127.0.0.1:0", pw
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, s, FixedClock(t0), cfg); pw.Close() }()
+	go func() { done <- Serve(ctx, s, clock.Fixed(t0), cfg); pw.Close() }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -260,7 +262,7 @@ func (s *Store) save(st *State) error {
 	if err := st.encode(&s.buf); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.dir, stateFile, s.buf.Bytes(), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, stateFile), s.buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("cannot save the cssm store %s: %w", s.Path(), err)
 	}
 	// Saved. Keep the new file as the cache's identity; failing that, only the
@@ -278,40 +280,4 @@ func (s *Store) save(st *State) error {
 	}
 	s.setCache(st, f, statID(fi))
 	return nil
-}
-
-// writeFileAtomic replaces dir/name by a complete new file: temp file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeFileAtomic(dir, name string, data []byte, perm os.FileMode) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // addKey is the smallest read-modify-write there is: one more export key.
@@ -159,7 +161,7 @@ func TestCorruptStoreIsReportedAndLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p := &Portal{Store: s, Clock: FixedClock(t0)}
+	p := &Portal{Store: s, Clock: clock.Fixed(t0)}
 	_, err = p.CreateAccount("BU", "TAC")
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("error = %v, want one naming %s as corrupt", err, path)
@@ -193,7 +195,7 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := (&Portal{Store: s, Clock: FixedClock(t0)}).CreateAccount("BU", "TAC"); err != nil {
+	if _, err := (&Portal{Store: s, Clock: clock.Fixed(t0)}).CreateAccount("BU", "TAC"); err != nil {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]os.FileMode{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ func newLab(t *testing.T, tlsOn bool) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &cssm.Portal{Store: store, Clock: cssm.FixedClock(now)}
+	p := &cssm.Portal{Store: store, Clock: clock.Fixed(now)}
 	steps := []func() (string, error){
 		func() (string, error) { return p.CreateAccount("BU", "TAC") },
 		func() (string, error) { return p.AddLicense("TAC", cssm.LicenseSpec{Tier: "Enhanced", Count: 5}) },
@@ -48,7 +49,7 @@ func newLab(t *testing.T, tlsOn bool) *lab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := cssm.NewServer(store, cssm.FixedClock(now), nil)
+	api := cssm.NewServer(store, clock.Fixed(now), nil)
 	srv := httptest.NewUnstartedServer(api) // 127.0.0.1
 	if tlsOn {
 		cert, _, err := store.TLSCertificate()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // Micro-benchmarks of the store (bench/README.md lists the figures). Run
@@ -33,7 +35,7 @@ func serviceAtB(b *testing.B, dir string, now time.Time, usage map[string]int) *
 	if err != nil {
 		b.Fatal(err)
 	}
-	return NewService(store, FixedClock(now), lab(usage))
+	return NewService(store, clock.Fixed(now), lab(usage))
 }
 
 func mustState(b *testing.B, s *Service) *State {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -55,7 +57,7 @@ func (s *Service) client(tc TransportConfig) *cssmapi.Client {
 // self-signed licensing server the admin chose to trust. With none, the
 // server's certificate is checked against the system's CAs.
 func (s *Service) trustedCertPin() string {
-	files, _ := filepath.Glob(filepath.Join(s.store.Dir(), "trust", "*.crt"))
+	files, _ := filepath.Glob(filepath.Join(statedir.Node(s.store.Dir()).Trust(), "*.crt"))
 	sort.Strings(files)
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // crashOps is the cycle of state changes the crash test's child makes: op
@@ -39,7 +41,7 @@ func crashService(t testing.TB, dir string, j int) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewService(store, FixedClock(t0.Add(time.Duration(j)*time.Second)), lab(inUse))
+	s := NewService(store, clock.Fixed(t0.Add(time.Duration(j)*time.Second)), lab(inUse))
 	s.NewIdentity = func() (Identity, error) { return Identity{UUID: crashUUID}, nil }
 	return s
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	_ "github.com/ucmsh/ucmsh/golden"
 	"github.com/ucmsh/ucmsh/reservation" // accept -update like every package
 )
@@ -31,7 +33,7 @@ func serviceAt(t *testing.T, dir string, now time.Time, usage map[string]int) *S
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewService(store, FixedClock(now), lab(usage))
+	return NewService(store, clock.Fixed(now), lab(usage))
 }
 
 func report(t *testing.T, s *Service) *Report {

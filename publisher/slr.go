@@ -2,8 +2,9 @@ package publisher
 
 import (
 	"crypto/ecdsa"
-	"path/filepath"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/ucmsh/ucmsh/reservation"
 )
@@ -146,7 +147,7 @@ func (s *Service) ReservationReady() error {
 // ReservationInstall installs an authorization code (or a newer one, to
 // update the reservation) and returns the confirmation code for CSSM.
 func (s *Service) ReservationInstall(text string) (string, error) {
-	keys, kerr := reservation.LoadTrustDir(filepath.Join(s.store.Dir(), "trust"))
+	keys, kerr := reservation.LoadTrustDir(statedir.Node(s.store.Dir()).Trust())
 	var confirmation string
 	err := s.update(func(st *State, now time.Time) error {
 		r := st.Reservation
@@ -198,7 +199,7 @@ func (s *Service) ReservationReturn() (string, error) {
 // ReservationReturnAuthorization returns the licenses of a code that was
 // generated for this node but never installed.
 func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
-	keys, kerr := reservation.LoadTrustDir(filepath.Join(s.store.Dir(), "trust"))
+	keys, kerr := reservation.LoadTrustDir(statedir.Node(s.store.Dir()).Trust())
 	var code string
 	err := s.update(func(st *State, now time.Time) error {
 		r := st.Reservation

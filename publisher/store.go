@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"sync"
+
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
+	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,8 +50,8 @@ type cachedState struct {
 
 // StateFile and LockFile are the names inside the state folder.
 const (
-	StateFile = "state.json"
-	LockFile  = "state.lock"
+	StateFile = statedir.StateFile
+	LockFile  = statedir.LockFile
 )
 
 // StateError says the state file exists but cannot be used. It is never
@@ -89,7 +91,7 @@ func OpenStore(dir string) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 // Path is the state file.
-func (s *Store) Path() string { return filepath.Join(s.dir, StateFile) }
+func (s *Store) Path() string { return statedir.Node(s.dir).State() }
 
 // View runs fn on the stored state. A missing file gives a zero State
 // (Version 0), which callers initialise through Update.
@@ -139,7 +141,7 @@ func (s *Store) Update(fn func(*State) error) error {
 		s.swept = true
 		s.removeStaleTemps()
 	}
-	if err := writeAtomic(s.Path(), data); err != nil {
+	if err := atomicfile.Write(s.Path(), data, 0o600); err != nil {
 		return &SaveError{Path: s.Path(), Err: err}
 	}
 	s.cache = &cachedState{data: data, st: cloneState(st), canonical: true}
@@ -157,7 +159,7 @@ func encodeState(st *State) ([]byte, error) {
 func (s *Store) acquire() (func(), error) {
 	s.mu.Lock()
 	if s.lock == nil {
-		f, err := os.OpenFile(filepath.Join(s.dir, LockFile), os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := os.OpenFile(statedir.Node(s.dir).Lock(), os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("cannot open the state lock in %s: %w", s.dir, err)
@@ -368,45 +370,5 @@ func flat(t reflect.Type) bool {
 // now is stale). Once per Store, before its first write; failures are
 // ignored: the files are only clutter.
 func (s *Store) removeStaleTemps() {
-	stale, _ := filepath.Glob(filepath.Join(s.dir, StateFile+".tmp-*"))
-	for _, f := range stale {
-		os.Remove(f)
-	}
-}
-
-// writeAtomic replaces path with data so that a crash at any moment leaves
-// either the old file or the new one.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	atomicfile.RemoveStale(s.Path())
 }

@@ -13,15 +13,18 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/crypto/ssh"
 )
 
 // Files of the ssh folder (DESIGN: <state>/ssh).
 const (
-	HostKeyFile        = "host_key"
-	UsersFile          = "users"
-	AuthorizedKeysFile = "authorized_keys"
+	HostKeyFile        = statedir.HostKeyFile
+	UsersFile          = statedir.UsersFile
+	AuthorizedKeysFile = statedir.AuthorizedKeysFile
 )
 
 // Password rules for useradd.
@@ -95,7 +98,7 @@ func AddUser(dir, name string, password []byte, replace bool) error {
 		}
 		fmt.Fprintf(&out, "%s:%s\n", name, hash)
 	}
-	return writeAtomic(path, out.Bytes(), 0o600)
+	return atomicfile.Write(path, out.Bytes(), 0o600)
 }
 
 // readPrivate reads a file that grants access: it must not be writable
@@ -185,21 +188,10 @@ func LoadHostKey(dir string) (ssh.Signer, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	tmp, err := os.CreateTemp(dir, ".host_key-*")
+	// Another server may have made the key meanwhile: then use that one.
+	created, err := atomicfile.Create(path, pemEncode(block), 0o600)
 	if err != nil {
 		return nil, false, err
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeSync(tmp, pemEncode(block)); err != nil {
-		return nil, false, err
-	}
-	// Link fails if another server made the key meanwhile: use that one.
-	created := true
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, false, err
-		}
-		created = false
 	}
 	s, err := readHostKey(path)
 	if err != nil {
@@ -207,7 +199,7 @@ func LoadHostKey(dir string) (ssh.Signer, bool, error) {
 	}
 	if created {
 		pub := ssh.MarshalAuthorizedKey(s.PublicKey())
-		if err := writeAtomic(path+".pub", pub, 0o644); err != nil {
+		if err := atomicfile.Write(path+".pub", pub, 0o644); err != nil {
 			return nil, false, err
 		}
 	}

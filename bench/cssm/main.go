@@ -26,6 +26,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
@@ -146,7 +148,7 @@ func run(n, conc int, timeout time.Duration, storeDir string) error {
 	srv.stop()
 
 	// Everything answered was saved: read it back from the store.
-	report, err := (&cssm.Portal{Store: mustOpen(storeDir), Clock: cssm.SystemClock{}}).Usage("bench")
+	report, err := (&cssm.Portal{Store: mustOpen(storeDir), Clock: clock.System{}}).Usage("bench")
 	if err != nil {
 		return err
 	}
@@ -178,7 +180,7 @@ func mustOpen(dir string) *cssm.Store {
 
 // setUp is what an admin does in the portal before products register.
 func setUp(dir string, n int) (string, error) {
-	p := &cssm.Portal{Store: mustOpen(dir), Clock: cssm.SystemClock{}}
+	p := &cssm.Portal{Store: mustOpen(dir), Clock: clock.System{}}
 	if _, err := p.CreateAccount("Bench", "bench"); err != nil {
 		return "", err
 	}
@@ -244,7 +246,7 @@ func runServer(dir string) error {
 	if err != nil {
 		return err
 	}
-	api := cssm.NewServer(store, cssm.SystemClock{}, log.New(os.Stderr, "cssm-bench server: ", 0))
+	api := cssm.NewServer(store, clock.System{}, log.New(os.Stderr, "cssm-bench server: ", 0))
 	srv := cssm.NewHTTPServer(api, nil)
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Println(ln.Addr())

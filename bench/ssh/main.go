@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
 	"golang.org/x/crypto/ssh"
 
 	"github.com/ucmsh/ucmsh/sshd"
@@ -83,7 +85,7 @@ func run(o options) error {
 
 	// A node with one account and one key.
 	state := filepath.Join(tmp, "node")
-	sshDir := filepath.Join(state, "ssh")
+	sshDir := statedir.Node(state).SSH()
 	if err := sshd.AddUser(sshDir, "admin", []byte(password), false); err != nil {
 		return err
 	}
@@ -270,7 +272,7 @@ func startServer(ctx context.Context, bin, state, logFile string, maxConns int) 
 		cmd.Process.Kill()
 		return nil, fmt.Errorf("ucmsh serve did not start; see its log")
 	}
-	pub, err := os.ReadFile(filepath.Join(state, "ssh", sshd.HostKeyFile+".pub"))
+	pub, err := os.ReadFile(statedir.Node(state).HostKey() + ".pub")
 	if err != nil {
 		return nil, err
 	}

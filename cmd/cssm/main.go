@@ -12,7 +12,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
+	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/spf13/pflag"
 
@@ -38,23 +40,17 @@ type env struct {
 }
 
 func (e *env) clock() (cssm.Clock, error) {
-	if e.now == "" {
-		return cssm.SystemClock{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, e.now)
+	c, err := clock.Parse(e.now)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-31T09:00:00Z", e.now)}
+		return nil, usageError{err}
 	}
-	return cssm.FixedClock(t), nil
+	return c, nil
 }
 
 func (e *env) store() (*cssm.Store, error) {
 	dir := e.storeDir
 	if dir == "" {
-		var err error
-		if dir, err = cssm.DefaultDir(); err != nil {
-			return nil, err
-		}
+		dir = statedir.DefaultCSSM()
 	}
 	return cssm.Open(dir)
 }

@@ -7,11 +7,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
+	_ "time/tzdata" // node profiles name IANA zones; do not depend on the host's
 
 	"github.com/chzyer/readline"
 	"github.com/spf13/pflag"
-	_ "time/tzdata" // node profiles name IANA zones; do not depend on the host's
 
 	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/shell"
@@ -103,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Out:         stdout,
 		Banner:      commands.Banner(n.profile),
 		Echo:        o.echo,
-		HistoryFile: filepath.Join(o.state, "history"),
+		HistoryFile: statedir.Node(o.state).History(),
 		MaxLine:     commands.MaxCommandBytes,
 		OpenQuote:   commands.OpenQuote,
 		Sanitize:    commands.Sanitize,

@@ -3,11 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/ucmsh/ucmsh/commands"
+	"github.com/ucmsh/ucmsh/internal/clock"
+	"github.com/ucmsh/ucmsh/internal/statedir"
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -24,7 +25,7 @@ type node struct {
 type nodeFlags struct{ state, role, profile, now string }
 
 func (f *nodeFlags) add(fs *pflag.FlagSet) {
-	fs.StringVar(&f.state, "state", publisher.DefaultNodeDir(), "the node's state folder")
+	fs.StringVar(&f.state, "state", statedir.DefaultNode(), "the node's state folder")
 	fs.StringVar(&f.role, "role", "publisher", "the node's role: publisher or subscriber")
 	fs.StringVar(&f.profile, "profile", "", "node profile (JSON: host name, version, time zone, cluster, usage); built-in lab node if empty")
 	fs.StringVar(&f.now, "now", "", "the node's current time, RFC 3339 (for simulations)")
@@ -41,13 +42,9 @@ func openNode(state, role, profile, now string) (*node, error) {
 	if n.role != commands.Publisher && n.role != commands.Subscriber {
 		return nil, fmt.Errorf("--role must be publisher or subscriber, not %q", role)
 	}
-	var clock publisher.Clock = publisher.SystemClock{}
-	if now != "" {
-		t, err := time.Parse(time.RFC3339, now)
-		if err != nil {
-			return nil, fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-02T15:04:05Z", now)
-		}
-		clock = publisher.FixedClock(t)
+	clk, err := clock.Parse(now)
+	if err != nil {
+		return nil, err
 	}
 	if profile != "" {
 		p, err := publisher.LoadProfile(profile)
@@ -59,7 +56,7 @@ func openNode(state, role, profile, now string) (*node, error) {
 	if n.role == commands.Publisher {
 		store, err := publisher.OpenStore(state)
 		if err == nil {
-			n.svc = publisher.NewService(store, clock, n.profile)
+			n.svc = publisher.NewService(store, clk, n.profile)
 			// A lab or a test can send the direct transport elsewhere.
 			if u := os.Getenv("UCMSH_DIRECT_URL"); u != "" {
 				n.svc.DirectURL = u

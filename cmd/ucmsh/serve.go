@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
 	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 
@@ -91,7 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	sshDir := filepath.Join(o.state, "ssh")
+	sshDir := statedir.Node(o.state).SSH()
 	key, created, err := sshd.LoadHostKey(sshDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)

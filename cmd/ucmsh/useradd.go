@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ucmsh/ucmsh/internal/statedir"
+
 	"github.com/spf13/pflag"
 
-	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/sshd"
 )
 
@@ -28,7 +29,7 @@ Flags:
 func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("ucmsh useradd", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	state := fs.String("state", publisher.DefaultNodeDir(), "the node's state folder")
+	state := fs.String("state", statedir.DefaultNode(), "the node's state folder")
 	replace := fs.Bool("replace", false, "set a new password for an existing account")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
@@ -55,7 +56,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
 		return 1
 	}
-	dir := filepath.Join(*state, "ssh")
+	dir := statedir.Node(*state).SSH()
 	if err := os.MkdirAll(*state, 0o700); err != nil {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
 		return 1
