@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,7 @@ func startServe(t *testing.T, extra ...string) *lab {
 	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	shareRSAKey(t, sshDir)
 	l := &lab{t: t, state: state, key: key, priv: priv, out: &termtest.Buffer{}, log: &termtest.Buffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -71,6 +73,36 @@ func startServe(t *testing.T, extra ...string) *lab {
 	return l
 }
 
+var (
+	rsaOnce sync.Once
+	rsaDir  string
+)
+
+// shareRSAKey puts one RSA host key, made once, into sshDir: making a
+// 3072-bit key for every test server would take long.
+func shareRSAKey(t *testing.T, sshDir string) {
+	t.Helper()
+	rsaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ucmsh-rsa-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sshd.LoadHostKeys(dir); err != nil {
+			t.Fatal(err)
+		}
+		rsaDir = dir
+	})
+	for _, name := range []string{sshd.HostKeyRSAFile, sshd.HostKeyRSAFile + ".pub"} {
+		data, err := os.ReadFile(filepath.Join(rsaDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sshDir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // dial logs in as user with the lab's key (any valid name may use it).
 func (l *lab) dial(user string) *ssh.Client {
 	l.t.Helper()
@@ -87,17 +119,28 @@ func (l *lab) dial(user string) *ssh.Client {
 	return c
 }
 
-// hostKey checks the server's key against the one in the state folder.
+// hostKey checks the server's key against those in the state folder.
 func (l *lab) hostKey() ssh.HostKeyCallback {
-	pub, err := os.ReadFile(filepath.Join(l.state, "ssh", sshd.HostKeyFile+".pub"))
-	if err != nil {
-		l.t.Fatal(err)
+	var known []ssh.PublicKey
+	for _, name := range []string{sshd.HostKeyFile, sshd.HostKeyRSAFile} {
+		pub, err := os.ReadFile(filepath.Join(l.state, "ssh", name+".pub"))
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		known = append(known, k)
 	}
-	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
-	if err != nil {
-		l.t.Fatal(err)
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		for _, k := range known {
+			if string(k.Marshal()) == string(key.Marshal()) {
+				return nil
+			}
+		}
+		return errors.New("unknown host key " + ssh.FingerprintSHA256(key))
 	}
-	return ssh.FixedHostKey(k)
 }
 
 // exec runs one command over an exec request.
