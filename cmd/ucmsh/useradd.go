@@ -12,6 +12,7 @@ import (
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/spf13/pflag"
+	xterm "golang.org/x/term"
 
 	"github.com/ucmsh/ucmsh/sshd"
 )
@@ -79,10 +80,13 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// readNewPassword reads the password without echo, twice, from a
-// terminal; from a pipe or file, the first line.
+// readNewPassword reads the password twice from a terminal, without
+// echo; from a pipe or file, the first line. Echo goes off before the
+// first prompt is printed, so a client that answers the instant the
+// prompt appears is not echoed either.
 func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error) {
-	if !isTerminal(in) {
+	fd := int(in.Fd())
+	if !xterm.IsTerminal(fd) {
 		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
@@ -93,50 +97,38 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 		}
 		return line, nil
 	}
-	fmt.Fprintf(prompt, "Password for %s: ", name)
-	first, err := readSecretLine(in)
-	fmt.Fprintln(prompt)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprint(prompt, "Retype the password: ")
-	again, err := readSecretLine(in)
-	fmt.Fprintln(prompt)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(first, again) {
-		return nil, errors.New("the passwords differ; nothing was changed")
-	}
-	clear(again)
-	return first, nil
-}
-
-// readSecretLine reads one line from a terminal with echo turned off.
-func readSecretLine(f *os.File) ([]byte, error) {
-	restore, err := noEcho(f)
+	old, err := xterm.MakeRaw(fd)
 	if err != nil {
 		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
 	}
-	defer restore()
-	var line []byte
-	b := make([]byte, 1)
-	for {
-		n, err := f.Read(b)
-		if n == 1 {
-			if b[0] == '\n' || b[0] == '\r' {
-				return line, nil
-			}
-			line = append(line, b[0])
-			if len(line) > 4096 {
-				return nil, errors.New("the password is too long")
-			}
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(line) > 0 {
-				return line, nil
-			}
-			return nil, errors.New("no password was typed")
-		}
+	defer xterm.Restore(fd, old)
+	// In raw mode the terminal echoes nothing; term.Terminal reads the
+	// line (Enter, backspace, Control-C or Control-D to give up).
+	t := xterm.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{in, prompt}, "")
+	first, err := readSecret(t, fmt.Sprintf("Password for %s: ", name))
+	if err != nil {
+		return nil, err
 	}
+	again, err := readSecret(t, "Retype the password: ")
+	if err != nil {
+		return nil, err
+	}
+	if first != again {
+		return nil, errors.New("the passwords differ; nothing was changed")
+	}
+	return []byte(first), nil
+}
+
+func readSecret(t *xterm.Terminal, prompt string) (string, error) {
+	line, err := t.ReadPassword(prompt)
+	if err != nil || line == "" {
+		return "", errors.New("no password was typed")
+	}
+	if len(line) > 4096 {
+		return "", errors.New("the password is too long")
+	}
+	return line, nil
 }
