@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/chzyer/readline"
 )
@@ -77,10 +78,14 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 			return w, h
 		}
 	}
-	if s.cfg.HistoryFile != "" {
+	history := s.cfg.HistoryFile
+	if history != "" {
 		// readline would create it world-readable; history may hold codes.
-		if f, err := os.OpenFile(s.cfg.HistoryFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+		// A symbolic link (O_NOFOLLOW fails) is never followed: no history.
+		if f, err := os.OpenFile(history, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600); err == nil {
 			f.Close()
+		} else {
+			history = ""
 		}
 	}
 	// readline wraps its input in a reader whose Close does not reach
@@ -90,7 +95,7 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 	rl, err := readline.NewEx(&readline.Config{
 		Stdin:                  t.stdin,
 		Prompt:                 Prompt,
-		HistoryFile:            s.cfg.HistoryFile,
+		HistoryFile:            history,
 		HistoryLimit:           1000,
 		DisableAutoSaveHistory: true,
 		InterruptPrompt:        "",

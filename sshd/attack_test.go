@@ -239,6 +239,12 @@ func FuzzParseStartups(f *testing.F) {
 func TestParallelGuessesStayWithinTheBudget(t *testing.T) {
 	ts := startServer(t, Config{MaxFailures: 5, FailDelay: 100 * time.Millisecond, Lockout: time.Minute,
 		PerSourceStartups: 64, MaxStartups: Startups{Start: 64, Rate: 100, Full: 64}})
+	// A real bcrypt cost, so that checks overlap as they do in production.
+	defer func(c int) { hashCost = c }(hashCost)
+	hashCost = 8
+	if err := AddUser(ts.dir, "admin", []byte(testPassword), true); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	var banners atomic.Int32
 	start := make(chan struct{})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -488,7 +489,8 @@ func TestServePasswordLogin(t *testing.T) {
 func TestServeStartUp(t *testing.T) {
 	l := startServe(t)
 	out := l.out.String()
-	if !strings.Contains(out, "ucmsh: new host key ssh-ed25519 SHA256:") || !strings.Contains(out, "ucmsh: serving "+l.state+" as publisher on 127.0.0.1:") {
+	if !strings.Contains(out, "ucmsh: new host key ssh-ed25519 SHA256:") || !strings.Contains(out, "ucmsh: host key ssh-rsa SHA256:") ||
+		!strings.Contains(out, "ucmsh: serving "+l.state+" as publisher on 127.0.0.1:") {
 		t.Fatalf("start-up lines:\n%s", out)
 	}
 	info, err := os.Stat(filepath.Join(l.state, "ssh", sshd.HostKeyFile))
@@ -553,6 +555,115 @@ func TestExecOptions(t *testing.T) {
 	} {
 		if got := changesState(line); got != want {
 			t.Errorf("%q: %q, want %q", line, got, want)
+		}
+	}
+}
+
+// As OpenSSH's StrictModes: files that decide who logs in must be the
+// server user's and writable by nobody else, and history and state.lock
+// are never symbolic links.
+func TestServeStrictModes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(state string) string // returns the path the refusal names
+		want  string
+	}{
+		{"state folder", func(s string) string { os.Chmod(s, 0o777); return s }, " is writable by group or others (mode -rwxrwxrwx)"},
+		{"ssh folder", func(s string) string { p := filepath.Join(s, "ssh"); os.Chmod(p, 0o770); return p }, " is writable by group or others"},
+		{"users", func(s string) string {
+			p := filepath.Join(s, "ssh", "users")
+			os.WriteFile(p, nil, 0o600)
+			os.Chmod(p, 0o620)
+			return p
+		}, " is writable by group or others"},
+		{"authorized_keys", func(s string) string { p := filepath.Join(s, "ssh", "authorized_keys"); os.Chmod(p, 0o666); return p }, " is writable by group or others"},
+		{"host_key", func(s string) string {
+			p := filepath.Join(s, "ssh", "host_key")
+			os.WriteFile(p, nil, 0o600)
+			if os.Chown(p, 4242, 4242) != nil {
+				os.Chmod(p, 0o606) // not root: check the mode instead
+			}
+			return p
+		}, ""},
+		{"history", func(s string) string { p := filepath.Join(s, "history"); os.Symlink("/etc/passwd", p); return p }, " is a symbolic link"},
+		{"state.lock", func(s string) string { p := filepath.Join(s, "state.lock"); os.Symlink(filepath.Join(s, "elsewhere"), p); return p }, " is a symbolic link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := t.TempDir()
+			os.Chmod(state, 0o700)
+			os.MkdirAll(filepath.Join(state, "ssh"), 0o700)
+			os.WriteFile(filepath.Join(state, "ssh", "authorized_keys"), nil, 0o600)
+			path := tc.setup(state)
+			var o, e termtest.Buffer
+			code := serve(context.Background(), []string{"--state", state, "--listen", "127.0.0.1:0"}, &o, &e, func(string) { t.Error("serve started") })
+			if code != 1 || !strings.Contains(e.String(), "ucmsh serve: "+path+tc.want) {
+				t.Fatalf("exit %d:\n%s", code, e.String())
+			}
+			if _, err := os.Stat(filepath.Join(state, "elsewhere")); err == nil {
+				t.Fatal("the state lock was followed through its link")
+			}
+		})
+	}
+}
+
+// The state lock is never opened through a symbolic link, by any command.
+func TestStateLockIsNotFollowed(t *testing.T) {
+	state := t.TempDir()
+	target := filepath.Join(t.TempDir(), "planted")
+	os.Symlink(target, filepath.Join(state, "state.lock"))
+	cmd := exec.Command(os.Args[0], "--state", state, "-c", "license smart reservation enable")
+	cmd.Env = append(os.Environ(), "UCMSH_AS_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot open the state lock") {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Fatal("the link was followed: its target exists")
+	}
+}
+
+// --strict: as CUCM, which has no exec requests (ssh host command fails;
+// OpenSSH says "exec request failed on channel 0"), so no --json; the
+// interactive shell is unchanged.
+func TestServeStrict(t *testing.T) {
+	l := startServe(t, "--strict")
+	if !strings.Contains(l.out.String(), "(strict: as CUCM, no exec requests)") {
+		t.Fatalf("start-up: %s", l.out)
+	}
+	c := l.dial("admin")
+	for _, cmd := range []string{"show license status --json", "show license UDI"} {
+		s, _ := c.NewSession()
+		if err := s.Start(cmd); err == nil || err.Error() != "ssh: command "+cmd+" failed" {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		s.Close()
+	}
+	tm := openTerm(t, c, 24, 80)
+	tm.Expect("admin:")
+	tm.Send("show license UDI\r")
+	tm.Expect("UDI: PID:UCM")
+	tm.Expect("admin:")
+	tm.Send("quit\r")
+	tm.exit()
+	if !strings.Contains(l.log.String(), `msg="ssh request refused" user=admin addr=127.0.0.1:`) || !strings.Contains(l.log.String(), "request=exec reason=strict") {
+		t.Fatalf("log:\n%s", l.log)
+	}
+}
+
+func TestServeLimitFlags(t *testing.T) {
+	for _, args := range [][]string{{"--max-startups", "10:30"}, {"--max-startups", "10:130:100"}, {"--per-source-startups", "0"},
+		{"--version-timeout", "0s"}, {"--max-failures", "0"}, {"--lockout", "-1s"}} {
+		var o, e termtest.Buffer
+		if code := serve(context.Background(), append([]string{"--state", t.TempDir()}, args...), &o, &e, nil); code != 2 {
+			t.Errorf("%v: exit %d %s", args, code, e.String())
+		}
+	}
+	var o termtest.Buffer
+	serve(context.Background(), []string{"--help"}, &o, io.Discard, nil)
+	for _, want := range []string{"--max-startups string", "(default \"10:30:100\")", "--per-source-startups int", "(default 8)", "--version-timeout duration", "(default 10s)",
+		"--max-failures int", "--failure-window duration", "--lockout duration", "--max-auth-tries int", "--legacy-algorithms", "--strict"} {
+		if !strings.Contains(o.String(), want) {
+			t.Errorf("--help lacks %q", want)
 		}
 	}
 }
