@@ -586,7 +586,11 @@ func TestServeStrictModes(t *testing.T) {
 			return p
 		}, ""},
 		{"history", func(s string) string { p := filepath.Join(s, "history"); os.Symlink("/etc/passwd", p); return p }, " is a symbolic link"},
-		{"state.lock", func(s string) string { p := filepath.Join(s, "state.lock"); os.Symlink(filepath.Join(s, "elsewhere"), p); return p }, " is a symbolic link"},
+		{"state.lock", func(s string) string {
+			p := filepath.Join(s, "state.lock")
+			os.Symlink(filepath.Join(s, "elsewhere"), p)
+			return p
+		}, " is a symbolic link"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			state := t.TempDir()
