@@ -67,7 +67,12 @@ import sys
 import threading
 import time
 
+import logging
+
 import paramiko
+
+# Refused connections are the point here: no tracebacks for them.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL + 1)
 
 PORT = int(os.environ["UCMSH_PORT"])
 PASSWORD = os.environ["UCMSH_PASSWORD"]
