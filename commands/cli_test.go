@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func TestTreeHasEveryReferenceCommand(t *testing.T) {
 // that itself resolves; siblings never share a word.
 func TestTreeIsWellFormed(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
-	Tree.Walk(func(n *Node) {
+	Tree.Walk(func(n *Command) {
 		if n.Help == "" {
 			t.Errorf("%q has no help", n.Path())
 		}
@@ -72,8 +73,8 @@ func TestTreeIsWellFormed(t *testing.T) {
 		if err == nil {
 			var call *Call
 			call, err = r.resolve(toks)
-			if err == nil && call.Node != n {
-				t.Errorf("the example of %q runs %q", n.Path(), call.Node.Path())
+			if err == nil && call.Command != n {
+				t.Errorf("the example of %q runs %q", n.Path(), call.Command.Path())
 			}
 		}
 		if err != nil {
@@ -218,4 +219,65 @@ func FuzzExecute(f *testing.F) {
 			t.Fatalf("escape echoed: %q", out)
 		}
 	})
+}
+
+// Every handler reads only the arguments its command declares: each
+// runnable command runs its own example (and its example with every
+// optional word given) on a fresh node, and an undeclared argument would
+// panic into an internal error. Questions get no answer, and the network is
+// a closed port, so nothing waits.
+func TestHandlersReadDeclaredArgs(t *testing.T) {
+	n := newNode(t)
+	Tree.Walk(func(c *Command) {
+		if c.Run == nil {
+			return
+		}
+		lines := []string{c.Example}
+		extra := c.Example
+		for _, a := range c.Args {
+			if a.Optional && a.Literal {
+				extra += " " + a.Name
+			}
+		}
+		lines = append(lines, extra)
+		for _, line := range lines {
+			out, _ := run(n.at(t0, labUsage), line)
+			if strings.Contains(out, "Internal error") {
+				t.Errorf("%s: %s", line, out)
+			}
+		}
+	})
+	// The check itself: a handler reading another command's argument.
+	r := n.at(t0, labUsage)
+	toks, _ := Tokenize("license smart deregister")
+	call, err := r.resolve(toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), `"token"`) {
+			t.Errorf("reading an undeclared argument: %v", p)
+		}
+	}()
+	call.Value(argToken)
+}
+
+// The audit hook hears of every command that may change the licensing
+// state, by its words alone (a token or code never reaches a log).
+func TestAuditNamesStateChanges(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	var got []string
+	r.Audit = func(path string, ok bool) { got = append(got, fmt.Sprintf("%s %v", path, ok)) }
+	for _, line := range []string{
+		"license smart reservation enable",
+		`LICENSE Smart register idtoken "abc def"`,
+		"license smart", "show license status", "license smart bogus", `license "smart" register`,
+		"show myself", "license smart reservation disable",
+	} {
+		run(r, line)
+	}
+	want := "license smart reservation enable true|license smart register idtoken false|license smart reservation disable true"
+	if strings.Join(got, "|") != want {
+		t.Errorf("audited %q\nwant     %q", got, want)
+	}
 }

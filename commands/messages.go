@@ -64,7 +64,7 @@ func errUnknownWord(word, after string) error {
 	return userErrorf("%s: %s is not valid after %q. Type %q to list what can follow.", msgNoCommand, quoteWord(word), after, after+" ?")
 }
 
-func errIncomplete(n *Node) error {
+func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))
 	for _, c := range n.visible() {
 		labels = append(labels, c.Label())
@@ -72,11 +72,11 @@ func errIncomplete(n *Node) error {
 	return userErrorf("%s: %q must be followed by one of: %s", msgIncomplete, n.Path(), strings.Join(labels, " "))
 }
 
-func errMissingArg(n *Node, a Arg) error {
+func errMissingArg(n *Command, a *Arg) error {
 	return userErrorf("Missing argument: %s needs %s. Syntax: %s", n.Path(), a.Usage(), n.Syntax())
 }
 
-func errExtraArg(n *Node, word string) error {
+func errExtraArg(n *Command, word string) error {
 	if len(n.Args) == 0 {
 		return userErrorf("Too many arguments: %s takes no arguments, but %s was given.", n.Path(), quoteWord(word))
 	}

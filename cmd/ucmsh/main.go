@@ -110,16 +110,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		OpenQuote:   commands.OpenQuote,
 		Sanitize:    commands.Sanitize,
 		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
-			return shell.Outcome(runner.Execute(ctx, s, line))
+			return runner.Execute(ctx, s, line)
 		},
-		Complete: func(line string) (string, []shell.Candidate) {
-			partial, cands := runner.Complete(line)
-			out := make([]shell.Candidate, len(cands))
-			for i, c := range cands {
-				out[i] = shell.Candidate(c)
-			}
-			return partial, out
-		},
+		Complete: runner.Complete,
 	})
 	ctx := context.Background()
 	switch {
