@@ -123,12 +123,12 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, line, want string }{
-		{"unknown command", "shwo license all", `No valid command entered: "shwo" is not a command.`},
-		{"unknown word", "show license everything", `No valid command entered: "everything" is not valid after "show license".`},
+		{"unknown command", "shwo license all", `No valid command entered: "sh…" is not a command.`},
+		{"unknown word", "show license everything", `No valid command entered: the word after "show license" is not valid there.`},
 		{"incomplete", "license smart", `Incomplete command: "license smart" must be followed by one of: register* deregister renew* transport* factory* reservation* export*`},
 		{"missing argument", "license smart register idtoken", "Missing argument: license smart register idtoken needs <token>."},
-		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments, but "now" was given.`},
-		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: "forced" was not expected.`},
+		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments.`},
+		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: more words than license smart register idtoken takes.`},
 		{"unbalanced quotes", `license smart reservation install "<specificPLR>`, "Unbalanced quotes"},
 		{"one MiB line", "show license " + strings.Repeat("a", 1<<20), "The command is too long"},
 		{"ANSI escape", "show license \x1b[31mall", `control character '\x1b'`},
@@ -279,5 +279,23 @@ func TestAuditNamesStateChanges(t *testing.T) {
 	want := "license smart reservation enable true|license smart register idtoken false|license smart reservation disable true"
 	if strings.Join(got, "|") != want {
 		t.Errorf("audited %q\nwant     %q", got, want)
+	}
+}
+
+// A line that is not a command is never printed back whole: a script that
+// runs ahead of a question it expected feeds the password as a command,
+// and neither the error nor the transcript shows it.
+func TestUnknownLineIsNotEchoed(t *testing.T) {
+	r := NewRunner(Subscriber, testProfile(t, nil), nil)
+	for _, secret := range []string{"s3cret!Pass", "hunter2", "correct horse battery staple", "ab"} {
+		out := transcript(r, secret)
+		for _, w := range strings.Fields(secret) {
+			if len(w) > 1 && strings.Contains(out, w) {
+				t.Errorf("%q is printed back: %q", w, out)
+			}
+		}
+		if !strings.Contains(out, msgFailed) {
+			t.Errorf("%q did not fail: %q", secret, out)
+		}
 	}
 }

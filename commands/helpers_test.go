@@ -111,7 +111,7 @@ func transcript(r *Runner, lines ...string) string {
 	term := &fakeTerm{pagination: true}
 	for _, l := range lines {
 		term.count++
-		b.WriteString("admin:" + Sanitize(l) + "\n")
+		b.WriteString("admin:" + EchoLine(l) + "\n")
 		r.Execute(context.Background(), term, l)
 		b.WriteString(term.String())
 		term.Reset()

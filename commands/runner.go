@@ -186,7 +186,7 @@ func (r *Runner) resolve(toks []Token) (*Call, error) {
 			}
 		case a.Literal:
 			if !strings.EqualFold(rest[0].Text, a.Name) || rest[0].Quoted {
-				return nil, errExtraArg(n, rest[0].Text)
+				return nil, errExtraArg(n)
 			}
 			call.values[a] = a.Name
 			rest = rest[1:]
@@ -196,7 +196,7 @@ func (r *Runner) resolve(toks []Token) (*Call, error) {
 		}
 	}
 	if len(rest) > 0 {
-		return nil, errExtraArg(n, rest[0].Text)
+		return nil, errExtraArg(n)
 	}
 	return call, nil
 }

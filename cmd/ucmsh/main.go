@@ -108,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		HistoryFile: statedir.Node(o.state).History(),
 		MaxLine:     commands.MaxCommandBytes,
 		OpenQuote:   commands.OpenQuote,
-		Sanitize:    commands.Sanitize,
+		Sanitize:    commands.EchoLine,
 		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
 			return runner.Execute(ctx, s, line)
 		},
@@ -118,7 +118,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case o.command != "":
 		if o.echo {
-			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.Sanitize(o.command))
+			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.EchoLine(o.command))
 		}
 		if !sess.RunCommand(ctx, o.command) {
 			return 1
