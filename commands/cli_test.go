@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -297,5 +298,51 @@ func TestUnknownLineIsNotEchoed(t *testing.T) {
 		if !strings.Contains(out, msgFailed) {
 			t.Errorf("%q did not fail: %q", secret, out)
 		}
+	}
+}
+
+// help all lists the whole tree: every command offered, by its syntax.
+func TestHelpAllListsTheTree(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	out, res := run(r, "help all")
+	if res != OK {
+		t.Fatal(out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")[1:]
+	var want []string
+	Tree.Walk(func(c *Command) {
+		hidden := false
+		for p := c; p != nil; p = p.parent {
+			hidden = hidden || p.Hidden
+		}
+		if c.Run != nil && !hidden {
+			want = append(want, c.Syntax())
+		}
+	})
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("help all:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
+	}
+	if !slices.Contains(lines, "license smart register idtoken <token> [force]") || slices.Contains(lines, `license smart reservation return authorization "<authorization-code>"`) {
+		t.Errorf("help all:\n%s", out)
+	}
+}
+
+// --json is one option of every command line, wherever it runs: the last
+// word, or before the command; any other option is refused.
+func TestJSONOption(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, line := range []string{"show license UDI --json", "--json show license UDI", "  --json --json show license UDI  "} {
+		if out, res := run(r, line); res != OK || out != "{\n  \"udi\": \"PID:UCM,SN:37624,UUID:"+testUUID+"\"\n}\n" {
+			t.Errorf("%q: %q", line, out)
+		}
+	}
+	if out, _ := run(r, "show license UDI"); !strings.HasPrefix(out, "UDI: ") {
+		t.Errorf("without --json: %q", out)
+	}
+	if out, res := run(r, "-x show license UDI"); res != Failed || !strings.HasPrefix(out, "Unknown option -x: the only option of a command is --json.\n") {
+		t.Errorf("-x: %q", out)
+	}
+	if out, res := run(r, "license smart register idtoken \"--json\" --json"); res != Failed || strings.Contains(out, "Missing argument") {
+		t.Errorf("a quoted --json is an argument: %q", out)
 	}
 }

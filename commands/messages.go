@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -65,6 +66,16 @@ func errUnknownWord(word, after string) error {
 	}
 	return userErrorf("%s: the word after %q is not valid there. Type %q to list what can follow.", msgNoCommand, after, after+" ?")
 }
+
+// errUnknownOption names an option whole only when it looks like one.
+func errUnknownOption(opt string) error {
+	if !optionLike.MatchString(opt) {
+		opt = quoteUnknown(opt)
+	}
+	return userErrorf("Unknown option %s: the only option of a command is --json.", opt)
+}
+
+var optionLike = regexp.MustCompile(`^--?[a-z][a-z0-9-]{0,15}$`)
 
 func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))
