@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -345,4 +346,39 @@ func TestJSONOption(t *testing.T) {
 	if out, res := run(r, "license smart register idtoken \"--json\" --json"); res != Failed || strings.Contains(out, "Missing argument") {
 		t.Errorf("a quoted --json is an argument: %q", out)
 	}
+}
+
+// A command above the account's privilege level is refused with a clear
+// sentence and changes nothing; show license (level 0) is for everyone, and
+// show myself tells the level.
+func TestPrivilegeLevels(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, level := range []int{0, 1} {
+		term := &fakeTerm{level: &level}
+		if res := r.Execute(context.Background(), term, "license smart reservation enable"); res != Failed ||
+			!strings.HasPrefix(term.String(), fmt.Sprintf("Insufficient privilege: license smart reservation enable needs privilege level 4, and the account admin has level %d.", level)) {
+			t.Errorf("level %d: %q", level, term.String())
+		}
+		term.Reset()
+		if res := r.Execute(context.Background(), term, "show license status"); res != OK {
+			t.Errorf("level %d: show license status: %q", level, term.String())
+		}
+		term.Reset()
+		r.Execute(context.Background(), term, "show myself")
+		if !strings.Contains(term.String(), fmt.Sprintf("privilege level : %d\n", level)) {
+			t.Errorf("show myself: %q", term.String())
+		}
+	}
+	if out, _ := run(r, "show license status"); !strings.Contains(out, "Status: DISABLED") {
+		t.Errorf("a refused command changed the state: %s", out)
+	}
+	// Every licensing change needs level 4; every report level 0.
+	Tree.Walk(func(c *Command) {
+		if c.Run == nil {
+			return
+		}
+		if want := map[bool]int{true: 4, false: 0}[c.changesState()]; c.Priv != want {
+			t.Errorf("%s has level %d, want %d", c.Path(), c.Priv, want)
+		}
+	})
 }

@@ -67,6 +67,11 @@ func errUnknownWord(word, after string) error {
 	return userErrorf("%s: the word after %q is not valid there. Type %q to list what can follow.", msgNoCommand, after, after+" ?")
 }
 
+func errPrivilege(c *Command, t Terminal) error {
+	return userErrorf("Insufficient privilege: %s needs privilege level %d, and the account %s has level %d. Log in with an account of level %d to run it.",
+		c.Path(), c.Priv, t.User(), t.Privilege(), c.Priv)
+}
+
 // errUnknownOption names an option whole only when it looks like one.
 func errUnknownOption(opt string) error {
 	if !optionLike.MatchString(opt) {

@@ -19,6 +19,9 @@ type Terminal interface {
 	SetPagination(on bool)
 	CommandCount() int
 	User() string
+	// Privilege is the account's level (0, 1 or 4, as on CUCM): a
+	// command whose table level is higher is refused.
+	Privilege() int
 	// Confirm asks a yes/no question such as "Continue (y/n)?".
 	Confirm(ctx context.Context, prompt string) (bool, error)
 	// Prompt reads one line; ReadSecret reads one without echo.
@@ -127,6 +130,9 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	}
 	c := call.Command
 	*cmd = c
+	if c.Priv > t.Privilege() {
+		return errPrivilege(c, t)
+	}
 	if c.Licensing {
 		if r.Role == Subscriber {
 			return nil // the Smart License Manager does not run here

@@ -233,6 +233,7 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			Out:       out,
 			Banner:    commands.Banner(n.profile),
 			User:      s.User,
+			Privilege: s.Privilege,
 			MaxLine:   commands.MaxCommandBytes,
 			OpenQuote: commands.OpenQuote,
 			Sanitize:  commands.Sanitize,
