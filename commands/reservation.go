@@ -3,10 +3,6 @@ package commands
 import (
 	"fmt"
 	"io"
-
-	"github.com/ucmsh/ucmsh/internal/statedir"
-
-	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Handlers of Specific License Reservation (REFERENCE §2 and §4).
@@ -45,11 +41,11 @@ func (r *Runner) reservationCancel(c *Call) error {
 }
 
 func (r *Runner) reservationInstall(c *Call) error {
-	return r.install(c, c.Args["authorization-code"])
+	confirmation, err := r.Service.ReservationInstall(c.Args["authorization-code"])
+	return installed(c, confirmation, err)
 }
 
-func (r *Runner) install(c *Call, code string) error {
-	confirmation, err := r.Service.ReservationInstall(code)
+func installed(c *Call, confirmation string, err error) error {
 	if err != nil {
 		return err
 	}
@@ -57,31 +53,12 @@ func (r *Runner) install(c *Call, code string) error {
 	return nil
 }
 
-// reservationInstallFile fetches the code over SFTP (REFERENCE §2: User
-// ID and Password questions, OpenSSH's host-key question), then installs it.
+// reservationInstallFile: the service runs the whole sequence; the session
+// answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
+// host-key question).
 func (r *Runner) reservationInstallFile(c *Call) error {
-	u, err := reservation.ParseSFTPURL(c.Args["url"])
-	if err != nil {
-		return err
-	}
-	if err := r.Service.ReservationReady(); err != nil {
-		return err
-	}
-	keys, hangUp := reservation.UserKeys()
-	defer hangUp()
-	data, err := reservation.Fetch(c.Ctx, u, reservation.FetchOptions{
-		KnownHosts:  statedir.Node(r.Service.Store().Dir()).KnownHosts(),
-		Interactive: c.T.Interactive(),
-		Ask:         c.T.Prompt,
-		Secret:      c.T.ReadSecret,
-		Confirm:     c.T.Confirm,
-		Signers:     keys,
-		Out:         c.T,
-	})
-	if err != nil {
-		return err
-	}
-	return r.install(c, string(data))
+	confirmation, err := r.Service.ReservationInstallFile(c.Ctx, c.Args["url"], c.T)
+	return installed(c, confirmation, err)
 }
 
 func (r *Runner) reservationReturn(c *Call) error {

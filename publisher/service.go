@@ -26,6 +26,8 @@ type Service struct {
 	// PinnedCertSHA256, when set, is the only TLS certificate accepted
 	// from an https licensing server (a self-signed cssm).
 	PinnedCertSHA256 string
+	// InstallFile says how install-file logs in (zero: as a server must).
+	InstallFile InstallFileConfig
 }
 
 // NewService wires the service to its state, clock and node profile.

@@ -139,7 +139,7 @@ func readyToInstall(r *ReservationState) error {
 }
 
 // ReservationReady says whether a code could be installed now, so
-// install-file can stop before asking for passwords.
+// install-file stops before asking for passwords.
 func (s *Service) ReservationReady() error {
 	return s.store.View(func(st *State) error { return readyToInstall(st.Reservation) })
 }

@@ -72,21 +72,6 @@ const (
 	// Return code.
 	msgRetShape = "The return code %q is not in the form xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxx (letters and digits): copy it again from the node."
 
-	// SFTP URL.
-	msgURLEmpty    = "The URL is empty: use sftp://[user@]host[:port]/path."
-	msgURLTooLong  = "The URL is too long (%d characters, the limit is %d)."
-	msgURLControl  = "The URL contains a control character: type it again without it."
-	msgURLScheme   = "The URL %q does not start with sftp://: use sftp://[user@]host[:port]/path."
-	msgURLQuery    = "The URL contains %q, but queries and fragments are not allowed: give the file path only."
-	msgURLPassword = "The URL contains a password: omit it (sftp://user@host/path) and type the password when asked."
-	msgURLUser     = "The URL has an invalid user name %q: use the account name without spaces, ':' or '@'."
-	msgURLNoHost   = "The URL has no host name: use sftp://[user@]host[:port]/path."
-	msgURLHost     = "The URL has an invalid host %q: use a host name, an IPv4 address, or an IPv6 address in brackets."
-	msgURLIPv6     = "The URL's IPv6 address must be written in brackets, e.g. sftp://[%s]:22/path."
-	msgURLPort     = "The URL has an invalid port %q: use a number from 1 to 65535, or leave it out for 22."
-	msgURLNoPath   = "The URL has no file path: use sftp://[user@]host[:port]/path/to/file."
-	msgURLDir      = "The URL's path %q names a directory: give the path of the code file."
-
 	// Trusted keys.
 	msgKeyRead    = "The trusted key file %s cannot be read: %v."
 	msgKeyNoPEM   = "The trusted key file %s does not hold a PEM \"PUBLIC KEY\" block: replace it with the licensing server's public key."
