@@ -201,5 +201,41 @@ func TestReservationFlow(t *testing.T) {
 	s.do(t, 6*time.Hour, "license smart factory reset")
 	s.do(t, 6*time.Hour, "license smart reservation enable")
 	s.do(t, 6*time.Hour, "license smart reservation request")
-	fail(6*time.Hour, `license smart reservation install "`+newer+`"`, "is not newer than the one last installed")
+	fail(6*time.Hour, `license smart reservation install "`+good+`"`, "is not newer than the one last installed")
+	fail(6*time.Hour, `license smart reservation install "`+newer+`"`, "was already returned")
+}
+
+// Issue 10.1: a code whose licenses went back to CSSM never installs
+// again, whether it was returned after an install or never installed; the
+// refusal says why, and the sequence moves past it.
+func TestReturnedCodeNeverInstallsAgain(t *testing.T) {
+	s := newSLRNode(t)
+	fail := func(at time.Duration, line, want string) {
+		t.Helper()
+		out, res := run(s.at(t0.Add(at), labUsage), line)
+		if res != Failed || !strings.Contains(out, want) {
+			t.Fatalf("%s:\n%s\nwant a failure saying %q", line, out, want)
+		}
+	}
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	unused := s.code(t, t0, enough, false)
+	out := s.do(t, 0, `license smart reservation return-authorization "`+unused+`"`)
+	// The licenses are back in CSSM: the same code must not grant them here.
+	s.do(t, time.Hour, "license smart reservation request")
+	fail(time.Hour, `license smart reservation install "`+unused+`"`, "was already returned (return code "+strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])+")")
+	// Nor a code issued before it (the sequence moved past it).
+	older := s.code(t, t0.Add(-time.Minute), enough, false)
+	fail(time.Hour, `license smart reservation install "`+older+`"`, "is not newer than the one last installed")
+
+	// Installed, then returned: refused as returned, after a factory reset too.
+	code := s.code(t, t0.Add(time.Hour), enough, false)
+	s.do(t, time.Hour, `license smart reservation install "`+code+`"`)
+	s.do(t, 2*time.Hour, "license smart reservation return", "y")
+	s.do(t, 2*time.Hour, "license smart factory reset")
+	s.do(t, 2*time.Hour, "license smart reservation enable")
+	s.do(t, 2*time.Hour, "license smart reservation request")
+	fail(2*time.Hour, `license smart reservation install "`+code+`"`, "was already returned")
+	// A new code installs.
+	s.do(t, 3*time.Hour, `license smart reservation install "`+s.code(t, t0.Add(3*time.Hour), enough, false)+`"`)
 }

@@ -38,6 +38,10 @@ func errReservationNotEnabled() error {
 	return errorf("License reservation mode is not enabled. Enable it with license smart reservation enable.")
 }
 
+func errCodeReturned(rc *ReturnedCode) error {
+	return errorf("This authorization code was already returned (return code %s): its licenses went back to CSSM, so it can never be installed again on this node. Reserve the licenses again in CSSM and install the new authorization code.", rc.ReturnCode)
+}
+
 func errReservationInstalled() error {
 	return errorf("A reservation authorization code is installed. Return it first with license smart reservation return.")
 }

@@ -28,10 +28,49 @@ type InstalledCode struct {
 	Confirmation string    `json:"confirmation_code"`
 }
 
+// ReturnedCode is a code whose licenses went back to CSSM (return, or
+// return-authorization): it never installs on this node again.
+type ReturnedCode struct {
+	Issued     time.Time `json:"issued"` // the code's timestamp
+	ReturnCode string    `json:"return_code"`
+	ReturnedAt time.Time `json:"returned_at"`
+}
+
+// maxReturned bounds the list; older returned codes are refused anyway,
+// as the sequence (LastCodeTimestamp) has moved past them.
+const maxReturned = 32
+
+// recordReturn moves the reservation sequence past a returned code and
+// remembers it, so installing it again is refused with the reason.
+func (st *State) recordReturn(ac *reservation.AuthCode, code string, now time.Time) {
+	if ac.Timestamp.After(st.LastCodeTimestamp) {
+		st.LastCodeTimestamp = ac.Timestamp
+	}
+	if st.returned(code) != nil {
+		return
+	}
+	st.Returned = append(st.Returned, ReturnedCode{Issued: ac.Timestamp, ReturnCode: code, ReturnedAt: now.UTC()})
+	if n := len(st.Returned) - maxReturned; n > 0 {
+		st.Returned = append([]ReturnedCode(nil), st.Returned[n:]...)
+	}
+}
+
+// returned finds a returned code by its return code.
+func (st *State) returned(returnCode string) *ReturnedCode {
+	for i := range st.Returned {
+		if st.Returned[i].ReturnCode == returnCode {
+			return &st.Returned[i]
+		}
+	}
+	return nil
+}
+
 // udi is the node's identity in the reservation codes' terms.
 func (st *State) udi() reservation.UDI { return st.Identity.reservationUDI() }
 
-// installed parses the installed code; a node only stores codes it parsed.
+// installed parses the installed code without checking it: enough to
+// return it (CSSM checks the return code against what it issued). Whatever
+// grants licenses uses Service.checkInstalled instead.
 func (r *ReservationState) installed() *reservation.AuthCode {
 	if r == nil || r.Code == nil {
 		return nil
@@ -158,6 +197,12 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 		if err != nil {
 			return err
 		}
+		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+			return err
+		}
+		if rc := st.returned(reservation.ReturnCode(ac)); rc != nil {
+			return errCodeReturned(rc)
+		}
 		if err := reservation.CheckFor(ac, st.udi(), st.LastCodeTimestamp, now); err != nil {
 			return err
 		}
@@ -190,6 +235,7 @@ func (s *Service) ReservationReturn() (string, error) {
 		}
 		code = reservation.ReturnCode(ac)
 		st.Reservation = nil
+		st.recordReturn(ac, code, now)
 		st.logEvent(now, "Reservation returned; return code %s", code)
 		return nil
 	})
@@ -213,12 +259,14 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		if err != nil {
 			return err
 		}
-		// Only the UDI matters: an old or lapsed code can still be returned.
-		if err := reservation.CheckFor(ac, st.udi(), time.Time{}, ac.Timestamp); err != nil {
+		// Only the UDI matters: an old or lapsed code can still be returned,
+		// and returning one twice gives the same return code again.
+		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
 			return err
 		}
 		code = reservation.ReturnCode(ac)
 		r.Requested = false
+		st.recordReturn(ac, code, now)
 		st.logEvent(now, "Return code generated for an authorization code never installed: %s", code)
 		return nil
 	})
