@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Every sentence the command layer prints lives here.
@@ -93,11 +94,13 @@ func quoteWord(s string) string {
 	return strconv.QuoteToGraphic(s)
 }
 
-// Sanitize makes a command line safe to echo to a terminal.
+// Sanitize makes text safe to print to a terminal: control characters and
+// invisible formatting (bidi overrides, zero-width characters, line and
+// paragraph separators) are shown escaped, e.g. \u202e.
 func Sanitize(line string) string {
 	var b strings.Builder
 	for _, r := range line {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
 			q := strconv.QuoteRuneToASCII(r)
 			b.WriteString(q[1 : len(q)-1])
 			continue

@@ -2,6 +2,11 @@ package publisher
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
@@ -164,6 +169,72 @@ func verified(text string, keys []*ecdsa.PublicKey, keysErr error) (*reservation
 		return nil, err
 	}
 	return ac, nil
+}
+
+// checkInstalled verifies the installed code again, as at install: the
+// signature against trust/ as it is now, this node's UDI, and the
+// reservation sequence (it must be the newest code installed). A state file
+// edited by hand (counts, UDI, export flag) or a key removed from trust/
+// makes it grant nothing. Dates are checked per licence by the report.
+// Results are remembered for the same code, keys and node, so a report
+// costs one read of trust/, not a signature check.
+func (s *Service) checkInstalled(st *State) (*reservation.AuthCode, error) {
+	code := st.Reservation.Code
+	keys, kerr := reservation.LoadTrustDir(statedir.Node(s.store.Dir()).Trust())
+	memo := installedMemoKey(code.Text, st.udi(), st.LastCodeTimestamp, keys, kerr)
+	if v, ok := installedMemo.Load(memo); ok {
+		r := v.(installedResult)
+		return r.ac, r.err
+	}
+	ac, err := verifyInstalled(code.Text, st, keys, kerr)
+	if installedMemoSize.Add(1) > maxInstalledMemo {
+		installedMemo.Clear() // bounded: a long-running server sees few codes
+		installedMemoSize.Store(1)
+	}
+	installedMemo.Store(memo, installedResult{ac, err})
+	return ac, err
+}
+
+func verifyInstalled(text string, st *State, keys []*ecdsa.PublicKey, kerr error) (*reservation.AuthCode, error) {
+	ac, err := verified(text, keys, kerr)
+	if err != nil {
+		return nil, err
+	}
+	if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+		return nil, err
+	}
+	if !ac.Timestamp.Equal(st.LastCodeTimestamp) {
+		return nil, errNotNewestCode(ac.Timestamp, st.LastCodeTimestamp)
+	}
+	return ac, nil
+}
+
+type installedResult struct {
+	ac  *reservation.AuthCode // shared: callers only read it
+	err error
+}
+
+const maxInstalledMemo = 64
+
+var (
+	installedMemo     sync.Map // installedMemoKey -> installedResult
+	installedMemoSize atomic.Int64
+)
+
+// installedMemoKey covers every input of verifyInstalled.
+func installedMemoKey(text string, udi reservation.UDI, last time.Time, keys []*ecdsa.PublicKey, kerr error) [sha256.Size]byte {
+	h := sha256.New()
+	for _, part := range []string{text, udi.String(), last.UTC().Format(time.RFC3339Nano), fmt.Sprint(kerr)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	for _, k := range keys {
+		if der, err := x509.MarshalPKIXPublicKey(k); err == nil {
+			h.Write(der)
+		}
+		h.Write([]byte{0})
+	}
+	return [sha256.Size]byte(h.Sum(nil))
 }
 
 // readyToInstall: a code answers a request, or updates an installed code.
