@@ -34,8 +34,8 @@ func (b *report) line(format string, args ...any) {
 	}
 	fmt.Fprintf(b, format+"\n", args...)
 }
-func (b *report) blank()                          { b.WriteString(" \n") }
-func (b *report) stamp(t time.Time) string        { return t.In(b.loc).Format(StampLayout) }
+func (b *report) blank()                   { b.WriteString(" \n") }
+func (b *report) stamp(t time.Time) string { return t.In(b.loc).Format(StampLayout) }
 
 func (b *report) heading(title string, rule int) {
 	b.line("%s", title)
