@@ -94,13 +94,20 @@ func quoteWord(s string) string {
 	return strconv.QuoteToGraphic(s)
 }
 
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || (r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
+}
+
 // Sanitize makes text safe to print to a terminal: control characters and
 // invisible formatting (bidi overrides, zero-width characters, line and
 // paragraph separators) are shown escaped, e.g. \u202e.
 func Sanitize(line string) string {
+	if !strings.ContainsFunc(line, unsafeRune) {
+		return line // nearly always: reports are printed many times a second
+	}
 	var b strings.Builder
 	for _, r := range line {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+		if unsafeRune(r) {
 			q := strconv.QuoteRuneToASCII(r)
 			b.WriteString(q[1 : len(q)-1])
 			continue

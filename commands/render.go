@@ -34,6 +34,7 @@ func (b *report) line(format string, args ...any) {
 	}
 	fmt.Fprintf(b, format+"\n", args...)
 }
+
 func (b *report) blank()                   { b.WriteString(" \n") }
 func (b *report) stamp(t time.Time) string { return t.In(b.loc).Format(StampLayout) }
 

@@ -27,6 +27,10 @@
 //     of "ucmsh-return" 0 UDI 0 timestamp-ms, reduced modulo 62^51 and written
 //     as 51 base-62 digits (0-9A-Za-z) in groups 6-6-6-6-6-6-6-6-3. Keying
 //     with the signature means only a holder of the issued code can make it.
-//   - [ucmsh] A TERM licence is valid from the start of its start day through
-//     the end of its end day (UTC, both inclusive).
+//   - [ucmsh] A licence that carries dates (TERM always; PERPETUAL may) is
+//     valid from the start of its start day through the end of its end day
+//     (UTC, both inclusive), the same at install as in the reports.
+//   - [ucmsh] A code issued more than MaxClockSkew (24 hours) after the
+//     node's clock is refused: the clock is wrong, or the code would push
+//     the reservation sequence ahead of every honest code.
 package reservation
