@@ -118,7 +118,7 @@ func TestInstallFile(t *testing.T) {
 		!strings.Contains(out, "Authorization code installed successfully.\nPlease enter the confirmation code to CSSM account:") {
 		t.Fatalf("interactive install-file:\n%s", out)
 	}
-	if info, err := os.Stat(filepath.Join(s.store.Dir(), "known_hosts")); err != nil || info.Mode().Perm() != 0o600 {
+	if info, err := os.Stat(statedir.Node(s.store.Dir()).KnownHosts()); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("known_hosts: %v %v", info, err)
 	}
 	// Known now: a script may fetch; a wrong password or a missing file is
