@@ -1,47 +1,48 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 )
 
 // Handlers of Specific License Reservation (REFERENCE §2 and §4).
 
-func (r *Runner) reservationEnable(c *Call) error {
+func (r *Runner) reservationEnable(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationEnable(); err != nil {
 		return err
 	}
-	io.WriteString(c.T, "\n"+msgReservationEnabled+"\n")
+	io.WriteString(c.Term, "\n"+msgReservationEnabled+"\n")
 	return nil
 }
 
-func (r *Runner) reservationDisable(c *Call) error {
+func (r *Runner) reservationDisable(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationDisable(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, msgReservationDisabled)
+	fmt.Fprintln(c.Term, msgReservationDisabled)
 	return nil
 }
 
-func (r *Runner) reservationRequest(c *Call) error {
+func (r *Runner) reservationRequest(ctx context.Context, c *Call) error {
 	code, err := r.Service.ReservationRequest()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, code)
+	fmt.Fprintln(c.Term, code)
 	return nil
 }
 
-func (r *Runner) reservationCancel(c *Call) error {
+func (r *Runner) reservationCancel(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationCancel(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, msgReservationCancelled)
+	fmt.Fprintln(c.Term, msgReservationCancelled)
 	return nil
 }
 
-func (r *Runner) reservationInstall(c *Call) error {
-	confirmation, err := r.Service.ReservationInstall(c.Args["authorization-code"])
+func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
+	confirmation, err := r.Service.ReservationInstall(c.Value(argAuthCode))
 	return installed(c, confirmation, err)
 }
 
@@ -49,41 +50,41 @@ func installed(c *Call, confirmation string, err error) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
+	fmt.Fprintf(c.Term, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
 	return nil
 }
 
 // reservationInstallFile: the service runs the whole sequence; the session
 // answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
 // host-key question).
-func (r *Runner) reservationInstallFile(c *Call) error {
-	confirmation, err := r.Service.ReservationInstallFile(c.Ctx, c.Args["url"], c.T)
+func (r *Runner) reservationInstallFile(ctx context.Context, c *Call) error {
+	confirmation, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
 	return installed(c, confirmation, err)
 }
 
-func (r *Runner) reservationReturn(c *Call) error {
-	fmt.Fprintln(c.T, msgReturnWarning)
-	ok, err := c.T.Confirm(c.Ctx, "Continue (y/n)?")
+func (r *Runner) reservationReturn(ctx context.Context, c *Call) error {
+	fmt.Fprintln(c.Term, msgReturnWarning)
+	ok, err := c.Term.Confirm(ctx, "Continue (y/n)?")
 	if err != nil {
 		return err
 	}
 	if !ok {
-		fmt.Fprintln(c.T, msgReturnKept)
+		fmt.Fprintln(c.Term, msgReturnKept)
 		return nil
 	}
 	code, err := r.Service.ReservationReturn()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s\n", msgEnterReturnCode, code)
+	fmt.Fprintf(c.Term, "%s\n%s\n", msgEnterReturnCode, code)
 	return nil
 }
 
-func (r *Runner) reservationReturnAuthorization(c *Call) error {
-	code, err := r.Service.ReservationReturnAuthorization(c.Args["authorization-code"])
+func (r *Runner) reservationReturnAuthorization(ctx context.Context, c *Call) error {
+	code, err := r.Service.ReservationReturnAuthorization(c.Value(argAuthCode))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s\n", msgEnterReturnCode, code)
+	fmt.Fprintf(c.Term, "%s\n%s\n", msgEnterReturnCode, code)
 	return nil
 }
