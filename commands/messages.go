@@ -126,6 +126,18 @@ func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || (r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
 }
 
+// sanitizeLines is Sanitize for text of several lines: the breaks stay.
+func sanitizeLines(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unsafeRune(r) }) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // Sanitize makes text safe to print to a terminal: control characters and
 // invisible formatting (bidi overrides, zero-width characters, line and
 // paragraph separators) are shown escaped, e.g. \u202e.

@@ -351,3 +351,55 @@ func TestSignedTextPrintedEscaped(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10.3 at install: a code issued more than a day ahead of the node's
+// clock is refused; a PERPETUAL licence with lapsed dates is refused at
+// install (it used to install, then show NOT AUTHORIZED); a refusal that
+// quotes signed text shows invisible characters escaped.
+func TestInstallRefusesWhatReportsWouldNotGrant(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	fail := func(text, want string) {
+		t.Helper()
+		out, res := run(s.at(t0, labUsage), `license smart reservation install "`+text+`"`)
+		if res != Failed || !strings.Contains(out, want) {
+			t.Fatalf("install:\n%s\nwant a failure saying %q", out, want)
+		}
+		if strings.ContainsFunc(out, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }) {
+			t.Fatalf("the refusal prints invisible characters raw: %q", out)
+		}
+	}
+	fail(s.code(t, t0.Add(25*time.Hour), enough, false), "more than 24 hours after this node's clock")
+
+	sign := func(edit func(*reservation.Entitlement)) string {
+		ac := &reservation.AuthCode{Flag: "A", Version: "C", PIID: "d8a3c5b2-1f4e-4c6a-9b7d-2e5f8a1c3b4d", Timestamp: t0, UDI: s.udi}
+		for _, e := range cssmapi.Entitlements {
+			if n, ok := enough[e.Tier]; ok {
+				ent := reservation.Entitlement{Tag: e.Tag, Count: n, Type: reservation.LicensePerpetual, DisplayName: e.DisplayName}
+				edit(&ent)
+				ac.Entitlements = append(ac.Entitlements, ent)
+			}
+		}
+		text, err := reservation.Sign(s.key, ac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
+	fail(sign(func(e *reservation.Entitlement) {
+		e.Start, e.End = t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -2)
+	}), "PERPETUAL licence")
+	// A code cut and pasted wrong: the refusal quotes the tag it was signed with.
+	bidi := sign(func(e *reservation.Entitlement) {
+		e.Start, e.End = t0.AddDate(0, 0, -3), t0.AddDate(0, 0, -2)
+		e.Tag += "\u202e"
+	})
+	start, end := "<startDate>"+t0.AddDate(0, 0, -3).Format("2006-Jan-02")+" UTC</startDate>", "<endDate>"+t0.AddDate(0, 0, -2).Format("2006-Jan-02")+" UTC</endDate>"
+	swapped := strings.Replace(bidi, start+end, strings.NewReplacer("endDate", "startDate").Replace(end)+strings.NewReplacer("startDate", "endDate").Replace(start), 1)
+	if swapped == bidi {
+		t.Fatal("the dates were not swapped")
+	}
+	fail(swapped, `ends before it starts`)
+	fail(swapped, `\u202e`)
+}
