@@ -11,7 +11,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// ---- Questions ----
+// Questions (User ID, Password) and the authentication policy.
+
 
 func (f *fetcher) askUser() error {
 	if f.o.Ask == nil {
@@ -102,7 +103,7 @@ func (f *fetcher) getFailure() error {
 	return f.failure
 }
 
-// ---- Authentication ----
+// Authentication.
 
 // nextAuth picks each authentication attempt (see the package decisions).
 func (f *fetcher) nextAuth(ac *ssh.ClientAuthContext) (ssh.AuthMethod, error) {

@@ -247,7 +247,7 @@ func fileKind(m fs.FileMode) string {
 	}
 }
 
-// ---- Errors ----
+// Error classification.
 
 func (f *fetcher) interrupted(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
