@@ -13,7 +13,6 @@ import (
 
 // Questions (User ID, Password) and the authentication policy.
 
-
 func (f *fetcher) askUser() error {
 	if f.o.Ask == nil {
 		return fetchErr(ErrAuthFailed, nil, msgFetchNoUser, f.addr, f.u.Path)

@@ -19,7 +19,6 @@ import (
 // Host-key trust: the node's known_hosts, read with x/crypto's knownhosts,
 // OpenSSH's question for an unknown host, a plain line appended on yes.
 
-
 func (f *fetcher) loadKnownHosts() error {
 	path := f.o.KnownHosts
 	if path == "" {
