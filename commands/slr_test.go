@@ -403,3 +403,24 @@ func TestInstallRefusesWhatReportsWouldNotGrant(t *testing.T) {
 	fail(swapped, `ends before it starts`)
 	fail(swapped, `\u202e`)
 }
+
+// The installed code is checked against trust/ as it is now: once its
+// licensing server is no longer trusted, the code grants nothing.
+func TestInstalledCodeNeedsItsKeyStillTrusted(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	s.do(t, time.Hour, `license smart reservation install "`+s.code(t, t0, enough, true)+`"`)
+	if out := s.do(t, 2*time.Hour, "show license status"); !strings.Contains(out, "Status: AUTHORIZED - RESERVED") {
+		t.Fatal(out)
+	}
+	if err := os.Remove(filepath.Join(statedir.Node(s.store.Dir()).Trust(), "cssm.pem")); err != nil {
+		t.Fatal(err)
+	}
+	out := s.do(t, 2*time.Hour, "show license status")
+	for _, want := range []string{"Status: NOT AUTHORIZED - RESERVED", "Failure reason: No licensing-server key is trusted", "Export-Controlled Functionality: Not Allowed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show license status lacks %q:\n%s", want, out)
+		}
+	}
+}
