@@ -149,25 +149,16 @@ func (e *remote) readKey(ctx context.Context) (rune, int, error) {
 		case b < utf8.RuneSelf:
 			return rune(b), kRune, nil
 		}
-		// A multi-byte character. Invalid bytes are dropped.
-		n := 0
-		switch {
-		case b >= 0xc2 && b <= 0xdf:
-			n = 2
-		case b >= 0xe0 && b <= 0xef:
-			n = 3
-		case b >= 0xf0 && b <= 0xf4:
-			n = 4
-		default:
-			continue
-		}
+		// A multi-byte character: its bytes, until they make a whole
+		// one. Invalid bytes are dropped; a byte that cannot continue
+		// the character is read again as a key of its own.
 		buf := []byte{b}
-		for len(buf) < n {
+		for !utf8.FullRune(buf) {
 			c, err := e.readByte(ctx)
 			if err != nil {
 				return 0, 0, err
 			}
-			if c&0xc0 != 0x80 {
+			if utf8.RuneStart(c) {
 				e.keys.unreadByte()
 				break
 			}
