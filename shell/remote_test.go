@@ -252,7 +252,8 @@ func TestRemoteEditing(t *testing.T) {
 	r.Send("\x1b[A\x1b[A\r") // history
 	r.Expect(`ran "ab"`)
 	r.Send("\x10\x10\x0e\r") // Control-P twice, Control-N
-	r.Expect(`ran "ab"`)	// A key after a lone Escape, or after a broken character, counts
+	r.Expect(`ran "ab"`)
+	// A key after a lone Escape, or after a broken character, counts
 	// even when it is the last byte that arrived.
 	r.Send("ab\x1bc")
 	r.Expect("abc")
