@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"github.com/ucmsh/ucmsh/internal/sanitize"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -93,16 +95,6 @@ func quoteWord(s string) string {
 	return strconv.QuoteToGraphic(s)
 }
 
-// Sanitize makes a command line safe to echo to a terminal.
-func Sanitize(line string) string {
-	var b strings.Builder
-	for _, r := range line {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// Sanitize makes a command line safe to echo to a terminal (the one
+// sanitizer, shared with the licensing client: internal/sanitize).
+func Sanitize(line string) string { return sanitize.Text(line) }

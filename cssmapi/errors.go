@@ -105,3 +105,21 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Is lets errors.Is(err, ErrUnreachable) match.
 func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// UntrustedAnswerError is an answer that no trusted key signed (unsigned, or
+// signed by another key, or changed on the way). The node treats it exactly
+// like no answer: errors.Is(err, ErrUnreachable) matches it, and nothing it
+// says is believed.
+type UntrustedAnswerError struct {
+	URL string
+	Err error // ErrAnswerNotSigned or ErrAnswerSignature
+}
+
+func (e *UntrustedAnswerError) Error() string {
+	return fmt.Sprintf("the answer of the licensing server at %s is not trusted: %v", e.URL, e.Err)
+}
+
+func (e *UntrustedAnswerError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrUnreachable) match: an untrusted answer is no answer.
+func (e *UntrustedAnswerError) Is(target error) bool { return target == ErrUnreachable }

@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"encoding/pem"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ucmsh/ucmsh/reservation"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
@@ -30,7 +33,8 @@ func (s *Service) serverURL(tc TransportConfig) string {
 
 // client builds the licensing server client for a transport. The
 // environment's proxy settings are never used: the transport decides.
-func (s *Service) client(tc TransportConfig) *cssmapi.Client {
+// It accepts only answers signed by a key in the trust folder.
+func (s *Service) client(tc TransportConfig) (*cssmapi.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	if tc.Mode == TransportModeProxy {
@@ -45,11 +49,30 @@ func (s *Service) client(tc TransportConfig) *cssmapi.Client {
 	if pin == "" && strings.HasPrefix(strings.ToLower(base), "https://") {
 		pin = s.trustedCertPin()
 	}
-	return &cssmapi.Client{
+	c := &cssmapi.Client{
 		BaseURL:          base,
 		HTTP:             &http.Client{Timeout: CallTimeout, Transport: tr},
 		PinnedCertSHA256: pin,
 	}
+	keys, err := reservation.LoadTrustDir(s.trustDir())
+	if err != nil {
+		return c, &TrustRefusal{Server: base, Dir: s.trustDir(), Err: err}
+	}
+	c.Trusted = keys
+	return c, nil
+}
+
+func (s *Service) trustDir() string { return statedir.Node(s.store.Dir()).Trust() }
+
+// trustRefusal says which folder failed to verify an answer.
+func (s *Service) trustRefusal(e *cssmapi.UntrustedAnswerError) error {
+	err := e.Err
+	if errors.Is(err, cssmapi.ErrAnswerSignature) {
+		if keys, _ := reservation.LoadTrustDir(s.trustDir()); len(keys) == 0 {
+			err = errNoTrustedKeys
+		}
+	}
+	return &TrustRefusal{Server: e.URL, Dir: s.trustDir(), Err: err}
 }
 
 // trustedCertPin is the fingerprint of the first certificate in the

@@ -26,11 +26,14 @@ type Service struct {
 	// PinnedCertSHA256, when set, is the only TLS certificate accepted
 	// from an https licensing server (a self-signed cssm).
 	PinnedCertSHA256 string
+	// Wall is the system clock, for how long another process may own a
+	// call to the licensing server (never for licensing timers).
+	Wall Clock
 }
 
 // NewService wires the service to its state, clock and node profile.
 func NewService(store *Store, clock Clock, profile *Profile) *Service {
-	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL}
+	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL, Wall: systemClock}
 }
 
 // Store is where the service keeps its state.

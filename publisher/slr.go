@@ -51,6 +51,8 @@ func (s *Service) ReservationEnable() error {
 			return errRegisteredNoReservation
 		case st.Reservation != nil:
 			return errReservationAlreadyEnabled
+		case st.registering():
+			return errRegistrationInProgress
 		}
 		st.Registration = nil // an expired registration goes with it
 		st.Reservation = &ReservationState{}

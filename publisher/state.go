@@ -26,6 +26,12 @@ type State struct {
 	// newest code installed, so an older one is never installed again.
 	// Factory reset keeps it.
 	LastCodeTimestamp time.Time `json:"last_code_timestamp,omitzero"`
+	// Call is the state-changing call to the licensing server in flight, or
+	// whose answer was lost (calls.go).
+	Call *PendingCall `json:"call,omitempty"`
+	// ClockBehind is the first reading of a clock found earlier than the
+	// latest instant the node recorded, while it stays behind (Service.update).
+	ClockBehind *time.Time `json:"clock_behind,omitempty"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so
