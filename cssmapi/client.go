@@ -1,6 +1,8 @@
 package cssmapi
 
 import (
+	"net/http/httptrace"
+	"sync/atomic"
 	"crypto/ecdsa"
 	"reflect"
 
@@ -140,14 +142,20 @@ func (c *Client) Send(ctx context.Context, path, key, credential string, body []
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
 	}
+	// Whether the request left: if it never did, the server cannot have
+	// acted on it, and the caller knows the outcome after all.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	}))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &UnreachableError{URL: c.BaseURL, Err: err}
+		return &UnreachableError{URL: c.BaseURL, Err: err, Sent: wrote.Load()}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
-		return &UnreachableError{URL: c.BaseURL, Err: err}
+		return &UnreachableError{URL: c.BaseURL, Err: err, Sent: true}
 	}
 	a := Answer{Path: path, Key: key, Status: resp.StatusCode, StatusText: resp.Status, Body: data, Signature: resp.Header.Get(HeaderSignature)}
 	trusted := c.Trusted

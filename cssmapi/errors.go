@@ -91,10 +91,13 @@ var ErrPinMismatch = errors.New("the licensing server's TLS certificate does not
 
 // UnreachableError means no answer came from the server: connection refused, DNS,
 // timeout, TLS failure or pin mismatch. Nothing was changed on the server side as far
-// as the client can tell.
+// as the client can tell, unless Sent is set.
 type UnreachableError struct {
 	URL string
 	Err error
+	// Sent: the request was written before the failure, so the server may
+	// have acted on it (a lost answer). Unset, it certainly did not.
+	Sent bool
 }
 
 func (e *UnreachableError) Error() string {

@@ -120,15 +120,16 @@ func (s *Service) settle(ctx context.Context) error {
 	if err != nil || c == nil {
 		return err
 	}
-	return s.perform(ctx, st, c, now)
+	return s.perform(ctx, st, c, now, false)
 }
 
 // perform sends the call in the slot and records its outcome in the way
 // its path calls for; it returns the call's failure in the user's terms.
-func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now time.Time) error {
+// first: no earlier attempt of this call can have reached the server.
+func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now time.Time, first bool) error {
 	cl, kerr := s.client(st.Transport)
 	if kerr != nil {
-		return s.finish(c, func(st *State) { s.unanswered(st, c, now, kerr) }, kerr)
+		return s.finish(c, func(st *State) { s.unanswered(st, c, now, kerr, first) }, serverError(cl.BaseURL, kerr))
 	}
 	var credential string
 	if c.InstanceID != "" {
@@ -167,7 +168,7 @@ func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now ti
 		}
 		st.Call = nil
 		if unknown {
-			s.unanswered(st, c, now, callErr)
+			s.unanswered(st, c, now, callErr, first)
 			return nil
 		}
 		return s.answered(st, c, now, out, callErr)
@@ -177,10 +178,26 @@ func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now ti
 		return nil
 	case err != nil:
 		return err
-	case unknown && c.Path != cssmapi.PathRenewID && c.Path != cssmapi.PathAuthorize:
+	case !unknown:
+		if c.Path == cssmapi.PathDeregister && forgotten(callErr) {
+			return nil // deregistered locally
+		}
+	case c.Path == cssmapi.PathExportRequest || c.Path == cssmapi.PathExportReturn,
+		(c.Path == cssmapi.PathRegister || c.Path == cssmapi.PathDeregister) && (!first || mayHaveActed(callErr)):
 		return errCallKept(userErr, c.Path)
 	}
 	return userErr
+}
+
+// mayHaveActed: the call failed after its request left, so the server may
+// have carried it out.
+func mayHaveActed(err error) bool {
+	var ue *cssmapi.UnreachableError
+	if errors.As(err, &ue) {
+		return ue.Sent
+	}
+	var tr *TrustRefusal
+	return errors.As(err, &tr) && tr.Answered
 }
 
 var errCallSettled = errors.New("the call was recorded by another session")
@@ -201,13 +218,18 @@ func (s *Service) finish(c *PendingCall, apply func(*State), err error) error {
 }
 
 // unanswered records a call that got no trusted answer: the server may or
-// may not have acted on it. Calls whose repetition would do harm stay in the
-// slot, given up by their owner, for the next command to send again;
-// renewals are simply due again later.
-func (s *Service) unanswered(st *State, c *PendingCall, now time.Time, err error) {
+// may not have acted on it. A registration or deregistration that may have
+// reached the server stays in the slot, given up by its owner, for the next
+// command to send again; one that certainly did not (first attempt, never
+// sent) is forgotten: the state stays as it was. Renewals are simply due
+// again later; export calls wait for their hourly retry.
+func (s *Service) unanswered(st *State, c *PendingCall, now time.Time, err error, first bool) {
 	reason := failureReason(err)
 	switch c.Path {
 	case cssmapi.PathRegister, cssmapi.PathDeregister:
+		if first && !mayHaveActed(err) {
+			return
+		}
 		kept := *c
 		kept.Owner, kept.Until = 0, time.Time{}
 		st.Call = &kept
@@ -346,7 +368,7 @@ func (s *Service) call(ctx context.Context, path string, prepare func(st *State,
 	if err != nil || c == nil {
 		return err
 	}
-	return s.perform(ctx, st, c, now)
+	return s.perform(ctx, st, c, now, true)
 }
 
 // registering: a registration was sent and its outcome is not recorded yet

@@ -72,7 +72,7 @@ func (s *Service) trustRefusal(e *cssmapi.UntrustedAnswerError) error {
 			err = errNoTrustedKeys
 		}
 	}
-	return &TrustRefusal{Server: e.URL, Dir: s.trustDir(), Err: err}
+	return &TrustRefusal{Server: e.URL, Dir: s.trustDir(), Err: err, Answered: true}
 }
 
 // trustedCertPin is the fingerprint of the first certificate in the

@@ -80,6 +80,7 @@ func errCallKept(cause error, path string) error {
 type TrustRefusal struct {
 	Server, Dir string
 	Err         error
+	Answered    bool // the server answered (unset: the trust folder failed)
 }
 
 func (e *TrustRefusal) Error() string {

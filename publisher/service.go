@@ -138,6 +138,9 @@ var errDue = errors.New("licensing timers are due")
 // anythingDue reports whether runDue would call the licensing server at
 // now, on the state its snapshot would see (the same conditions).
 func (s *Service) anythingDue(st *State, now time.Time) bool {
+	if st.Call != nil {
+		return !s.live(st.Call) // a lost answer to settle
+	}
 	r := st.Registration
 	if r == nil || !r.registrationValid(now) {
 		return false
