@@ -43,11 +43,14 @@ func (s *Service) Store() *Store { return s.store }
 // Timers are brought up to date even if fn then fails, as a real agent's
 // would be; fn's own changes are only kept if it succeeds.
 func (s *Service) update(fn func(st *State, now time.Time) error) error {
-	now := s.clock.Now()
 	return s.store.Update(func(st *State) error {
-		if err := s.ensure(st, now); err != nil {
+		// Read under the lock: sessions that queue for it then see the
+		// clock move forward in the order their transactions commit.
+		read := s.clock.Now()
+		if err := s.ensure(st, read); err != nil {
 			return err
 		}
+		now := st.monotonic(read)
 		st.trackEvaluation(now, s.evaluationShouldRun(st, now))
 		if fn == nil {
 			return nil
