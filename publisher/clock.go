@@ -21,6 +21,9 @@ func (st *State) monotonic(read time.Time) time.Time {
 	latest := st.latestInstant()
 	if !read.Before(latest) {
 		st.ClockBehind = nil
+		if read.Sub(latest) >= clockSeenEvery {
+			st.ClockSeen = read.UTC()
+		}
 		return read
 	}
 	if st.ClockBehind == nil {
@@ -31,9 +34,16 @@ func (st *State) monotonic(read time.Time) time.Time {
 	return latest
 }
 
+// clockSeenEvery is how far the clock must move past the latest recorded
+// instant before its reading is recorded too: at most one write an hour.
+const clockSeenEvery = time.Hour
+
 // latestInstant is the latest instant recorded anywhere in the state.
 func (st *State) latestInstant() time.Time {
 	latest := st.Created
+	if st.ClockSeen.After(latest) {
+		latest = st.ClockSeen
+	}
 	see := func(t time.Time) {
 		if t.After(latest) {
 			latest = t

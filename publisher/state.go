@@ -32,6 +32,10 @@ type State struct {
 	// ClockBehind is the first reading of a clock found earlier than the
 	// latest instant the node recorded, while it stays behind (Service.update).
 	ClockBehind *time.Time `json:"clock_behind,omitempty"`
+	// ClockSeen is the latest clock reading, kept when it is an hour or
+	// more past every other instant recorded (so a clock set back cannot
+	// give back more than that).
+	ClockSeen time.Time `json:"clock_seen,omitzero"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so
