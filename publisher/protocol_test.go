@@ -497,3 +497,57 @@ func exec1(t *testing.T) int {
 	}
 	return p.Pid
 }
+
+// A trusted but hostile (or broken) licensing server cannot steer the
+// admin's terminal: whatever it sends, no ESC, CR or other control
+// character reaches the node's state, trace, reports or messages.
+func TestServerTextIsSanitizedOnReceipt(t *testing.T) {
+	l := newLicensing(t)
+	dir := t.TempDir()
+	s := l.node(dir, t0)
+	hostile, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	writeTrustedKey(t, dir, &hostile.PublicKey) // the admin trusts it
+	const evil = "\x1b]0;pwned\x07\x1b[2J\r\nadmin:\u202e\x9b"
+	l.on(func(w http.ResponseWriter, r *http.Request) bool {
+		var status int
+		var body string
+		switch r.URL.Path {
+		case cssmapi.PathRegister:
+			status, body = 200, `{"instance_id":"i-1","credential":"c","smart_account":"SA\u001b]0;x\u0007","virtual_account":"VA\r\nadmin:","export_allowed":true}`
+		case cssmapi.PathAuthorize:
+			status, body = 200, `{"status":"AUTHORIZED","entitlements":[{"tag":"`+lab(inUse).usage()[0].Tag+`","display_name":"Enh\u001b[31m","description":"d\r","count":5,"status":"InCompliance\u001b[0m"}]}`
+		default:
+			status, body = 409, `{"code":"no_export_keys\u001b","message":"`+strings.ReplaceAll(strings.ReplaceAll(evil, "\x1b", `\u001b`), "\r\n", `\r\n`)+`"}`
+		}
+		sig, _ := cssmapi.SignAnswer(hostile, r.URL.Path, r.Header.Get(cssmapi.HeaderIdempotencyKey), status, []byte(body))
+		w.Header().Set(cssmapi.HeaderSignature, sig)
+		w.WriteHeader(status)
+		w.Write([]byte(body))
+		return true
+	})
+	ctx := context.Background()
+	res, err := s.Register(ctx, "tok", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []string{res.SmartAccount, res.VirtualAccount}
+	if err := s.RenewID(ctx); err != nil {
+		msgs = append(msgs, err.Error())
+	}
+	if err := s.ExportRequest(ctx, ExportFeature); err != nil {
+		msgs = append(msgs, err.Error())
+	}
+	state, _ := os.ReadFile(s.store.Path())
+	msgs = append(msgs, traceText(t, s), string(state))
+	for _, e := range report(t, s).Usage.Entitlements {
+		msgs = append(msgs, e.DisplayName, e.Description, e.Status)
+	}
+	for _, m := range msgs {
+		if i := strings.IndexFunc(m, func(r rune) bool { return r == 0x1b || r == '\r' || r == 0x07 || r == 0x9b || r == '\u202e' }); i >= 0 {
+			t.Fatalf("server text reached the node raw: %q", m)
+		}
+	}
+	if !strings.Contains(strings.Join(msgs, ""), `\x1b`) {
+		t.Fatalf("the hostile text was dropped, not shown escaped: %q", msgs)
+	}
+}
