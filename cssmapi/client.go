@@ -1,10 +1,10 @@
 package cssmapi
 
 import (
-	"net/http/httptrace"
-	"sync/atomic"
 	"crypto/ecdsa"
+	"net/http/httptrace"
 	"reflect"
+	"sync/atomic"
 
 	"github.com/ucmsh/ucmsh/internal/sanitize"
 

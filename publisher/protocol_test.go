@@ -54,7 +54,9 @@ func newLicensing(t *testing.T) *licensing {
 	t.Cleanup(func() { l.srv.Close(); api.Close(); store.Close() })
 	for _, step := range []func() (string, error){
 		func() (string, error) { return l.portal.CreateAccount("SA", "VA") },
-		func() (string, error) { return l.portal.AddLicense("VA", cssm.LicenseSpec{Tier: "Enhanced", Count: 10}) },
+		func() (string, error) {
+			return l.portal.AddLicense("VA", cssm.LicenseSpec{Tier: "Enhanced", Count: 10})
+		},
 		func() (string, error) { return l.portal.AddExportKeys("VA", 1) },
 	} {
 		if _, err := step(); err != nil {
