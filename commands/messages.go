@@ -1,11 +1,11 @@
 package commands
 
 import (
-	"github.com/ucmsh/ucmsh/internal/sanitize"
-
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // Every sentence the command layer prints lives here.

@@ -1,15 +1,9 @@
 package cssmapi
 
 import (
-	"crypto/ecdsa"
-	"net/http/httptrace"
-	"reflect"
-	"sync/atomic"
-
-	"github.com/ucmsh/ucmsh/internal/sanitize"
-
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -19,9 +13,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // MaxBodyBytes bounds request and response bodies on both sides.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
-
 	"golang.org/x/sys/unix"
 )
 

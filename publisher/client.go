@@ -13,11 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ucmsh/ucmsh/reservation"
-
-	"github.com/ucmsh/ucmsh/internal/statedir"
-
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/statedir"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // CallTimeout bounds one exchange with the licensing server.
