@@ -292,7 +292,9 @@ func TestKilledMidCallNodeAndCSSMAgree(t *testing.T) {
 	feature := publisher.ExportFeature
 	for round := range rounds {
 		for _, forward := range []bool{true, false} {
-			what := func(op string) string { return fmt.Sprintf("round %d, %s killed (cssm got it: %v)", round, op, forward) }
+			what := func(op string) string {
+				return fmt.Sprintf("round %d, %s killed (cssm got it: %v)", round, op, forward)
+			}
 			tok := l.token(1, true)
 			killDuring := func(path, line string) {
 				t.Helper()
