@@ -181,6 +181,9 @@ func transportLabel(tc TransportConfig) string {
 // licensing server is not told.
 func (s *Service) FactoryReset() error {
 	return s.update(func(st *State, now time.Time) error {
+		if c := st.Call; c != nil && s.live(c) {
+			return errCallInProgress(callName(c.Path))
+		}
 		st.Transport = TransportConfig{}
 		st.Registration = nil
 		st.Reservation = nil // the reservation sequence (LastCodeTimestamp) stays

@@ -174,7 +174,7 @@ func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now ti
 	})
 	switch {
 	case errors.Is(err, errCallSettled):
-		return nil
+		return errCallRecordedElsewhere
 	case err != nil:
 		return err
 	case !unknown:

@@ -30,6 +30,7 @@ var (
 	errNothingToReturn           = errorf("No reservation authorization code is installed, so there is nothing to return. For a code generated but not installed, use license smart reservation return-authorization \"<authorization-code>\".")
 	errReturnInstalledInstead    = errorf("A reservation authorization code is installed; return it with license smart reservation return.")
 	errRegistrationChanged       = errorf("The registration changed while this command ran (another session?). Check show license status and try again.")
+	errCallRecordedElsewhere     = errorf("Another session recorded the outcome of this request meanwhile. Check show license status.")
 	errRegistrationInProgress    = errorf("A registration of this node is in progress in another session. Wait for it to finish, then check show license status.")
 )
 
@@ -84,7 +85,7 @@ type TrustRefusal struct {
 }
 
 func (e *TrustRefusal) Error() string {
-	return fmt.Sprintf("The answer of the licensing server %s is not trusted: %v. This node trusts the keys in %s; if you trust this server, put its key there: on the cssm host, cssm key > %s/cssm.pem", e.Server, e.Err, e.Dir, e.Dir)
+	return fmt.Sprintf("The answer of the licensing server %s is not trusted (%v), so it counts as no answer. This node trusts only the keys in %s; if you trust this server, save its key there: cssm key prints it (cssm key > %s/cssm.pem on the same machine).", e.Server, e.Err, e.Dir, e.Dir)
 }
 
 func (e *TrustRefusal) Unwrap() error { return e.Err }
