@@ -156,7 +156,9 @@ func (s *Service) perform(ctx context.Context, st *State, c *PendingCall, now ti
 	if errors.As(callErr, &untrusted) {
 		callErr = s.trustRefusal(untrusted)
 	}
-	unknown := errors.Is(callErr, cssmapi.ErrUnreachable)
+	// A server failure (5xx) says "try again": cssm records no such answer
+	// under the key, so the same request is sent again like a lost one.
+	unknown := errors.Is(callErr, cssmapi.ErrUnreachable) || serverFailed(callErr)
 	var userErr error
 	if callErr != nil {
 		userErr = serverError(cl.BaseURL, callErr)
@@ -196,7 +198,13 @@ func mayHaveActed(err error) bool {
 		return ue.Sent
 	}
 	var tr *TrustRefusal
-	return errors.As(err, &tr) && tr.Answered
+	return errors.As(err, &tr) && tr.Answered || serverFailed(err)
+}
+
+// serverFailed: a trusted answer that the server failed (5xx).
+func serverFailed(err error) bool {
+	var e *cssmapi.Error
+	return errors.As(err, &e) && e.Status >= 500
 }
 
 var errCallSettled = errors.New("the call was recorded by another session")
