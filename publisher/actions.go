@@ -216,7 +216,8 @@ func (s *Service) export(ctx context.Context, op, feature string) error {
 		r := st.Registration
 		switch {
 		case st.Reservation != nil && st.Reservation.Code != nil:
-			return nil, errExportByReservation(st.Reservation.installed())
+			ac, _ := s.checkInstalled(st) // a code that no longer verifies allows nothing
+			return nil, errExportByReservation(ac)
 		case r == nil || !r.registrationValid(now):
 			return nil, errNotRegistered
 		case !r.ExportAllowed:

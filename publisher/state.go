@@ -36,6 +36,10 @@ type State struct {
 	// more past every other instant recorded (so a clock set back cannot
 	// give back more than that).
 	ClockSeen time.Time `json:"clock_seen,omitzero"`
+	// Returned lists the codes whose licenses went back to CSSM, newest
+	// last, so that installing one again is refused with that reason.
+	// Factory reset keeps it.
+	Returned []ReturnedCode `json:"returned_codes,omitempty"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so

@@ -84,6 +84,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("--echo is for scripts: use it with -c or piped input")
 	}
 
+	if n.svc != nil {
+		n.svc.InstallFile.UserKeys = true // install-file may use the local user's agent and ~/.ssh keys; serve never does
+	}
 	runner := n.runner()
 	runner.JSON = o.json
 	switch {
@@ -108,24 +111,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		HistoryFile: statedir.Node(o.state).History(),
 		MaxLine:     commands.MaxCommandBytes,
 		OpenQuote:   commands.OpenQuote,
-		Sanitize:    commands.Sanitize,
+		Sanitize:    commands.EchoLine,
 		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
-			return shell.Outcome(runner.Execute(ctx, s, line))
+			return runner.Execute(ctx, s, line)
 		},
-		Complete: func(line string) (string, []shell.Candidate) {
-			partial, cands := runner.Complete(line)
-			out := make([]shell.Candidate, len(cands))
-			for i, c := range cands {
-				out[i] = shell.Candidate(c)
-			}
-			return partial, out
-		},
+		Complete: runner.Complete,
 	})
 	ctx := context.Background()
 	switch {
 	case o.command != "":
 		if o.echo {
-			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.Sanitize(o.command))
+			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.EchoLine(o.command))
 		}
 		if !sess.RunCommand(ctx, o.command) {
 			return 1

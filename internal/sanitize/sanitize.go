@@ -6,14 +6,15 @@ package sanitize
 import (
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Text returns s with every character that could steer a terminal or hide
-// text written as a Go escape (\x1b, \r, \u202e, ...): C0 and C1 controls,
-// DEL, bidi controls, zero-width characters, line separators and invalid
-// UTF-8. Text without them comes back unchanged (and unallocated).
+// text (see Unsafe) written as a Go escape (\x1b, \r, \u202e, ...). Text
+// without them comes back unchanged (and unallocated): reports are printed
+// many times a second.
 func Text(s string) string {
-	i := strings.IndexFunc(s, unsafe)
+	i := strings.IndexFunc(s, Unsafe)
 	if i < 0 {
 		return s
 	}
@@ -21,7 +22,7 @@ func Text(s string) string {
 	b.Grow(len(s) + 8)
 	b.WriteString(s[:i])
 	for _, r := range s[i:] {
-		if unsafe(r) {
+		if Unsafe(r) {
 			q := strconv.QuoteRuneToASCII(r)
 			b.WriteString(q[1 : len(q)-1])
 			continue
@@ -31,15 +32,11 @@ func Text(s string) string {
 	return b.String()
 }
 
-func unsafe(r rune) bool {
-	switch {
-	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == '\uFFFD':
-		return true
-	case r >= 0x200b && r <= 0x200f, // zero-width, LRM, RLM
-		r >= 0x2028 && r <= 0x202e, // line/paragraph separators, bidi embeddings
-		r >= 0x2066 && r <= 0x2069, // bidi isolates
-		r == 0xfeff:                // zero-width no-break space
-		return true
-	}
-	return false
+// Unsafe reports whether Text escapes r: C0 and C1 controls, DEL, the
+// replacement character (invalid UTF-8), and invisible formatting (Unicode
+// categories Cf, Zl and Zp: bidi controls, zero-width characters, line and
+// paragraph separators).
+func Unsafe(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' ||
+		(r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
 }

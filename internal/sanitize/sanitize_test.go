@@ -26,7 +26,7 @@ func FuzzText(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Text(s)
 		for _, r := range out {
-			if unsafe(r) {
+			if Unsafe(r) {
 				t.Fatalf("Text(%q) = %q keeps %U", s, out, r)
 			}
 		}
