@@ -65,7 +65,7 @@ func errCallInProgress(name string) error {
 }
 
 func errCallUnanswered(name string) error {
-	return errorf("The licensing server has not answered this node's earlier %s yet, so nothing else is sent until it does. It is sent again with every licensing command; check the transport with show license status and the network.", name)
+	return errorf("The licensing server has not answered this node's earlier %s yet, so nothing else is sent until it does. It is sent again with every licensing command; check the transport with show license status and the network. If that server will never answer, license smart factory reset gives the request up.", name)
 }
 
 // errCallKept: the server may have acted on a call it did not answer.
