@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -16,18 +18,23 @@ import (
 
 // signer is a licensing server that signs every answer with key and
 // remembers the idempotency key of each request.
-func signer(t *testing.T, key *ecdsa.PrivateKey, status int, body string) (*httptest.Server, *[]string) {
-	var keys []string
+func signer(t *testing.T, key *ecdsa.PrivateKey, status int, body string) (*httptest.Server, func() []string) {
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k := r.Header.Get(cssmapi.HeaderIdempotencyKey)
+		mu.Lock()
 		keys = append(keys, k)
+		mu.Unlock()
 		sig, _ := cssmapi.SignAnswer(key, r.URL.Path, k, status, []byte(body))
 		w.Header().Set(cssmapi.HeaderSignature, sig)
 		w.WriteHeader(status)
 		w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &keys
+	return srv, func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(keys) }
 }
 
 // The client believes an answer only if a trusted key signed it for this
@@ -42,8 +49,8 @@ func TestTheClientBelievesOnlySignedAnswers(t *testing.T) {
 	if r, err := c.RenewID(t.Context(), id); err != nil || r.SmartAccount != "SA" {
 		t.Fatalf("genuine answer: %+v %v", r, err)
 	}
-	if len(*keys) != 1 || !cssmapi.ValidIdempotencyKey((*keys)[0]) {
-		t.Fatalf("idempotency keys sent: %q", *keys)
+	if k := keys(); len(k) != 1 || !cssmapi.ValidIdempotencyKey(k[0]) {
+		t.Fatalf("idempotency keys sent: %q", k)
 	}
 
 	// On the way back, someone changes the body.
