@@ -96,7 +96,7 @@ func (s *Service) ReservationEnable() error {
 		case st.Reservation != nil:
 			return errReservationAlreadyEnabled
 		case st.registering():
-			return errRegistrationInProgress
+			return s.slotFree(st) // the registration's outcome comes first
 		}
 		st.Registration = nil // an expired registration goes with it
 		st.Reservation = &ReservationState{}
