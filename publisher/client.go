@@ -102,7 +102,3 @@ func (s *Service) usageReport() []cssmapi.Usage {
 	}
 	return out
 }
-
-func identityOf(r *RegistrationState) cssmapi.Identity {
-	return cssmapi.Identity{InstanceID: r.InstanceID, Credential: r.Credential}
-}
