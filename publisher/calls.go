@@ -40,6 +40,8 @@ type PendingCall struct {
 	// 0 once the owner recorded that no trusted answer came.
 	Owner int       `json:"owner,omitempty"`
 	Until time.Time `json:"until,omitzero"`
+	// Reason is why the last attempt got no answer, once one failed.
+	Reason string `json:"failure_reason,omitempty"`
 }
 
 // callLease is how long a process may take for one call before others
@@ -95,7 +97,7 @@ func (s *Service) slotFree(st *State) error {
 	case s.live(c):
 		return errCallInProgress(callName(c.Path))
 	}
-	return errCallUnanswered(callName(c.Path))
+	return errCallUnanswered(callName(c.Path), c.Reason)
 }
 
 // settle sends again a call whose outcome is unknown (its answer was lost,
@@ -238,7 +240,7 @@ func (s *Service) unanswered(st *State, c *PendingCall, now time.Time, err error
 			return
 		}
 		kept := *c
-		kept.Owner, kept.Until = 0, time.Time{}
+		kept.Owner, kept.Until, kept.Reason = 0, time.Time{}, reason
 		st.Call = &kept
 		st.logEvent(now, "%s failed: %s; it is sent again with the next licensing command", callTitle(c.Path), reason)
 	case cssmapi.PathRenewID, cssmapi.PathAuthorize:

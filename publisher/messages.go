@@ -64,8 +64,11 @@ func errCallInProgress(name string) error {
 	return errorf("A %s of this node is in progress in another session; try again in a moment.", name)
 }
 
-func errCallUnanswered(name string) error {
-	return errorf("The licensing server has not answered this node's earlier %s yet, so nothing else is sent until it does. It is sent again with every licensing command; check the transport with show license status and the network. If that server will never answer, license smart factory reset gives the request up.", name)
+func errCallUnanswered(name, reason string) error {
+	if reason != "" {
+		reason = " (last attempt: " + reason + ")"
+	}
+	return errorf("The licensing server has not answered this node's earlier %s yet%s, so nothing else is sent until it does. It is sent again with every licensing command; check the transport with show license status and the network. If that server will never answer, license smart factory reset gives the request up.", name, reason)
 }
 
 // errCallKept: the server may have acted on a call it did not answer.
