@@ -553,3 +553,16 @@ func TestServerTextIsSanitizedOnReceipt(t *testing.T) {
 		t.Fatalf("the hostile text was dropped, not shown escaped: %q", msgs)
 	}
 }
+
+// Opening a fresh state folder makes its trust/ folder, private, so that the
+// place for the licensing server's key is there before anyone looks for it.
+func TestAFreshStateHasATrustFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "node")
+	if _, err := OpenStore(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(statedir.Node(dir).Trust())
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("trust/: %v, %v", fi, err)
+	}
+}
