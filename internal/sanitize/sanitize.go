@@ -4,9 +4,11 @@
 package sanitize
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 )
 
 // Text returns s with every character that could steer a terminal or hide
@@ -39,4 +41,31 @@ func Text(s string) string {
 func Unsafe(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' ||
 		(r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
+}
+
+// JSON escapes, as \uXXXX, every character of encoded JSON that Text would
+// escape and encoding/json leaves raw (bidi controls, zero-width characters),
+// so that a report printed as JSON cannot hide or reorder text either. Such
+// characters occur only inside strings, where the escape means the same.
+func JSON(data []byte) []byte {
+	s := string(data)
+	i := strings.IndexFunc(s, func(r rune) bool { return r >= 0x80 && Unsafe(r) })
+	if i < 0 {
+		return data
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		if r >= 0x80 && Unsafe(r) {
+			if r > 0xffff { // no Cf character needs a surrogate pair today, but stay valid
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+				continue
+			}
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return []byte(b.String())
 }

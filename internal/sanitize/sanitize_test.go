@@ -1,6 +1,9 @@
 package sanitize
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestTextEscapesWhatSteersATerminal(t *testing.T) {
 	for in, want := range map[string]string{
@@ -34,4 +37,23 @@ func FuzzText(f *testing.F) {
 			t.Fatalf("Text is not idempotent on %q", out)
 		}
 	})
+}
+
+func TestJSONEscapesWhatEncodingJSONLeavesRaw(t *testing.T) {
+	in := map[string]string{"account": "evil\u202etxt\u200b \U000E0041 Zürich"}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := JSON(data)
+	if want := `{"account":"evil\u202etxt\u200b \udb40\udc41 Zürich"}`; string(got) != want {
+		t.Fatalf("JSON = %s, want %s", got, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil || back["account"] != in["account"] {
+		t.Fatalf("round trip: %q, %v", back, err)
+	}
+	if plain := []byte(`{"a":"b"}`); &JSON(plain)[0] != &plain[0] {
+		t.Error("clean JSON was copied")
+	}
 }
