@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -221,6 +222,7 @@ type conn struct {
 	pwFailed atomic.Int32 // wrong passwords
 
 	user, method, key string
+	privilege         int
 
 	sessions   atomic.Int32
 	opened     atomic.Int64 // sessions ever opened
@@ -327,6 +329,11 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	c.user = sc.User()
 	c.method = sc.Permissions.Extensions[extMethod]
 	c.key = sc.Permissions.Extensions[extKey]
+	// A key in authorized_keys is the node owner's: level 4.
+	c.privilege = 4
+	if lv, ok := sc.Permissions.Extensions[extPrivilege]; ok {
+		c.privilege, _ = strconv.Atoi(lv)
+	}
 	start := time.Now()
 	attrs := []any{"user", c.user, "addr", addr, "method", c.method}
 	if c.key != "" {
@@ -355,6 +362,8 @@ const (
 	// server only trusts what it stored in the Permissions of the key
 	// actually verified, never the last key offered (CVE-2024-45337).
 	extKey = "ucmsh-pubkey-fp"
+	// extPrivilege is the level of the password account that logged in.
+	extPrivilege = "ucmsh-privilege"
 )
 
 func (c *conn) serverConfig() *ssh.ServerConfig {
@@ -430,13 +439,14 @@ func (c *conn) checkPassword(user string, pw []byte, method string) (*ssh.Permis
 	if err != nil {
 		c.srv.log.Error("ssh accounts unreadable", "err", err)
 	}
-	hash, known := users[user]
+	u, known := users[user]
+	hash := u.hash
 	if !known {
 		hash = dummy()
 	}
 	if bcrypt.CompareHashAndPassword(hash, pw) == nil && known {
 		done(false)
-		return &ssh.Permissions{Extensions: map[string]string{extMethod: method}}, nil
+		return &ssh.Permissions{Extensions: map[string]string{extMethod: method, extPrivilege: strconv.Itoa(u.privilege)}}, nil
 	}
 	c.pwFailed.Add(1)
 	// The place in the budget is held through the delay, so parallel

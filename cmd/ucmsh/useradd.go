@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
@@ -22,7 +24,8 @@ const useraddUsage = `Usage: ucmsh useradd [flags] NAME
 Adds an account that may log in to ucmsh serve with a password. The
 password is read from the terminal without echo (twice), or from the first
 line of standard input when it is not a terminal; it is stored as a salted
-bcrypt hash in <state>/ssh/users (0600).
+bcrypt hash in <state>/ssh/users (0600), with the account's privilege
+level: 0 runs show commands, 4 also changes licensing (as on CUCM).
 
 Flags:
 `
@@ -32,6 +35,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	state := fs.String("state", statedir.DefaultNode(), "the node's state folder")
 	replace := fs.Bool("replace", false, "set a new password for an existing account")
+	privilege := fs.String("privilege", "", "privilege level: 0 (show commands), 1, or 4 (licensing changes); default 4 for the first account, 1 after; --replace keeps the level")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: "+format+"\n", a...)
@@ -52,6 +56,14 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err := sshd.ValidUserName(name); err != nil {
 		return fail("%v", err)
 	}
+	level := sshd.DefaultPrivilege
+	if *privilege != "" {
+		n, err := strconv.Atoi(*privilege)
+		if err != nil || !slices.Contains(sshd.Privileges, n) {
+			return fail("--privilege must be 0, 1 or 4, not %q", *privilege)
+		}
+		level = n
+	}
 	pw, err := readNewPassword(stdin, stderr, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
@@ -62,7 +74,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
 		return 1
 	}
-	err = sshd.AddUser(dir, name, pw, *replace)
+	err = sshd.AddUserPrivilege(dir, name, pw, *replace, level)
 	clear(pw)
 	switch {
 	case errors.Is(err, sshd.ErrUserExists):
@@ -85,8 +97,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 // first prompt is printed, so a client that answers the instant the
 // prompt appears is not echoed either.
 func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error) {
-	fd := int(in.Fd())
-	if !xterm.IsTerminal(fd) {
+	if !isTerminal(in) {
 		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
@@ -97,13 +108,14 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 		}
 		return line, nil
 	}
-	old, err := xterm.MakeRaw(fd)
+	// Raw mode (no echo) for both questions: nothing typed ahead of
+	// either prompt is echoed. term.Terminal reads each line (Enter,
+	// Backspace; Control-C or Control-D give up).
+	restore, err := noEcho(in)
 	if err != nil {
 		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
 	}
-	defer xterm.Restore(fd, old)
-	// In raw mode the terminal echoes nothing; term.Terminal reads the
-	// line (Enter, backspace, Control-C or Control-D to give up).
+	defer restore()
 	t := xterm.NewTerminal(struct {
 		io.Reader
 		io.Writer

@@ -35,6 +35,7 @@ func TestNodeLayout(t *testing.T) {
 		n.HostKeyRSA():     "/s/ssh/host_key_rsa",
 		n.Users():          "/s/ssh/users",
 		n.AuthorizedKeys(): "/s/ssh/authorized_keys",
+		n.InstallFileKey(): "/s/ssh/install_file_key",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
