@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 	node := statedir.Node(o.state)
 	if err := sshd.CheckStrictModes(
-		[]string{node.Dir(), node.SSH(), node.Users(), node.AuthorizedKeys(), node.HostKey(), node.HostKeyRSA()},
+		[]string{node.Dir(), node.SSH(), node.Users(), node.AuthorizedKeys(), node.HostKey(), node.HostKeyRSA(), node.InstallFileKey()},
 		[]string{node.History(), node.Lock()}); err != nil {
 		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)
 		return 1
