@@ -266,10 +266,12 @@ func (c *clientConn) Write(p []byte) (int, error) {
 // other lines first) and hangs up; the refusal is logged in a count.
 func (s *Server) refuse(nc net.Conn, reason, line string) {
 	s.refusals.note(reason, hostOf(nc.RemoteAddr()))
-	nc.SetDeadline(time.Now().Add(time.Second))
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
 	io.WriteString(nc, line+"\r\n")
-	// Read what the client sent, so that closing sends no reset that
-	// would lose the line.
+	// Read what the client sent (its version string comes at once), so
+	// that closing sends no reset that would lose the line; briefly, so
+	// that a flood of refusals holds nothing long.
+	nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
 		tc.CloseWrite()
 		io.Copy(io.Discard, io.LimitReader(nc, 64<<10))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"io"
@@ -510,6 +511,15 @@ func TestServeStartUp(t *testing.T) {
 	}
 	if !strings.Contains(o.String(), "ucmsh: host key ssh-ed25519 "+fp) || !strings.Contains(e.String(), "nobody can log in yet: add an account with ucmsh useradd") {
 		t.Fatalf("second start:\n%s%s", o.String(), e.String())
+	}
+	// The RSA key this start made is OpenSSH's default size.
+	pub, _ := os.ReadFile(filepath.Join(empty, "ssh", sshd.HostKeyRSAFile+".pub"))
+	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	if err != nil || !strings.Contains(o.String(), "ucmsh: new host key ssh-rsa "+ssh.FingerprintSHA256(k)) {
+		t.Fatalf("the new RSA key: %v\n%s", err, o.String())
+	}
+	if bits := k.(ssh.CryptoPublicKey).CryptoPublicKey().(*rsa.PublicKey).N.BitLen(); bits != 3072 {
+		t.Fatalf("an RSA host key of %d bits", bits)
 	}
 
 	for _, args := range [][]string{{"--listen", "0.0.0.0:2222"}, {"--listen", ":2222"}, {"--listen", "nohost"}, {"--role", "primary"}, {"--max-sessions", "0"}, {"extra"}} {
