@@ -168,9 +168,18 @@ def guesses():
     print("guesses: 32 at once, %d passwords checked, %d guessers told why in a banner" % (checked, sum(told)))
     assert checked <= 5, checked
     assert sum(told) >= 1, told
-    s = sock_from(ATTACKER)
-    line = s.makefile("rb").readline().decode()
-    s.close()
+    # Even the right password is refused now, with a banner saying why.
+    t = paramiko.Transport(sock_from(ATTACKER))
+    try:
+        t.start_client(timeout=10)
+        try:
+            t.auth_password("admin", PASSWORD)
+            raise AssertionError("a locked-out address logged in")
+        except (paramiko.AuthenticationException, paramiko.SSHException):
+            pass
+        line = ((t.auth_handler and t.auth_handler.banner) or b"").decode()
+    finally:
+        t.close()
     print("a guesser reads:", line.strip())
     assert re.match(r"too many authentication failures from 127\.0\.0\.2; try again in \d+ s\r\n", line), line
     login()  # the admin at 127.0.0.1 is not blocked

@@ -2,10 +2,8 @@ package sshd
 
 // Sentences the server's users and admins read.
 const (
-	// Sent to a client whose address used up its password budget: as a
-	// line before the version string when it connects again (OpenSSH
-	// shows "kex_exchange_identification: banner line 0: ..."), and as an
-	// authentication banner when the budget runs out mid-connection.
+	// The authentication banner to a client whose address used up its
+	// password budget (OpenSSH prints it), before the server hangs up.
 	msgTooManyFailures = "too many authentication failures from %s; try again in %d s"
 	// Lines a refused connection reads before the server hangs up.
 	msgRefusedPerSource = "too many unauthenticated connections from %s; try again later"

@@ -283,10 +283,9 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	begun := time.Now()
 	addr := nc.RemoteAddr().String()
 	c := &conn{srv: s, nc: nc, ip: hostOf(nc.RemoteAddr())}
-	if blocked, left := s.throttle.blocked(c.ip); blocked {
-		s.refuse(nc, reasonLockedOut, fmt.Sprintf(msgTooManyFailures, c.ip, seconds(left)))
-		return
-	}
+	// A locked-out address still gets its key exchange (within the
+	// limits below), so that the banner can tell it why: clients show
+	// a banner, few show lines before the version string.
 	switch reason, ok := s.admission.enter(c.ip); {
 	case !ok && reason == reasonPerSource:
 		s.refuse(nc, reason, fmt.Sprintf(msgRefusedPerSource, c.ip))
@@ -378,6 +377,7 @@ func (c *conn) serverConfig() *ssh.ServerConfig {
 		PasswordCallback:            c.password,
 		KeyboardInteractiveCallback: c.keyboardInteractive,
 		PublicKeyCallback:           c.publicKey,
+		BannerCallback:              c.banner,
 		VerifiedPublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
 			if perms == nil || perms.Extensions[extKey] != ssh.FingerprintSHA256(key) {
 				return nil, errDenied
@@ -465,6 +465,18 @@ func (c *conn) checkPassword(user string, pw []byte, method string) (*ssh.Permis
 		return nil, c.lockedOut(c.srv.cfg.Lockout)
 	}
 	return nil, errDenied
+}
+
+// banner is sent before the first authentication answer: to a
+// locked-out address, why it is refused (then the server hangs up).
+func (c *conn) banner(ssh.ConnMetadata) string {
+	blocked, left := c.srv.throttle.blocked(c.ip)
+	if !blocked {
+		return ""
+	}
+	c.srv.refusals.note(reasonLockedOut, c.ip)
+	c.cc.hangUp.Store(true)
+	return fmt.Sprintf(msgTooManyFailures, c.ip, seconds(left)) + "\r\n"
 }
 
 // lockedOut tells the client why it is refused, then hangs up.

@@ -275,7 +275,7 @@ func TestRepeatedFailuresAreThrottled(t *testing.T) {
 		}
 	}
 	// Refused now, even with the right password: the connection is
-	// closed before the handshake.
+	// closed at its first authentication request, after a banner.
 	_, err := ts.dial("admin", ssh.Password(testPassword))
 	if err == nil || strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("a throttled address got as far as authentication: %v", err)
