@@ -216,6 +216,8 @@ func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel) {
 	ch.CloseWrite()
 	ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(status)}))
 	ch.Close()
+	// The idle clock starts again when a command ends, not while it ran.
+	c.touch()
 	c.sessionEnded(!s.Exec)
 }
 
