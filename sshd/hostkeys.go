@@ -130,15 +130,17 @@ func hostSigner(s ssh.Signer, legacy bool) (ssh.Signer, error) {
 	return ssh.NewSignerWithAlgorithms(as, algos)
 }
 
-// algorithms are the key exchanges and client signature algorithms
-// offered: x/crypto's secure set, plus with legacy the SHA-1 ones some
-// UC clients still pin.
-func algorithms(legacy bool) (kex, pubkeyAuth []string) {
+// algorithms are what the server offers: x/crypto's secure set (its
+// defaults would also take diffie-hellman-group14-sha1 and
+// hmac-sha1-96), plus with legacy the SHA-1 key exchange and ssh-rsa
+// client signatures some UC clients still pin.
+func algorithms(legacy bool) (cfg ssh.Config, pubkeyAuth []string) {
 	a := ssh.SupportedAlgorithms()
-	kex, pubkeyAuth = a.KeyExchanges, a.PublicKeyAuths
+	cfg = ssh.Config{KeyExchanges: a.KeyExchanges, Ciphers: a.Ciphers, MACs: a.MACs}
+	pubkeyAuth = a.PublicKeyAuths
 	if legacy {
-		kex = append(kex, ssh.InsecureKeyExchangeDH14SHA1)
+		cfg.KeyExchanges = append(cfg.KeyExchanges, ssh.InsecureKeyExchangeDH14SHA1)
 		pubkeyAuth = append(pubkeyAuth, ssh.KeyAlgoRSA)
 	}
-	return kex, pubkeyAuth
+	return cfg, pubkeyAuth
 }

@@ -368,9 +368,9 @@ const (
 )
 
 func (c *conn) serverConfig() *ssh.ServerConfig {
-	kex, pubkeyAuth := algorithms(c.srv.cfg.Legacy)
+	algos, pubkeyAuth := algorithms(c.srv.cfg.Legacy)
 	cfg := &ssh.ServerConfig{
-		Config:                      ssh.Config{KeyExchanges: kex},
+		Config:                      algos,
 		PublicKeyAuthAlgorithms:     pubkeyAuth,
 		ServerVersion:               "SSH-2.0-ucmsh",
 		MaxAuthTries:                c.srv.cfg.MaxAuthTries,
