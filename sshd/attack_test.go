@@ -213,6 +213,39 @@ func TestStartupsDropAtRandom(t *testing.T) {
 	}
 }
 
+// Many addresses at once: beyond start, new connections are dropped at
+// random; one address alone is held by its own cap first.
+func TestAdmission(t *testing.T) {
+	p := 0.0
+	a := newAdmission(Startups{Start: 3, Rate: 50, Full: 5}, 2)
+	a.random = func() float64 { return p }
+	for i, ip := range []string{"10.0.0.1", "10.0.0.1", "10.0.0.2"} {
+		if _, ok := a.enter(ip); !ok {
+			t.Fatalf("connection %d refused", i)
+		}
+	}
+	if reason, ok := a.enter("10.0.0.1"); ok || reason != reasonPerSource {
+		t.Fatalf("a third from one address: %v %q", ok, reason)
+	}
+	p = 0.4 // 3 in progress: refused with 50 %
+	if reason, ok := a.enter("10.0.0.3"); ok || reason != reasonStartups {
+		t.Fatalf("p=0.4 at start: %v %q", ok, reason)
+	}
+	p = 0.6
+	if _, ok := a.enter("10.0.0.3"); !ok {
+		t.Fatal("p=0.6 at start was refused")
+	}
+	p = 0.74 // 4 of 5: 75 %
+	if _, ok := a.enter("10.0.0.4"); ok {
+		t.Fatal("p=0.74 at 4 was admitted")
+	}
+	a.leave("10.0.0.1")
+	a.leave("10.0.0.1")
+	if _, ok := a.enter("10.0.0.1"); !ok {
+		t.Fatal("an address whose connections left is still capped")
+	}
+}
+
 func FuzzParseStartups(f *testing.F) {
 	for _, s := range []string{"10:30:100", "5", "1:0:2", "::", "10:30:5"} {
 		f.Add(s)

@@ -161,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.Log,
 		throttle:  newThrottle(cfg.MaxFailures, cfg.FailWindow, cfg.Lockout),
-		admission: newAdmission(cfg.MaxStartups, cfg.PerSourceStartups, ref),
+		admission: newAdmission(cfg.MaxStartups, cfg.PerSourceStartups),
 		refusals:  ref,
 		hostKeys:  keys,
 	}, nil

@@ -70,14 +70,13 @@ type admission struct {
 	perSource int
 	random    func() float64
 
-	mu     sync.Mutex
-	total  int
-	bySrc  map[string]int
-	refuse *refusals
+	mu    sync.Mutex
+	total int
+	bySrc map[string]int
 }
 
-func newAdmission(s Startups, perSource int, ref *refusals) *admission {
-	return &admission{startups: s, perSource: perSource, random: rand.Float64, bySrc: map[string]int{}, refuse: ref}
+func newAdmission(s Startups, perSource int) *admission {
+	return &admission{startups: s, perSource: perSource, random: rand.Float64, bySrc: map[string]int{}}
 }
 
 // enter admits an unauthenticated connection from ip, or returns why it

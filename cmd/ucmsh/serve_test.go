@@ -575,7 +575,9 @@ func TestServeStrictModes(t *testing.T) {
 			os.WriteFile(filepath.Join(state, "ssh", "authorized_keys"), nil, 0o600)
 			path := tc.setup(state)
 			var o, e termtest.Buffer
-			code := serve(context.Background(), []string{"--state", state, "--listen", "127.0.0.1:0"}, &o, &e, func(string) { t.Error("serve started") })
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			code := serve(ctx, []string{"--state", state, "--listen", "127.0.0.1:0"}, &o, &e, func(string) { t.Error("serve started"); cancel() })
 			if code != 1 || !strings.Contains(e.String(), "ucmsh serve: "+path+tc.want) {
 				t.Fatalf("exit %d:\n%s", code, e.String())
 			}
