@@ -180,7 +180,7 @@ func TestQuotedCodeSpansLines(t *testing.T) {
 func TestCompletion(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
 	for _, tc := range []struct{ line, partial, want string }{
-		{"", "", "help license* quit set* show*"},
+		{"", "", "help license* quit set* show* utils*"},
 		{"sh", "sh", "show*"},
 		{"show license u", "u", "usage UDI"},
 		{"SHOW LICENSE ud", "ud", "UDI"},

@@ -112,7 +112,7 @@ func StatusOf(v NodeView) SystemStatus {
 		UptimeSeconds:  int64(up / time.Second),
 		Users:          1,
 	}
-	s.TimeZone = LongZoneName(v.at(now))
+	s.TimeZone = ZoneName(v.at(now))
 	// [ucmsh] the load and CPU split move from minute to minute within
 	// a lab node's usual range.
 	l1 := 0.3 + 1.2*v.noise("load1", time.Minute)
@@ -479,7 +479,7 @@ func TimeZoneOf(v NodeView) TimeZoneConfig {
 	case r.Major < 14:
 		tz = "2021a"
 	}
-	return TimeZoneConfig{Name: LongZoneName(v.at(v.Now)), ID: v.Profile.Location().String(), Version: tz}
+	return TimeZoneConfig{Name: ZoneName(v.at(v.Now)), ID: v.Profile.Location().String(), Version: tz}
 }
 
 // ---- utils service list ----

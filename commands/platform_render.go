@@ -24,7 +24,7 @@ func RenderSystemStatus(s SystemStatus) string {
 	for _, kv := range [][2]string{
 		{"Host Name", s.HostName},
 		{"Date", s.Date.Format("Mon Jan 2, 2006 15:04:05")},
-		{"Time Zone", s.TimeZone},
+		{"Time Zone", s.TimeZone + " (" + s.TimeZoneID + ")"},
 		{"Locale", s.Locale},
 		{"Product Ver", s.ProductVersion},
 		{"Unified OS Version", s.OSVersion},
@@ -295,7 +295,7 @@ func RenderDBReplication(d DBReplication) string {
 
 // RenderTimeZone is show timezone config (PLATFORM §8, TAC 118744).
 func RenderTimeZone(z TimeZoneConfig) string {
-	return fmt.Sprintf("Current timezone: %s\nTimezone version: %s\n", z.Name, z.Version)
+	return fmt.Sprintf("Current timezone: %s (%s)\nTimezone version: %s\n", z.Name, z.ID, z.Version)
 }
 
 // MsgServiceListWait is the first line of utils service list, printed

@@ -8,23 +8,26 @@ import (
 // LongZoneName is the zone's long name for the season t falls in, with
 // the IANA id, as show status and show timezone config print it
 // ("India Standard Time (Asia/Kolkata)", "Central Daylight Time
-// (America/Mexico_City)"). The names are Java's, which VOS uses; a zone
-// not in the table is named by its offset ("GMT+05:45"), as Java does.
-func LongZoneName(t time.Time) string {
-	id := t.Location().String()
-	name, ok := zoneNames[id]
+// (America/Mexico_City)").
+func LongZoneName(t time.Time) string { return ZoneName(t) + " (" + t.Location().String() + ")" }
+
+// ZoneName is the long name alone. The names are Java's, which VOS uses;
+// a zone not in the table is named by its offset ("GMT+05:45"), as Java
+// does.
+func ZoneName(t time.Time) string {
+	name, ok := zoneNames[t.Location().String()]
 	if !ok {
 		_, off := t.Zone()
 		sign := '+'
 		if off < 0 {
 			sign, off = '-', -off
 		}
-		return fmt.Sprintf("GMT%c%02d:%02d (%s)", sign, off/3600, off/60%60, id)
+		return fmt.Sprintf("GMT%c%02d:%02d", sign, off/3600, off/60%60)
 	}
 	if t.IsDST() && name[1] != "" {
-		return name[1] + " (" + id + ")"
+		return name[1]
 	}
-	return name[0] + " (" + id + ")"
+	return name[0]
 }
 
 // zoneNames are the standard and daylight names of the zones CUCM nodes

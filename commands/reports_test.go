@@ -7,6 +7,7 @@ import (
 
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -68,6 +69,7 @@ func TestReportsInEveryState(t *testing.T) {
 // command prints nothing and changes nothing.
 func TestSubscriberIsSilent(t *testing.T) {
 	r := NewRunner(Subscriber, testProfile(t, labUsage), nil)
+	r.Clock = clock.Fixed(t0)
 	lines := []string{}
 	for _, cmd := range []string{"show license all", "show license status", "show license summary",
 		"show license usage", "show license UDI", "show license tech support", "show license trace",

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/shell"
 )
@@ -63,6 +64,9 @@ type Runner struct {
 	// node's licensing state (the license tree): its words without the
 	// arguments (tokens, codes), and whether it succeeded.
 	Audit func(path string, ok bool)
+	// Clock is the node's time, which the platform commands show (date,
+	// uptime, load) and wait on; the system clock when nil.
+	Clock clock.Clock
 
 	root *Command
 }

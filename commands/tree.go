@@ -115,6 +115,8 @@ var Tree = link(&Command{Sub: []*Command{
 			{Word: "pagination", Help: "Show whether output is paged", Run: (*Runner).showPagination,
 				Detail: "This command shows whether automatic pagination is on for this session.", Example: "show cli pagination"},
 		}},
+		{Word: "hardware", Help: "Show the hardware of this node", Run: (*Runner).showHardware,
+			Detail: "This command shows the platform, processors, memory, serial number, BIOS and disk partitions of this node.", Example: "show hardware"},
 		{Word: "license", Help: "Smart Licensing reports", Licensing: true, OwnTimers: true, Sub: []*Command{
 			{Word: "all", Help: "Show every Smart Licensing report", Run: (*Runner).showAll,
 				Detail: "This command shows the status, license usage, product information and agent version.", Example: "show license all"},
@@ -137,11 +139,37 @@ var Tree = link(&Command{Sub: []*Command{
 			Detail: "This command shows information about the current account and session.", Example: "show myself"},
 		{Word: "network", Help: "Network information", Sub: []*Command{
 			{Word: "cluster", Help: "Show the nodes of the cluster", Run: (*Runner).showCluster,
-				Detail: "This command lists the publisher and subscribers of the cluster.", Example: "show network cluster"},
+				Detail: "This command lists the nodes of the cluster with their roles and, on the publisher, the server table.", Example: "show network cluster"},
+			{Word: "eth0", Help: "Show the settings of Ethernet 0", Run: (*Runner).showEth0,
+				Detail:  "This command shows the address, mask, link, DNS and gateway settings of Ethernet 0; detail adds its counters.",
+				Example: "show network eth0 detail",
+				Args:    []*Arg{argDetail}},
+		}},
+		{Word: "status", Help: "Show the status of this node", Run: (*Runner).showSystemStatus,
+			Detail: "This command shows the host name, date, time zone, versions, uptime, CPU, memory and disk use of this node.", Example: "show status"},
+		{Word: "timezone", Help: "Time zone information", Sub: []*Command{
+			{Word: "config", Help: "Show the time zone of this node", Run: (*Runner).showTimeZone,
+				Detail: "This command shows the time zone of this node and the version of its time zone data.", Example: "show timezone config"},
 		}},
 		{Word: "version", Help: "Software version", Sub: []*Command{
-			{Word: "active", Help: "Show the active software version", Run: (*Runner).showVersion,
-				Detail: "This command shows the active software version and installed options.", Example: "show version active"},
+			{Word: "active", Help: "Show the active software version", Run: (*Runner).showVersionActive,
+				Detail: "This command shows the active software version and the software options installed on it.", Example: "show version active"},
+			{Word: "inactive", Help: "Show the inactive software version", Run: (*Runner).showVersionInactive,
+				Detail: "This command shows the software version on the inactive partition and the software options installed on it.", Example: "show version inactive"},
+		}},
+	}},
+	{Word: "utils", Help: "Utilities", Sub: []*Command{
+		{Word: "dbreplication", Help: "Database replication", Sub: []*Command{
+			{Word: "runtimestate", Help: "Show the replication state of the cluster", Run: (*Runner).dbReplicationRuntimeState,
+				Detail: "This command shows the database replication state of every node of the cluster, from this node.", Example: "utils dbreplication runtimestate"},
+		}},
+		{Word: "ntp", Help: "Network time", Sub: []*Command{
+			{Word: "status", Help: "Show the NTP status", Run: (*Runner).ntpStatus,
+				Detail: "This command shows the NTP peers of this node, whether its clock is synchronised, and the current time.", Example: "utils ntp status"},
+		}},
+		{Word: "service", Help: "Services", Sub: []*Command{
+			{Word: "list", Help: "List the services and their state", Run: (*Runner).serviceList,
+				Detail: "This command lists the platform services and the Service Manager services of this node with their state.", Example: "utils service list"},
 		}},
 	}},
 }})
@@ -157,5 +185,6 @@ var (
 	argSatelliteURL  = &Arg{Name: "URL", Help: "URL of the satellite"}
 	argAuthCode      = &Arg{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}
 	argFileURL       = &Arg{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}
+	argDetail        = &Arg{Name: "detail", Help: "add the interface counters", Optional: true, Literal: true}
 	argExportFeature = &Arg{Name: "exportfeaturename", Help: "name of the export-controlled feature"}
 )

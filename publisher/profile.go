@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -243,18 +242,6 @@ func (p *Profile) FQDN(host string) string {
 		return host
 	}
 	return host + "." + p.Domain
-}
-
-// SortedCluster lists the publisher first, then subscribers by name.
-func (p *Profile) SortedCluster() []ClusterMember {
-	out := append([]ClusterMember(nil), p.Cluster...)
-	sort.SliceStable(out, func(i, j int) bool {
-		if (out[i].Role == "publisher") != (out[j].Role == "publisher") {
-			return out[i].Role == "publisher"
-		}
-		return out[i].Hostname < out[j].Hostname
-	})
-	return out
 }
 
 // Release is a parsed CUCM version, major.minor.maint.build-rev.
