@@ -165,7 +165,7 @@ func TestServiceListPauseAndControlC(t *testing.T) {
 // flushTerm records what a command flushed to the screen.
 type flushTerm struct {
 	fakeTerm
-	mu   sync.Mutex
+	mu    sync.Mutex
 	shown string
 }
 

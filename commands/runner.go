@@ -73,7 +73,7 @@ type Runner struct {
 
 // NewRunner returns a runner over the command tree.
 func NewRunner(role Role, profile *publisher.Profile, svc *publisher.Service) *Runner {
-	return &Runner{Role: role, Profile: profile, Service: svc, root: Tree}
+	return &Runner{Role: role, Profile: profile, Service: svc, root: treeFor(profile)}
 }
 
 var errQuit = errors.New("quit")

@@ -34,12 +34,16 @@ var Tree = link(&Command{Sub: []*Command{
 					Detail:  "This command sets the transport mode to proxy: the node talks to Cisco Smart Software Manager through an HTTP proxy, optionally with authentication.",
 					Example: "license smart transport proxy proxy.example.com 3128",
 					Args:    []*Arg{argProxyServer, argProxyPort}},
-				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite,
+				{Word: "gateway", Help: "Connect through a Transport Gateway", Run: (*Runner).transportGateway,
+					Detail:  "This command sets the transport mode to an on-premises Transport Gateway at the given URL (before 14SU4 and 15SU2 also a satellite). From 14SU4 and 15SU2 on it cannot be used in Smart Transport mode or on a fresh install; use transport ssm-satellite for a satellite.",
+					Example: "license smart transport gateway https://tg.example.com:443/Transportgateway/services/DeviceRequestHandler",
+					Args:    []*Arg{argGatewayURL}},
+				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite, Since: 14,
 					Detail:  "This command sets the transport mode to an on-premises Smart Software Manager satellite at the given URL.",
 					Example: "license smart transport ssm-satellite https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler",
 					Args:    []*Arg{argSatelliteURL}},
 			}},
-			{Word: "factory", Help: "Factory operations", Sub: []*Command{
+			{Word: "factory", Help: "Factory operations", Since: 14, Sub: []*Command{
 				{Word: "reset", Help: "Clear all licensing state except the evaluation counter", Run: (*Runner).factoryReset,
 					Detail:  "This command clears all Smart Licensing state except the evaluation countdown and the reservation sequence number.",
 					Example: "license smart factory reset"},
@@ -79,7 +83,7 @@ var Tree = link(&Command{Sub: []*Command{
 					Example: `license smart reservation return-authorization "<authorization-code>"`,
 					Args:    []*Arg{argAuthCode}},
 			}},
-			{Word: "export", Help: "Export-controlled functionality", Sub: []*Command{
+			{Word: "export", Help: "Export-controlled functionality", Since: 14, Sub: []*Command{
 				{Word: "request", Help: "Request an export authorization key", Sub: []*Command{
 					{Word: "local", Help: "Request the key for this node", Run: (*Runner).exportRequest,
 						Detail:  "This command requests the export authorization key for an export-controlled feature from Cisco Smart Software Manager.",
@@ -186,5 +190,6 @@ var (
 	argAuthCode      = &Arg{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}
 	argFileURL       = &Arg{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}
 	argDetail        = &Arg{Name: "detail", Help: "add the interface counters", Optional: true, Literal: true}
+	argGatewayURL    = &Arg{Name: "URL", Help: "URL of the Transport Gateway"}
 	argExportFeature = &Arg{Name: "exportfeaturename", Help: "name of the export-controlled feature"}
 )

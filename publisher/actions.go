@@ -237,6 +237,8 @@ func transportLabel(tc TransportConfig) string {
 		return "proxy " + tc.ProxyHost
 	case TransportModeSatellite:
 		return "ssm-satellite " + tc.URL
+	case TransportModeGateway:
+		return "gateway " + tc.URL
 	}
 	return "direct"
 }

@@ -285,9 +285,22 @@ func (r Release) AtLeast(major, minor int) bool {
 	return r.Major > major || r.Major == major && r.Minor >= minor
 }
 
-// SU is the service update of the release: builds x0000 are the first
+// SU is the service update of the release: build 10000 is the first
 // release, 11900 SU1, 12900 SU2 and so on.
-func (r Release) SU() int { return max(0, (r.Build-10000+100)/1000) }
+func (r Release) SU() int { return max(0, (r.Build-10900)/1000) }
+
+// GatewayOnly reports whether license smart transport gateway means a
+// Transport Gateway only, as from 14SU4 and 15SU2 on; before, it could
+// also name a satellite (REFERENCE §2).
+func (r Release) GatewayOnly() bool {
+	switch {
+	case r.Major == 14:
+		return r.SU() >= 4
+	case r.Major == 15:
+		return r.SU() >= 2
+	}
+	return r.Major > 15
+}
 
 // Release is the node's parsed version.
 func (p *Profile) Release() Release { return p.release }

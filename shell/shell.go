@@ -203,6 +203,14 @@ func (s *Session) Interrupt() {
 	}
 }
 
+// Flush shows at once what the running command has printed so far, for a
+// command that then waits (utils service list prints its first line
+// before Service Manager answers).
+func (s *Session) Flush() {
+	s.flush(context.Background())
+	s.flushOut()
+}
+
 // flush writes an interactive command's output, paged when it is longer
 // than the terminal.
 func (s *Session) flush(ctx context.Context) {
