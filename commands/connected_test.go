@@ -126,8 +126,13 @@ func TestRenewalsFollowTheTimers(t *testing.T) {
 	if s := l.status(31 * dayT); !strings.Contains(s, "Status: AUTHORIZED on Feb 26 15:11:23 2026 IST") {
 		t.Fatalf("not renewed after 30 days:\n%s", s)
 	}
+	// The registration renews 180 days after it was made (Jan 26 -> Jul
+	// 25, as captured), not six calendar months.
+	if s := l.status(179 * dayT); !strings.Contains(s, "Last Renewal Attempt: SUCCEEDED on Jan 26 15:11:23 2026 IST\n  Next Renewal Attempt: Jul 25 15:11:23 2026 IST\n") {
+		t.Fatalf("before the first renewal:\n%s", s)
+	}
 	s := l.status(200 * dayT)
-	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 14 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
+	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 10 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("after 200 days, want %q:\n%s", want, s)
 		}

@@ -103,7 +103,9 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 		Registration: publisher.Registration{
 			Status: "REGISTERED", SmartAccount: "BU Production Test", VirtualAccount: "TAC-CollabTesting",
 			ExportControlled:    "Allowed",
-			InitialRegistration: ok("Jan 26 15:11:23 2018"), LastRenewal: ok("Jan 26 15:11:23 2018"),
+			// Registered, never renewed: all says the last renewal
+			// SUCCEEDED at the registration, summary says None.
+			InitialRegistration: ok("Jan 26 15:11:23 2018"),
 			NextRenewal: at("Jul 25 15:11:23 2018"), Expires: at("Jan 26 15:06:21 2019"),
 		},
 		Authorization: publisher.Authorization{
@@ -128,8 +130,13 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 	if got := RenderAll(m); got != string(want) {
 		t.Errorf("show license all differs from the capture:\n%s", got)
 	}
-	m.Registration.LastRenewal = nil // the summary capture had made no renewal yet
-	m.Usage.Entitlements = m.Usage.Entitlements[:1]
+	// The summary capture lists all six: the License column holds the
+	// UUID of the entitlements in use and nothing for Init ones.
+	ent := func(i, n int, status string) publisher.EntitlementUsage {
+		return publisher.EntitlementUsage{Tag: cssmapi.Entitlements[i].Tag, DisplayName: cssmapi.Entitlements[i].DisplayName, Count: n, Version: "12.0", Status: status}
+	}
+	m.Usage.Entitlements = []publisher.EntitlementUsage{ent(0, 0, "Init"), ent(1, 0, "Init"), ent(2, 5, "InCompliance"),
+		ent(3, 2, "InCompliance"), ent(4, 0, "Init"), ent(5, 0, "Init")}
 	want, err = os.ReadFile("testdata/capture_summary.txt")
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ var Tree = link(&Command{Sub: []*Command{
 					Detail:  "This command renews the license authorization with Cisco Smart Software Manager now instead of waiting for the 30-day renewal.",
 					Example: "license smart renew auth"},
 				{Word: "ID", Help: "Renew the registration (ID certificate) now", Run: (*Runner).renewID,
-					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 6-month renewal.",
+					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 180-day renewal.",
 					Example: "license smart renew ID"},
 			}},
 			{Word: "transport", Help: "Choose how the node reaches the licensing server", Sub: []*Command{
