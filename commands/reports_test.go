@@ -102,11 +102,11 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 		SmartLicensing: "ENABLED",
 		Registration: publisher.Registration{
 			Status: "REGISTERED", SmartAccount: "BU Production Test", VirtualAccount: "TAC-CollabTesting",
-			ExportControlled:    "Allowed",
+			ExportControlled: "Allowed",
 			// Registered, never renewed: all says the last renewal
 			// SUCCEEDED at the registration, summary says None.
 			InitialRegistration: ok("Jan 26 15:11:23 2018"),
-			NextRenewal: at("Jul 25 15:11:23 2018"), Expires: at("Jan 26 15:06:21 2019"),
+			NextRenewal:         at("Jul 25 15:11:23 2018"), Expires: at("Jan 26 15:06:21 2019"),
 		},
 		Authorization: publisher.Authorization{
 			Status: "AUTHORIZED", Since: at("Jan 26 15:12:59 2018"), LastCommunication: ok("Jan 26 15:12:59 2018"),
