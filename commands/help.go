@@ -16,6 +16,7 @@ Enter a command at the admin: prompt. Words are not case-sensitive.
                   lists them, marking with * the ones that take more words
   <command> ?     shows the syntax of a command
   help <command>  shows the detailed help of a command
+  help all        lists every command with its syntax
   Up, Down        recall earlier commands (history is kept across sessions)
   Control-C       abandons the current line, question or command
   quit            leaves the command line interface
@@ -32,6 +33,11 @@ func (r *Runner) help(_ context.Context, c *Call) error {
 	if len(words) == 0 {
 		b.WriteString(generalHelp)
 		writeOptions(&b, "", r.root.visible())
+		io.WriteString(c.Term, b.String())
+		return nil
+	}
+	if len(words) == 1 && strings.EqualFold(words[0], "all") {
+		writeAll(&b, r.root)
 		io.WriteString(c.Term, b.String())
 		return nil
 	}
@@ -56,6 +62,22 @@ func (r *Runner) help(_ context.Context, c *Call) error {
 	}
 	io.WriteString(c.Term, b.String())
 	return nil
+}
+
+// writeAll lists every command of the tree that is offered (aliases are
+// not), one syntax line each, in the table's order.
+func writeAll(b *strings.Builder, root *Command) {
+	b.WriteString("All commands (help <command> explains one):\n")
+	var walk func(n *Command)
+	walk = func(n *Command) {
+		for _, c := range n.visible() {
+			if c.Run != nil {
+				b.WriteString(c.Syntax() + "\n")
+			}
+			walk(c)
+		}
+	}
+	walk(root)
 }
 
 // Candidate is one word that can complete a partial command line: the

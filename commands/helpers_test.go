@@ -20,13 +20,20 @@ type fakeTerm struct {
 	count       int
 	answers     []string
 	interactive bool
+	level       *int // privilege level; 4 when nil
 }
 
 func (f *fakeTerm) Pagination() bool      { return f.pagination }
 func (f *fakeTerm) SetPagination(on bool) { f.pagination = on }
 func (f *fakeTerm) CommandCount() int     { return f.count }
 func (f *fakeTerm) User() string          { return "admin" }
-func (f *fakeTerm) Interactive() bool     { return f.interactive }
+func (f *fakeTerm) Privilege() int {
+	if f.level == nil {
+		return 4
+	}
+	return *f.level
+}
+func (f *fakeTerm) Interactive() bool { return f.interactive }
 func (f *fakeTerm) Confirm(ctx context.Context, p string) (bool, error) {
 	a, err := f.Prompt(ctx, p)
 	return a == "y" || a == "yes", err

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -65,6 +66,21 @@ func errUnknownWord(word, after string) error {
 	}
 	return userErrorf("%s: the word after %q is not valid there. Type %q to list what can follow.", msgNoCommand, after, after+" ?")
 }
+
+func errPrivilege(c *Command, t Terminal) error {
+	return userErrorf("Insufficient privilege: %s needs privilege level %d, and the account %s has level %d. Log in with an account of level %d to run it.",
+		c.Path(), c.Priv, t.User(), t.Privilege(), c.Priv)
+}
+
+// errUnknownOption names an option whole only when it looks like one.
+func errUnknownOption(opt string) error {
+	if !optionLike.MatchString(opt) {
+		opt = quoteUnknown(opt)
+	}
+	return userErrorf("Unknown option %s: the only option of a command is --json.", opt)
+}
+
+var optionLike = regexp.MustCompile(`^--?[a-z][a-z0-9-]{0,15}$`)
 
 func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))

@@ -40,8 +40,8 @@ func (r *Runner) showPagination(ctx context.Context, c *Call) error {
 
 // showMyself: [ucmsh] layout, in the style of the VOS CLI.
 func (r *Runner) showMyself(ctx context.Context, c *Call) error {
-	fmt.Fprintf(c.Term, "Machine Name    : %s\naccount name    : %s\nprivilege level : 4\ncommand count   : %d\nlogging setting : No\npagination      : %s\n",
-		r.Profile.Local(string(r.Role)).Hostname, c.Term.User(), c.Term.CommandCount(), onOff(c.Term.Pagination()))
+	fmt.Fprintf(c.Term, "Machine Name    : %s\naccount name    : %s\nprivilege level : %d\ncommand count   : %d\nlogging setting : No\npagination      : %s\n",
+		r.Profile.Local(string(r.Role)).Hostname, c.Term.User(), c.Term.Privilege(), c.Term.CommandCount(), onOff(c.Term.Pagination()))
 	return nil
 }
 

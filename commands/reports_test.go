@@ -2,6 +2,7 @@ package commands
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,9 @@ func TestReportsInEveryState(t *testing.T) {
 			r.JSON = true
 			out, _ := run(r, "show license all")
 			golden.Check(t, st.name+"/show_license_all.json", asUsersSeeIt(out))
+			if strings.Contains(out, `_ns"`) {
+				t.Error("a JSON duration is in nanoseconds")
+			}
 		})
 	}
 }

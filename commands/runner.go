@@ -20,6 +20,9 @@ type Terminal interface {
 	SetPagination(on bool)
 	CommandCount() int
 	User() string
+	// Privilege is the account's level (0, 1 or 4, as on CUCM): a
+	// command whose table level is higher is refused.
+	Privilege() int
 	// Confirm asks a yes/no question such as "Continue (y/n)?".
 	Confirm(ctx context.Context, prompt string) (bool, error)
 	// Prompt reads one line; ReadSecret reads one without echo.
@@ -115,6 +118,10 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	if err != nil {
 		return err
 	}
+	toks, json, err := options(toks)
+	if err != nil {
+		return err
+	}
 	if len(toks) == 0 {
 		return nil
 	}
@@ -127,6 +134,9 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	}
 	c := call.Command
 	*cmd = c
+	if c.Priv > t.Privilege() {
+		return errPrivilege(c, t)
+	}
 	if c.Licensing {
 		if r.Role == Subscriber {
 			return nil // the Smart License Manager does not run here
@@ -145,8 +155,27 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 		}
 	}
 	call.Term = t
-	call.JSON = r.JSON
+	call.JSON = r.JSON || json
 	return c.Run(r, ctx, call)
+}
+
+// options takes the one option a command line may carry, the same in every
+// session: --json as its last word, or before the command. (OpenSSH's ssh
+// takes a "-" word right after the host as its own option, so "ssh host
+// show license status --json" is the handy spelling.) A quoted "--json" is
+// an argument like any other.
+func options(toks []Token) ([]Token, bool, error) {
+	json := false
+	for len(toks) > 0 && !toks[0].Quoted && strings.HasPrefix(toks[0].Text, "-") {
+		if toks[0].Text != "--json" {
+			return nil, false, errUnknownOption(toks[0].Text)
+		}
+		toks, json = toks[1:], true
+	}
+	if n := len(toks); n > 0 && !toks[n-1].Quoted && toks[n-1].Text == "--json" {
+		toks, json = toks[:n-1], true
+	}
+	return toks, json, nil
 }
 
 // walk follows the tokens down the tree as far as they name commands; it

@@ -4,7 +4,7 @@ package commands
 // commands). Words are matched case-insensitively.
 var Tree = link(&Command{Sub: []*Command{
 	{Word: "help", Help: "Show help for the command line or a command", Run: (*Runner).help,
-		Detail:  "This command shows how to use the command line interface, or the detailed help of one command.",
+		Detail:  "This command shows how to use the command line interface, or the detailed help of one command; help all lists every command.",
 		Example: "help license smart reservation install",
 		Args:    []*Arg{argHelpCommand}},
 	{Word: "license", Help: "Smart Licensing configuration", Licensing: true, Priv: 4, Sub: []*Command{

@@ -52,6 +52,9 @@ type Config struct {
 	Echo bool
 	// User is the account name (show myself).
 	User string
+	// Privilege is the account's level (0, 1 or 4); the local console's
+	// is 4. Zero, the least, is the default.
+	Privilege int
 	// HistoryFile keeps interactive history across sessions ("" for none).
 	HistoryFile string
 	// MaxLine bounds one command; longer ones reach Run cut to MaxLine+1
@@ -119,6 +122,9 @@ func (s *Session) CommandCount() int { return s.commands }
 
 // User is the account name.
 func (s *Session) User() string { return s.cfg.User }
+
+// Privilege is the account's privilege level.
+func (s *Session) Privilege() int { return s.cfg.Privilege }
 
 // ErrNoAnswer means input ended before a question was answered.
 var ErrNoAnswer = errors.New("The question was not answered because the input ended. Nothing was changed.")

@@ -105,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Out:         stdout,
 		Banner:      commands.Banner(n.profile),
 		Echo:        o.echo,
+		Privilege:   4, // the local console is the node owner's
 		HistoryFile: statedir.Node(o.state).History(),
 		MaxLine:     commands.MaxCommandBytes,
 		OpenQuote:   commands.OpenQuote,

@@ -213,14 +213,8 @@ func (n *serveNode) agent(ctx context.Context, log *slog.Logger, every time.Dura
 // handler gives each SSH session its own shell and command runner.
 func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 	return func(ctx context.Context, s *sshd.Session) int {
-		line, json, err := execOptions(s.Command)
-		if s.Exec && err != nil {
-			fmt.Fprintf(s.Out, "%v\nExecuted command unsuccessfully\n", err)
-			return 2
-		}
 		runner := n.runner()
 		addr := s.RemoteAddr.String()
-		runner.JSON = json
 		runner.Audit = func(path string, ok bool) {
 			result := "ok"
 			if !ok {
@@ -239,6 +233,7 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			Out:       out,
 			Banner:    commands.Banner(n.profile),
 			User:      s.User,
+			Privilege: s.Privilege,
 			MaxLine:   commands.MaxCommandBytes,
 			OpenQuote: commands.OpenQuote,
 			Sanitize:  commands.Sanitize,
@@ -250,7 +245,7 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 		s.OnInterrupt(sess.Interrupt)
 		switch {
 		case s.Exec:
-			if !sess.RunExec(ctx, line) {
+			if !sess.RunExec(ctx, strings.Trim(s.Command, " \t\r\n")) {
 				return 1
 			}
 			return 0
@@ -293,24 +288,4 @@ func (c *crReader) Read(p []byte) (int, error) {
 			return j, err
 		}
 	}
-}
-
-// execOptions takes the option an exec request's command may start or
-// end with: --json prints reports as JSON. (OpenSSH's ssh reads an
-// argument starting with "-" right after the host as its own option, so
-// "ssh host show license status --json" is the handy spelling.)
-func execOptions(cmd string) (line string, json bool, err error) {
-	line = strings.Trim(cmd, " \t\r\n")
-	if l, ok := strings.CutSuffix(line, " --json"); ok {
-		line, json = strings.TrimRight(l, " \t"), true
-	}
-	for strings.HasPrefix(line, "-") {
-		opt, rest, _ := strings.Cut(line, " ")
-		if opt != "--json" {
-			return "", false, fmt.Errorf("Unknown option %s: the only option of a command sent to run is --json.", commands.Sanitize(opt))
-		}
-		json = true
-		line = strings.TrimLeft(rest, " \t")
-	}
-	return line, json, nil
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -306,7 +305,7 @@ func TestServeExec(t *testing.T) {
 			t.Fatalf("%s: %d %q", cmd, st, out)
 		}
 	}
-	if out, st := runExec(t, c, "--yaml show license status", ""); st != 2 || !strings.Contains(out, "Unknown option --yaml") {
+	if out, st := runExec(t, c, "--yaml show license status", ""); st != 1 || !strings.Contains(out, "Unknown option --yaml") {
 		t.Fatalf("%q %d", out, st)
 	}
 	// With a PTY (ssh -t), lines end in CR LF and Enter sends CR.
@@ -481,23 +480,5 @@ func TestServeStartUp(t *testing.T) {
 	serve(context.Background(), []string{"--listen", "192.0.2.1:2222"}, io.Discard, &e2, nil)
 	if !strings.Contains(e2.String(), "not a loopback address; add --allow-remote") {
 		t.Errorf("non-loopback: %s", e2.String())
-	}
-}
-
-func TestExecOptions(t *testing.T) {
-	for in, want := range map[string]string{
-		"show license status":              "show license status false",
-		"show license status --json":       "show license status true",
-		"  --json show license UDI":        "show license UDI true",
-		"--json --json show license UDI  ": "show license UDI true",
-		"":                                 " false",
-	} {
-		line, j, err := execOptions(in)
-		if got := fmt.Sprintf("%s %v", line, j); got != want || err != nil {
-			t.Errorf("%q: %q %v", in, got, err)
-		}
-	}
-	if _, _, err := execOptions("-x show"); err == nil {
-		t.Error("-x accepted")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
@@ -21,7 +23,8 @@ const useraddUsage = `Usage: ucmsh useradd [flags] NAME
 Adds an account that may log in to ucmsh serve with a password. The
 password is read from the terminal without echo (twice), or from the first
 line of standard input when it is not a terminal; it is stored as a salted
-bcrypt hash in <state>/ssh/users (0600).
+bcrypt hash in <state>/ssh/users (0600), with the account's privilege
+level: 0 runs show commands, 4 also changes licensing (as on CUCM).
 
 Flags:
 `
@@ -31,6 +34,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	state := fs.String("state", statedir.DefaultNode(), "the node's state folder")
 	replace := fs.Bool("replace", false, "set a new password for an existing account")
+	privilege := fs.String("privilege", "", "privilege level: 0 (show commands), 1, or 4 (licensing changes); default 4 for the first account, 1 after; --replace keeps the level")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: "+format+"\n", a...)
@@ -51,6 +55,14 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err := sshd.ValidUserName(name); err != nil {
 		return fail("%v", err)
 	}
+	level := sshd.DefaultPrivilege
+	if *privilege != "" {
+		n, err := strconv.Atoi(*privilege)
+		if err != nil || !slices.Contains(sshd.Privileges, n) {
+			return fail("--privilege must be 0, 1 or 4, not %q", *privilege)
+		}
+		level = n
+	}
 	pw, err := readNewPassword(stdin, stderr, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
@@ -61,7 +73,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
 		return 1
 	}
-	err = sshd.AddUser(dir, name, pw, *replace)
+	err = sshd.AddUserPrivilege(dir, name, pw, *replace, level)
 	clear(pw)
 	switch {
 	case errors.Is(err, sshd.ErrUserExists):
