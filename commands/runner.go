@@ -125,8 +125,15 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	if len(toks) == 0 {
 		return nil
 	}
-	if last := toks[len(toks)-1]; last.Text == "?" && !last.Quoted {
-		return r.syntaxHelp(t, toks[:len(toks)-1])
+	// "?" asks for help, alone or glued to the last word ("idtoken?"
+	// works like "idtoken ?", as captured: admin:file list activelog?).
+	if last := toks[len(toks)-1]; !last.Quoted && strings.HasSuffix(last.Text, "?") {
+		if last.Text == "?" {
+			toks = toks[:len(toks)-1]
+		} else {
+			toks[len(toks)-1].Text = strings.TrimSuffix(last.Text, "?")
+		}
+		return r.syntaxHelp(t, toks)
 	}
 	call, err := r.resolve(toks)
 	if err != nil {
@@ -242,9 +249,27 @@ func (r *Runner) syntaxHelp(t Terminal, toks []Token) error {
 		return errUnknownWord(toks[i].Text, n.Path())
 	}
 	var b strings.Builder
-	writeSyntax(&b, n)
+	if subs := n.visible(); n.Run == nil && len(subs) > 0 {
+		// After a word with sub-commands "?" lists them as Tab does.
+		b.WriteString(shell.Listing(listingWidth, candidates(subs)) + "\n")
+	} else {
+		writeSyntax(&b, n)
+	}
 	io.WriteString(t, b.String())
 	return nil
+}
+
+// listingWidth is the terminal width "?" lays its listing out for: the
+// command layer does not know the real one, and 80 columns is the VOS
+// console's ([ucmsh]).
+const listingWidth = 80
+
+func candidates(subs []*Command) []Candidate {
+	out := make([]Candidate, len(subs))
+	for i, c := range subs {
+		out[i] = Candidate{Word: c.Word, Label: c.Label()}
+	}
+	return out
 }
 
 func writeSyntax(b *strings.Builder, n *Command) {

@@ -357,3 +357,8 @@ func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	s.mu.Unlock()
 	return out, interrupted()
 }
+
+// Listing lays out completion candidates in columns for a terminal of
+// the given width, as Tab lists them (without a final line end); the
+// command layer uses it for "?".
+func Listing(width int, cands []Candidate) string { return listing(width, cands) }
