@@ -79,6 +79,19 @@ func NewRunner(role Role, profile *publisher.Profile, svc *publisher.Service) *R
 	return &Runner{Role: role, Profile: profile, Service: svc, root: treeFor(profile)}
 }
 
+// Session returns a shell session that runs its commands with r: cfg
+// gives the editor and the account; the banner, the limits and the hooks
+// of the command layer are filled in here.
+func (r *Runner) Session(cfg shell.Config) *shell.Session {
+	cfg.Banner = Banner(r.Profile)
+	cfg.MaxLine = MaxCommandBytes
+	cfg.OpenQuote = OpenQuote
+	cfg.EchoLine = EchoLine
+	cfg.Run = func(ctx context.Context, s *shell.Session, line string) shell.Outcome { return r.Execute(ctx, s, line) }
+	cfg.Complete = r.Complete
+	return shell.New(cfg)
+}
+
 var errQuit = errors.New("quit")
 
 // Execute runs one command line and prints its output, or its error and

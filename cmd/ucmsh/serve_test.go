@@ -315,9 +315,6 @@ func TestServeExec(t *testing.T) {
 	if out, err := s.CombinedOutput("show version active"); err != nil || !strings.HasPrefix(string(out), "Active Master Version: 14.0.1.13900-155\r\nActive Version") {
 		t.Fatalf("exec with a PTY: %v %q", err, out)
 	}
-	if got, _ := io.ReadAll(&crReader{r: strings.NewReader("y\rno\r\nx\n")}); string(got) != "y\nno\nx\n" {
-		t.Fatalf("crReader: %q", got)
-	}
 	// A question is answered from standard input.
 	runExec(t, c, "license smart reservation enable", "")
 	if out, st := runExec(t, c, "license smart reservation return", "n\n"); !strings.Contains(out, "Continue (y/n)?\n") {

@@ -105,14 +105,12 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 		}
 		return line, nil
 	}
-	fmt.Fprintf(prompt, "Password for %s: ", name)
-	first, err := readSecretLine(in)
+	first, err := readSecretLine(in, prompt, fmt.Sprintf("Password for %s: ", name))
 	fmt.Fprintln(prompt)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprint(prompt, "Retype the password: ")
-	again, err := readSecretLine(in)
+	again, err := readSecretLine(in, prompt, "Retype the password: ")
 	fmt.Fprintln(prompt)
 	if err != nil {
 		return nil, err
@@ -124,20 +122,29 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 	return first, nil
 }
 
-// readSecretLine reads one line from a terminal with echo turned off.
-func readSecretLine(f *os.File) ([]byte, error) {
+// readSecretLine asks for one line on a terminal with echo turned off
+// before the question is shown, so even an answer typed the moment it
+// appears is not echoed.
+func readSecretLine(f *os.File, prompt io.Writer, question string) ([]byte, error) {
 	restore, err := noEcho(f)
 	if err != nil {
 		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
 	}
 	defer restore()
+	fmt.Fprint(prompt, question)
 	var line []byte
 	b := make([]byte, 1)
 	for {
 		n, err := f.Read(b)
 		if n == 1 {
-			if b[0] == '\n' || b[0] == '\r' {
+			switch b[0] {
+			case '\n', '\r':
 				return line, nil
+			case 0x03: // Control-C (raw mode: no signal)
+				return nil, errors.New("interrupted; nothing was changed")
+			case 0x7f, 0x08:
+				line = line[:max(len(line)-1, 0)]
+				continue
 			}
 			line = append(line, b[0])
 			if len(line) > 4096 {

@@ -154,34 +154,3 @@ func (k *keyReader) unreadByte() {
 	}
 	k.mu.Unlock()
 }
-
-// NewCRLFWriter returns a writer that turns "\n" into "\r\n", for output to
-// a remote terminal outside RunInteractive (an SSH exec request with a
-// PTY), where no terminal driver does it.
-func NewCRLFWriter(w io.Writer) io.Writer { return &crlfWriter{w: w} }
-
-// crlfWriter turns "\n" into "\r\n", which a terminal driver would do on a
-// local terminal: a remote one has none between us and the client.
-type crlfWriter struct {
-	w      io.Writer
-	lastCR bool
-	tmp    []byte
-}
-
-func (c *crlfWriter) Write(p []byte) (int, error) {
-	c.tmp = c.tmp[:0]
-	for _, b := range p {
-		if b == '\n' && !c.lastCR {
-			c.tmp = append(c.tmp, '\r')
-		}
-		c.tmp = append(c.tmp, b)
-		c.lastCR = b == '\r'
-	}
-	if _, err := c.w.Write(c.tmp); err != nil {
-		return 0, err
-	}
-	if cap(c.tmp) > 64<<10 {
-		c.tmp = nil
-	}
-	return len(p), nil
-}
