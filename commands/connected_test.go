@@ -203,7 +203,7 @@ func TestRegisterThroughAuthenticatingProxy(t *testing.T) {
 	r := l.node.at(t0, labUsage)
 	r.Service.DirectURL = "http://cssm.invalid" // reached only through the proxy
 	out, res := run(r, "license smart transport proxy 127.0.0.1 "+port, "y", "labuser", "s3cret")
-	if res != OK || out != "Do you want to enable Authentication based proxy ? y/n\nUser Name :\nPassword:\nTransport settings updated successfully.\n" {
+	if res != OK || out != "\nDo you want to enable Authentication based proxy ? y/n \nUser Name : \nPassword: \nTransport settings updated successfully.\n" {
 		t.Fatalf("proxy dialogue:\n%s", out)
 	}
 	out, res = run(r, "license smart register idtoken "+l.token(false))

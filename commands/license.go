@@ -73,18 +73,21 @@ func (r *Runner) transportProxy(ctx context.Context, c *Call) error {
 		return userErrorf("%s is not a TCP port; give a number from 1 to 65535.", quoteWord(c.Value(argProxyPort)))
 	}
 	tc := publisher.TransportConfig{Mode: publisher.TransportModeProxy, ProxyHost: host, ProxyPort: port}
-	auth, err := c.Term.Confirm(ctx, "Do you want to enable Authentication based proxy ? y/n")
+	// The CLI guide's dialogue: a blank line after the command, each
+	// answer a space after its question (REFERENCE §2).
+	fmt.Fprintln(c.Term)
+	auth, err := c.Term.Confirm(ctx, "Do you want to enable Authentication based proxy ? y/n ")
 	if err != nil {
 		return err
 	}
 	if auth {
-		if tc.ProxyUser, err = c.Term.Prompt(ctx, "User Name :"); err != nil {
+		if tc.ProxyUser, err = c.Term.Prompt(ctx, "User Name : "); err != nil {
 			return err
 		}
 		if tc.ProxyUser = strings.TrimSpace(tc.ProxyUser); tc.ProxyUser == "" {
 			return UserError(msgNoProxyUser)
 		}
-		if tc.ProxyPassword, err = c.Term.ReadSecret(ctx, "Password:"); err != nil {
+		if tc.ProxyPassword, err = c.Term.ReadSecret(ctx, "Password: "); err != nil {
 			return err
 		}
 	}

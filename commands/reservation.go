@@ -33,7 +33,7 @@ func (r *Runner) reservationRequest(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Term, code)
+	fmt.Fprintf(c.Term, "\n%s\n", code) // a blank line first, as TAC 214381 shows
 	return nil
 }
 
@@ -50,11 +50,20 @@ func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) install(ctx context.Context, c *Call, code string) error {
+	// A code that updates an installed reservation prints only the
+	// confirmation line (seed 003).
+	update := false
+	if m, err := r.Service.Report(); err == nil {
+		update = m.Reservation.InstalledAt != nil
+	}
 	confirmation, err := r.Service.ReservationInstall(code)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Term, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
+	if !update {
+		fmt.Fprintln(c.Term, msgCodeInstalled)
+	}
+	fmt.Fprintf(c.Term, "%s%s\n", msgEnterConfirmation, confirmation)
 	return nil
 }
 

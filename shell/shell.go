@@ -21,7 +21,8 @@ const Prompt = "admin:"
 // Messages of the shell.
 const (
 	msgControlC = "Control-C pressed"
-	pagePrompt  = "\x1b[1mPress <enter> for 1 line, <space> for one page, or <q> to quit\x1b[0m\x1b[K"
+	pageText    = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
+	pagePrompt  = "\x1b[1m" + pageText + "\x1b[0m\x1b[K"
 )
 
 // Outcome is how a command ended. The command layer uses this type itself.
