@@ -10,6 +10,7 @@ import (
 	"github.com/ucmsh/ucmsh/golden"
 	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
+	"github.com/ucmsh/ucmsh/shell"
 )
 
 // platformCommands are the platform commands of issue 14 in a health
@@ -227,3 +228,7 @@ func TestDBReplicationSingleNode(t *testing.T) {
 		t.Fatalf("%v %q", res, out)
 	}
 }
+
+// The shell's session shows a command's first lines when asked, as utils
+// service list needs before its pause.
+var _ interface{ Flush() } = (*shell.Session)(nil)

@@ -266,10 +266,10 @@ func ParseRelease(v string) (Release, bool) {
 	}
 	nums := []*int{&r.Major, &r.Minor, &r.Maint, &r.Build, &r.Rev}
 	for i, s := range append(parts, rev) {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > 999999 || s == "" || s[0] == '+' {
+		if s == "" || len(s) > 6 || strings.Trim(s, "0123456789") != "" {
 			return r, false
 		}
+		n, _ := strconv.Atoi(s)
 		*nums[i] = n
 	}
 	return r, true
