@@ -99,7 +99,7 @@ type Disk struct {
 func StatusOf(v NodeView) SystemStatus {
 	p := v.Profile
 	now := v.Now
-	boot := p.Boot(now)
+	boot := p.Boot(v.local().Hostname, now)
 	up := max(0, now.Add(time.Second).Sub(boot))
 	s := SystemStatus{
 		HostName:       v.local().Hostname,
@@ -301,7 +301,7 @@ func Eth0Of(v NodeView, detail bool) Eth0 {
 	if !detail {
 		return e
 	}
-	up := max(0, v.Now.Sub(p.Boot(v.Now)))
+	up := max(0, v.Now.Sub(p.Boot(v.local().Hostname, v.Now)))
 	secs := int64(up / time.Second)
 	host := v.local().Hostname
 	// [ucmsh] traffic of a lab node: tens of KB/s, ~700-byte packets.
@@ -356,7 +356,7 @@ type NTPPeer struct {
 func NTPOf(v NodeView) NTPStatus {
 	p := v.Profile
 	host := v.local().Hostname
-	up := max(0, v.Now.Sub(p.Boot(v.Now)))
+	up := max(0, v.Now.Sub(p.Boot(v.local().Hostname, v.Now)))
 	poll := 1024
 	if up < 2*time.Hour {
 		poll = 64
@@ -571,7 +571,7 @@ type ClusterRow struct {
 func ClusterOf(v NodeView) Cluster {
 	p := v.Profile
 	local := v.local().Hostname
-	boot := p.Boot(v.Now)
+	boot := p.Boot(v.local().Hostname, v.Now)
 	var c Cluster
 	for i, m := range p.Cluster {
 		row := ClusterRow{Address: m.Address, FQDN: p.FQDN(m.Hostname), Hostname: m.Hostname,

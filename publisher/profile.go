@@ -463,15 +463,19 @@ func (p *Profile) Local(role string) ClusterMember {
 // Publisher is the cluster's publisher.
 func (p *Profile) Publisher() ClusterMember { return p.Local("publisher") }
 
-// Boot is when the node last started. Without boot_time in the profile
-// the node restarts every 90 days at 02:00 UTC of the 90-day period, so
-// the uptime moves with the node's clock ([ucmsh]).
-func (p *Profile) Boot(now time.Time) time.Time {
+// Boot is when the node host last started. Without boot_time in the
+// profile each node restarts every 90 days, in the night of a maintenance
+// window that starts at 02:00 UTC and takes the nodes one after the other
+// (a stable offset of up to 4 hours per host), so the uptime moves with
+// the node's clock ([ucmsh]).
+func (p *Profile) Boot(host string, now time.Time) time.Time {
 	if p.BootTime != nil {
 		return *p.BootTime
 	}
 	const period = 90 * 24 * time.Hour
-	const offset = 2 * time.Hour
+	sum := sha256.Sum256([]byte("boot:" + host))
+	offset := 2*time.Hour + time.Duration(int64(sum[0])<<8|int64(sum[1]))*(4*time.Hour)/65536
+	offset = offset.Truncate(time.Second)
 	return now.Add(-offset).Truncate(period).Add(offset)
 }
 

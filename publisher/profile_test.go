@@ -33,7 +33,7 @@ func TestProfileDefaults(t *testing.T) {
 	// The uptime moves with the node's clock, and the boot is never
 	// after it.
 	now := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-	if b := p.Boot(now); b.After(now) || now.Sub(b) > 90*24*time.Hour || p.Boot(now.Add(time.Hour)) != b {
+	if b := p.Boot("a", now); b.After(now) || now.Sub(b) > 90*24*time.Hour || p.Boot("a", now.Add(time.Hour)) != b || p.Boot("b", now) == b {
 		t.Fatalf("boot %v for now %v", b, now)
 	}
 	// Another host gets another serial number.
@@ -99,7 +99,7 @@ func FuzzParseProfile(f *testing.F) {
 		if _, ok := ParseRelease(p.Version); !ok || p.Location() == nil || p.Publisher().Role != "publisher" {
 			t.Fatalf("accepted an incomplete profile: %+v", p)
 		}
-		_ = p.Boot(time.Unix(0, 0))
+		_ = p.Boot(p.Hostname, time.Unix(0, 0))
 		_ = p.ServicesFor("subscriber")
 	})
 }
