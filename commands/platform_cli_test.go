@@ -71,3 +71,31 @@ func TestHelpLayout(t *testing.T) {
 		t.Fatalf("help show status:\n%s", out)
 	}
 }
+
+// The platform commands are in the table, so Tab, "?" and help all know
+// them.
+func TestPlatformCommandsInTheTable(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	for line, want := range map[string]string{
+		"show ":         "cli* hardware license* myself network* status timezone* version*",
+		"show network ": "cluster eth0",
+		"show version ": "active inactive",
+		"utils ":        "dbreplication* ntp* service*",
+	} {
+		if _, cands := r.Complete(line); candLabels(cands) != want {
+			t.Errorf("Tab after %q: %s, want %s", line, candLabels(cands), want)
+		}
+	}
+	all, _ := run(r, "help all")
+	for _, cmd := range platformCommands {
+		if strings.HasPrefix(cmd, "show network eth0") {
+			cmd = "show network eth0 [detail]"
+		}
+		if !strings.Contains(all, "\n"+cmd+"\n") {
+			t.Errorf("help all lacks %s", cmd)
+		}
+		if out, res := run(r, "help "+strings.TrimSuffix(cmd, " [detail]")); res != OK || !strings.Contains(out, " help:\n") {
+			t.Errorf("help %s: %s", cmd, out)
+		}
+	}
+}

@@ -43,6 +43,7 @@ func stable(host, name string) float64 {
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // ---- show status ----
 
@@ -367,9 +368,9 @@ func NTPOf(v NodeView) NTPStatus {
 	peer := func(tally, remote, refid string, st int, i int) NTPPeer {
 		return NTPPeer{Tally: tally, Remote: remote, RefID: refid, Stratum: st, Type: "u",
 			When: (when + 37*i) % poll, Poll: poll, Reach: 0o377,
-			Delay:  0.2 + 4*stable(host, "delay"+remote),
-			Offset: -0.5 + stable(host, "offset"+remote) + 0.2*v.noise("offset"+remote, time.Minute) - 0.1,
-			Jitter: 0.05 + 0.3*v.noise("jitter"+remote, time.Minute)}
+			Delay:  round3(0.2 + 4*stable(host, "delay"+remote)),
+			Offset: round3(0.8*stable(host, "offset"+remote) - 0.5 + 0.2*v.noise("offset"+remote, time.Minute)),
+			Jitter: round3(0.05 + 0.3*v.noise("jitter"+remote, time.Minute))}
 	}
 	if v.publisher() {
 		for i, srv := range p.NTPServers {
@@ -453,7 +454,7 @@ func DBReplicationOf(v NodeView) DBReplication {
 		if m.Hostname == local {
 			ping = 0.01 + 0.04*v.noise("ping"+m.Hostname, time.Minute)
 		}
-		d.Servers = append(d.Servers, DBServer{Name: m.Hostname, Address: m.Address, PingMS: ping,
+		d.Servers = append(d.Servers, DBServer{Name: m.Hostname, Address: m.Address, PingMS: round3(ping),
 			DBMon: "Y/Y/Y", Group: group, State: 2, Setup: "Setup Completed"})
 	}
 	return d

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -200,6 +201,14 @@ func (p *Profile) validate() error {
 	for i, m := range p.Cluster {
 		if m.Hostname == "" {
 			return fmt.Errorf(`cluster member %d has no "hostname"`, i+1)
+		}
+		switch ip := net.ParseIP(m.Address); {
+		case m.Address == "":
+			// [ucmsh] a member without an address gets one from the
+			// documentation range, as every CUCM node has one.
+			p.Cluster[i].Address = fmt.Sprintf("192.0.2.%d", 10+i%240)
+		case ip == nil || ip.To4() == nil:
+			return fmt.Errorf(`cluster member %s has "address" %q; give its IPv4 address`, m.Hostname, m.Address)
 		}
 		switch m.Role {
 		case "publisher":
