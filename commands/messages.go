@@ -11,6 +11,7 @@ import (
 // Every sentence the command layer prints lives here.
 const (
 	msgFailed        = "Executed command unsuccessfully"
+	msgInternal      = "Internal error: %v. Nothing was changed; please report this."
 	msgNoCommand     = "No valid command entered"
 	msgIncomplete    = "Incomplete command"
 	msgUnbalanced    = "Unbalanced quotes: a quoted argument was not closed. Close it with a double quote (\") and enter the command again."

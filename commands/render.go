@@ -58,6 +58,13 @@ func (b *report) attempt(label string, a *publisher.Attempt) {
 	}
 }
 
+// opt writes "  label: value" when there is a value.
+func (b *report) opt(label, value string) {
+	if value != "" {
+		b.line("  %s: %s", label, value)
+	}
+}
+
 func (b *report) optStamp(label string, t *time.Time) {
 	if t != nil {
 		b.line("  %s: %s", label, b.stamp(*t))
@@ -76,12 +83,8 @@ func (b *report) statusSection(m *publisher.Report) {
 	reg := m.Registration
 	b.line("Registration:")
 	b.line("  Status: %s", reg.Status)
-	if reg.SmartAccount != "" {
-		b.line("  Smart Account: %s", reg.SmartAccount)
-	}
-	if reg.VirtualAccount != "" {
-		b.line("  Virtual Account: %s", reg.VirtualAccount)
-	}
+	b.opt("Smart Account", reg.SmartAccount)
+	b.opt("Virtual Account", reg.VirtualAccount)
 	b.line("  Export-Controlled Functionality: %s", reg.ExportControlled)
 	b.attempt("Initial Registration", reg.InitialRegistration)
 	// Before any renewal the agent counts the registration itself as the
@@ -144,22 +147,14 @@ func (b *report) extraStatus(m *publisher.Report) {
 	b.blank()
 	b.line("Transport:")
 	b.line("  Type: %s", m.Transport.Type)
-	if m.Transport.URL != "" {
-		b.line("  URL: %s", m.Transport.URL)
-	}
-	if m.Transport.Proxy != "" {
-		b.line("  Proxy: %s", m.Transport.Proxy)
-	}
-	if m.Transport.ProxyUser != "" {
-		b.line("  Proxy User: %s", m.Transport.ProxyUser)
-	}
+	b.opt("URL", m.Transport.URL)
+	b.opt("Proxy", m.Transport.Proxy)
+	b.opt("Proxy User", m.Transport.ProxyUser)
 	b.blank()
 	res := m.Reservation
 	b.line("License Reservation:")
 	b.line("  Status: %s", res.Status)
-	if res.RequestCode != "" {
-		b.line("  Request Code: %s", res.RequestCode)
-	}
+	b.opt("Request Code", res.RequestCode)
 	if res.InstalledAt != nil {
 		b.line("  Authorization Code Installed: %s", b.stamp(*res.InstalledAt))
 		if res.VerificationFailure != "" {

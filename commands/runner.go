@@ -100,7 +100,7 @@ func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outc
 	var cmd *Command
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(t, "Internal error: %v. Nothing was changed; please report this.\n%s\n", p, msgFailed)
+			fmt.Fprintf(t, msgInternal+"\n%s\n", p, msgFailed)
 			out = Failed
 		}
 		if r.Audit != nil && cmd != nil && cmd.changesState() {
@@ -283,42 +283,4 @@ func candidates(subs []*Command) []Candidate {
 		out[i] = Candidate{Word: c.Word, Label: c.Label()}
 	}
 	return out
-}
-
-func writeSyntax(b *strings.Builder, n *Command) {
-	if n.Run != nil {
-		b.WriteString("Syntax:\n" + n.Syntax() + "\n")
-		width := 12
-		for _, a := range n.Args {
-			width = max(width, len(a.Name)+2)
-		}
-		for _, a := range n.Args {
-			mode := "mandatory"
-			if a.Optional {
-				mode = "optional"
-			}
-			fmt.Fprintf(b, "%-*s%-12s%s\n", width, a.Name, mode, a.Help)
-		}
-	}
-	if subs := n.visible(); len(subs) > 0 {
-		if n.Run != nil {
-			b.WriteString("\n")
-		}
-		writeOptions(b, n.Path(), subs)
-	}
-}
-
-func writeOptions(b *strings.Builder, path string, subs []*Command) {
-	if path == "" {
-		b.WriteString("Commands:\n")
-	} else {
-		b.WriteString("Syntax:\n" + path + " <option>\nOptions:\n")
-	}
-	width := 0
-	for _, c := range subs {
-		width = max(width, len(c.Label()))
-	}
-	for _, c := range subs {
-		fmt.Fprintf(b, "  %-*s  %s\n", width, c.Label(), c.Help)
-	}
 }

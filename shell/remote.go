@@ -150,25 +150,16 @@ func (e *remote) readKey(ctx context.Context) (rune, int, error) {
 		case b < utf8.RuneSelf:
 			return rune(b), kRune, nil
 		}
-		// A multi-byte character. Invalid bytes are dropped.
-		n := 0
-		switch {
-		case b >= 0xc2 && b <= 0xdf:
-			n = 2
-		case b >= 0xe0 && b <= 0xef:
-			n = 3
-		case b >= 0xf0 && b <= 0xf4:
-			n = 4
-		default:
-			continue
-		}
+		// A multi-byte character: its bytes, until they make a whole
+		// one. Invalid bytes are dropped; a byte that cannot continue
+		// the character is read again as a key of its own.
 		buf := []byte{b}
-		for len(buf) < n {
+		for !utf8.FullRune(buf) {
 			c, err := e.readByte(ctx)
 			if err != nil {
 				return 0, 0, err
 			}
-			if c&0xc0 != 0x80 {
+			if utf8.RuneStart(c) {
 				e.keys.unreadByte()
 				break
 			}
@@ -188,6 +179,21 @@ func (e *remote) readByte(ctx context.Context) (byte, error) {
 		}
 	}
 	return e.keys.readByte(ctx)
+}
+
+// The final bytes of CSI (ESC [) and SS3 (ESC O) key sequences, and the
+// parameters of CSI ... ~.
+var (
+	finalKeys = map[byte]int{'A': kUp, 'B': kDown, 'C': kRight, 'D': kLeft, 'H': kHome, 'F': kEnd}
+	tildeKeys = map[string]int{"1": kHome, "7": kHome, "4": kEnd, "8": kEnd, "3": kDelete}
+)
+
+// lookupKey is the key a sequence stands for, or kNone.
+func lookupKey[K comparable](keys map[K]int, k K) int {
+	if key, ok := keys[k]; ok {
+		return key
+	}
+	return kNone
 }
 
 // readEscape reads the rest of an escape sequence (ESC was read): cursor
@@ -213,30 +219,10 @@ func (e *remote) readEscape(ctx context.Context) (int, error) {
 				e.keys.unreadByte() // not a sequence after all
 				return kNone, nil
 			}
-			switch c {
-			case 'A':
-				return kUp, nil
-			case 'B':
-				return kDown, nil
-			case 'C':
-				return kRight, nil
-			case 'D':
-				return kLeft, nil
-			case 'H':
-				return kHome, nil
-			case 'F':
-				return kEnd, nil
-			case '~':
-				switch string(params) {
-				case "1", "7":
-					return kHome, nil
-				case "4", "8":
-					return kEnd, nil
-				case "3":
-					return kDelete, nil
-				}
+			if c == '~' {
+				return lookupKey(tildeKeys, string(params)), nil
 			}
-			return kNone, nil
+			return lookupKey(finalKeys, c), nil
 		}
 		return kNone, nil
 	case 'O':
@@ -244,21 +230,7 @@ func (e *remote) readEscape(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		switch c {
-		case 'A':
-			return kUp, nil
-		case 'B':
-			return kDown, nil
-		case 'C':
-			return kRight, nil
-		case 'D':
-			return kLeft, nil
-		case 'H':
-			return kHome, nil
-		case 'F':
-			return kEnd, nil
-		}
-		return kNone, nil
+		return lookupKey(finalKeys, c), nil
 	}
 	e.keys.unreadByte() // a lone Escape: the key after it counts
 	e.lastCR = false

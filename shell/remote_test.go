@@ -254,6 +254,16 @@ func TestRemoteEditing(t *testing.T) {
 	r.Expect(`ran "ab"`)
 	r.Send("\x10\x10\x0e\r") // Control-P twice, Control-N
 	r.Expect(`ran "ab"`)
+	// A key after a lone Escape, or after a broken character, counts
+	// even when it is the last byte that arrived.
+	r.Send("ab\x1bc")
+	r.Expect("abc")
+	r.Send("\xc3d")
+	if got := r.Expect("d"); got != "d" {
+		t.Fatalf("after a broken character: %q", got)
+	}
+	r.Send("\r")
+	r.Expect(`ran "abcd"`)
 }
 
 // Editing a line that wraps keeps the screen right.
