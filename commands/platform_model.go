@@ -111,7 +111,8 @@ func StatusOf(v NodeView) SystemStatus {
 		OSVersion:      p.OSVersion,
 		Boot:           v.at(boot),
 		UptimeSeconds:  int64(up / time.Second),
-		Users:          1,
+		Users:          1, // [ucmsh] the collector's own session, as captured
+
 	}
 	s.TimeZone = ZoneName(v.at(now))
 	// [ucmsh] the load and CPU split move from minute to minute within
@@ -128,6 +129,9 @@ func StatusOf(v NodeView) SystemStatus {
 	}
 	c.Idle = round2(100 - c.System - c.User - c.IOWait - c.IRQ - c.Soft)
 	s.CPU = c
+	// [ucmsh] memory and disk shares are those of TAC 221038's 8 GB,
+	// 110 GB node: the kernel keeps 4.75 % of the RAM, ext4 1.1 % of the
+	// version partitions and 5.1 % of the logging partition.
 	total := int64(float64(p.Hardware.RAMMB) * 1024 * 0.9525)
 	m := Memory{Total: total}
 	m.Used = int64(float64(total) * (0.48 + 0.04*v.noise("mem", time.Minute)))
@@ -242,7 +246,8 @@ type HardwareInfo struct {
 	Layout     Partitions `json:"-"`
 }
 
-// HardwareOf builds show hardware.
+// HardwareOf builds show hardware. [ucmsh] 14 and 15 print 12.5's layout
+// (no capture of theirs has its line breaks).
 func HardwareOf(v NodeView) HardwareInfo {
 	h := v.Profile.Hardware
 	platform := h.Platform
@@ -351,7 +356,8 @@ type NTPPeer struct {
 	Jitter  float64 `json:"jitter_ms"`
 }
 
-// NTPOf builds utils ntp status: a publisher follows its external servers
+// NTPOf builds utils ntp status ([ucmsh]: ntpd's output on 15 too, whose
+// chrony output is not captured): a publisher follows its external servers
 // (stratum 2, so it is at 3); a subscriber follows the publisher, one
 // stratum further down.
 func NTPOf(v NodeView) NTPStatus {
@@ -508,9 +514,10 @@ const (
 	smartLicenseSvc = "Cisco Smart License Manager"
 )
 
-// ServicesOf builds utils service list: the platform services, then the
-// Service Manager's, started ones first (each group sorted as CUCM's C
-// locale does), then those activated but down, then the deactivated.
+// ServicesOf builds utils service list: the platform services (those of
+// the 12.5 and HCM-F captures), then the Service Manager's, started ones
+// first, then those activated but down, then the deactivated ([ucmsh]:
+// each group sorted byte-wise, as a C locale sorts).
 func ServicesOf(v NodeView) ServiceList {
 	set := v.Profile.ServicesFor(string(v.Role))
 	l := ServiceList{Primary: v.publisher(), Platform: []ServiceState{
@@ -593,6 +600,7 @@ func ClusterOf(v NodeView) Cluster {
 		}
 		c.Members = append(c.Members, row)
 		if v.publisher() {
+			// [ucmsh] servers defined by FQDN in System > Server.
 			c.ProcessNodes = append(c.ProcessNodes, row.FQDN)
 		}
 	}

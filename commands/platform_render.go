@@ -156,8 +156,8 @@ func RenderHardware(h HardwareInfo) string {
 // 2021 IM&P capture: the right pair at column 34).
 func pair(l1, v1, l2, v2 string) string { return fmt.Sprintf("%-13s: %-19s%-11s: %s", l1, v1, l2, v2) }
 
-// zeroPadMask writes a mask as CUCM does, each octet in three digits
-// (255.255.255.000).
+// zeroPadMask writes a mask as CUCM does: 255.255.255.000 in every
+// capture; [ucmsh] each octet padded to three digits.
 func zeroPadMask(mask string) string {
 	parts := strings.Split(mask, ".")
 	for i, p := range parts {
@@ -253,7 +253,8 @@ func RenderNTP(n NTPStatus, publisher bool) string {
 	return b.String()
 }
 
-// The single-node answer of utils dbreplication runtimestate (PLATFORM §7).
+// The single-node answer of utils dbreplication runtimestate (PLATFORM §7;
+// [ucmsh] printed after a blank line, without the failure line).
 const msgSingleNodeReplication = "Runtime state cannot be performed on a cluster with a single active node; aborting operation"
 
 // RenderDBReplication is utils dbreplication runtimestate (PLATFORM §7,
@@ -293,7 +294,8 @@ func RenderDBReplication(d DBReplication) string {
 	return b.String()
 }
 
-// RenderTimeZone is show timezone config (PLATFORM §8, TAC 118744).
+// RenderTimeZone is show timezone config (PLATFORM §8, TAC 118744; [ucmsh]
+// its "Current timezone:" label of the two seen).
 func RenderTimeZone(z TimeZoneConfig) string {
 	return fmt.Sprintf("Current timezone: %s (%s)\nTimezone version: %s\n", z.Name, z.ID, z.Version)
 }

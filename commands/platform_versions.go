@@ -53,6 +53,9 @@ func prune(n *Command, major int) *Command {
 // and 15SU2 it names a Transport Gateway or a satellite; from then on a
 // Transport Gateway only, and it is refused in Smart Transport mode (the
 // mode of a fresh install) — publisher.Service.SetGateway checks that.
+// [ucmsh] a node already on a satellite or a gateway may switch, as an
+// upgraded node configured before could; ucmsh's cssm answers a gateway
+// as it answers a satellite.
 func (r *Runner) transportGateway(ctx context.Context, c *Call) error {
 	raw := c.Value(argGatewayURL)
 	u, err := url.Parse(raw)

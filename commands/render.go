@@ -301,7 +301,9 @@ func RenderSummary(m *publisher.Report) string {
 // summaryLicense is the License column of a summary row, as the captured
 // Smart Agent fills it: the tag's trailing 36-character UUID for an
 // entitlement in use (it overflows the 28 columns and runs into the tag,
-// moving Count and Status right), nothing for an Init row.
+// moving Count and Status right), nothing for an Init row. [ucmsh] the
+// capture shows InCompliance rows; Eval, reserved and the other in-use
+// states are filled the same way.
 func summaryLicense(e publisher.EntitlementUsage) string {
 	const uuidLen = 36
 	if e.Status == publisher.EntInit || len(e.Tag) < uuidLen {
