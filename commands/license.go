@@ -95,12 +95,22 @@ func (r *Runner) transportProxy(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) transportSatellite(ctx context.Context, c *Call) error {
-	raw := c.Value(argSatelliteURL)
+	u, err := serverURL(c.Value(argSatelliteURL), "%s is not a satellite URL; give an http:// or https:// URL with a host, such as https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler")
+	if err != nil {
+		return err
+	}
+	return r.setTransport(ctx, c, publisher.TransportConfig{Mode: publisher.TransportModeSatellite, URL: u})
+}
+
+// serverURL checks the URL of an on-premises server (a satellite or a
+// Transport Gateway) and drops a trailing slash; refusal is the sentence
+// that says what a valid one looks like.
+func serverURL(raw, refusal string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return userErrorf("%s is not a satellite URL; give an http:// or https:// URL with a host, such as https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler", quoteWord(raw))
+		return "", userErrorf(refusal, quoteWord(raw))
 	}
-	return r.setTransport(ctx, c, publisher.TransportConfig{Mode: publisher.TransportModeSatellite, URL: strings.TrimSuffix(raw, "/")})
+	return strings.TrimSuffix(raw, "/"), nil
 }
 
 func (r *Runner) factoryReset(ctx context.Context, c *Call) error {

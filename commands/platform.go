@@ -51,11 +51,15 @@ func (r *Runner) showMyself(ctx context.Context, c *Call) error {
 
 // view is the node as the platform commands see it now.
 func (r *Runner) view() NodeView {
-	clk := r.Clock
-	if clk == nil {
-		clk = clock.System{}
+	return NodeView{Profile: r.Profile, Role: r.Role, Now: r.clock().Now()}
+}
+
+// clock is the node's clock: the system's unless one was injected.
+func (r *Runner) clock() clock.Clock {
+	if r.Clock == nil {
+		return clock.System{}
 	}
-	return NodeView{Profile: r.Profile, Role: r.Role, Now: clk.Now()}
+	return r.Clock
 }
 
 // platformOut prints a model as text, or as JSON for scripts.
@@ -125,11 +129,7 @@ func (r *Runner) serviceList(ctx context.Context, c *Call) error {
 			f.Flush()
 		}
 	}
-	clk := r.Clock
-	if clk == nil {
-		clk = clock.System{}
-	}
-	if err := clock.Sleep(ctx, clk, ServiceListPause); err != nil {
+	if err := clock.Sleep(ctx, r.clock(), ServiceListPause); err != nil {
 		return err
 	}
 	return platformOut(c, ServicesOf(v), RenderServiceList)

@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/ucmsh/ucmsh/publisher"
 )
@@ -57,12 +55,11 @@ func prune(n *Command, major int) *Command {
 // upgraded node configured before could; ucmsh's cssm answers a gateway
 // as it answers a satellite.
 func (r *Runner) transportGateway(ctx context.Context, c *Call) error {
-	raw := c.Value(argGatewayURL)
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return userErrorf(msgNotGatewayURL, quoteWord(raw))
+	u, err := serverURL(c.Value(argGatewayURL), msgNotGatewayURL)
+	if err != nil {
+		return err
 	}
-	if err := r.Service.SetGateway(strings.TrimSuffix(raw, "/")); err != nil {
+	if err := r.Service.SetGateway(u); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.Term, msgTransportUpdated)
