@@ -31,10 +31,12 @@ func (v NodeView) publisher() bool                { return v.Role == Publisher }
 // over time on a real node (load, counters): the same node, instant and
 // name always give the same number.
 func (v NodeView) noise(name string, step time.Duration) float64 {
-	slot := v.Now.Unix() / int64(step/time.Second)
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d", v.local().Hostname, name, slot))
-	return float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
+	return stable(v.local().Hostname, fmt.Sprintf("%s|%d", name, v.Now.Unix()/int64(step/time.Second)))
 }
+
+// boot is when this node last started; uptime how long ago that is.
+func (v NodeView) boot() time.Time                   { return v.Profile.Boot(v.local().Hostname, v.Now) }
+func (v NodeView) uptime(at time.Time) time.Duration { return max(0, at.Sub(v.boot())) }
 
 // stable is a pseudo-random number in [0,1) that never changes for a node.
 func stable(host, name string) float64 {
@@ -100,8 +102,8 @@ type Disk struct {
 func StatusOf(v NodeView) SystemStatus {
 	p := v.Profile
 	now := v.Now
-	boot := p.Boot(v.local().Hostname, now)
-	up := max(0, now.Add(time.Second).Sub(boot))
+	boot := v.boot()
+	up := v.uptime(now.Add(time.Second))
 	s := SystemStatus{
 		HostName:       v.local().Hostname,
 		Date:           v.at(now),
@@ -307,8 +309,7 @@ func Eth0Of(v NodeView, detail bool) Eth0 {
 	if !detail {
 		return e
 	}
-	up := max(0, v.Now.Sub(p.Boot(v.local().Hostname, v.Now)))
-	secs := int64(up / time.Second)
+	secs := int64(v.uptime(v.Now) / time.Second)
 	host := v.local().Hostname
 	// [ucmsh] traffic of a lab node: tens of KB/s, ~700-byte packets.
 	rxRate := 20000 + int64(40000*stable(host, "rx"))
@@ -363,7 +364,7 @@ type NTPPeer struct {
 func NTPOf(v NodeView) NTPStatus {
 	p := v.Profile
 	host := v.local().Hostname
-	up := max(0, v.Now.Sub(p.Boot(v.local().Hostname, v.Now)))
+	up := v.uptime(v.Now)
 	poll := 1024
 	if up < 2*time.Hour {
 		poll = 64
@@ -579,7 +580,7 @@ type ClusterRow struct {
 func ClusterOf(v NodeView) Cluster {
 	p := v.Profile
 	local := v.local().Hostname
-	boot := p.Boot(v.local().Hostname, v.Now)
+	boot := v.boot()
 	var c Cluster
 	for i, m := range p.Cluster {
 		row := ClusterRow{Address: m.Address, FQDN: p.FQDN(m.Hostname), Hostname: m.Hostname,
