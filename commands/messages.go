@@ -5,7 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // Every sentence the command layer prints lives here.
@@ -139,9 +140,7 @@ func EchoLine(line string) string {
 	return q[1 : len(q)-1]
 }
 
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || (r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
-}
+func unsafeRune(r rune) bool { return sanitize.Unsafe(r) }
 
 // sanitizeLines is Sanitize for text of several lines: the breaks stay.
 func sanitizeLines(s string) string {
@@ -157,19 +156,6 @@ func sanitizeLines(s string) string {
 
 // Sanitize makes text safe to print to a terminal: control characters and
 // invisible formatting (bidi overrides, zero-width characters, line and
-// paragraph separators) are shown escaped, e.g. \u202e.
-func Sanitize(line string) string {
-	if !strings.ContainsFunc(line, unsafeRune) {
-		return line // nearly always: reports are printed many times a second
-	}
-	var b strings.Builder
-	for _, r := range line {
-		if unsafeRune(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// paragraph separators) are shown escaped, e.g. \u202e. It is the one
+// sanitizer, shared with the licensing client (internal/sanitize).
+func Sanitize(line string) string { return sanitize.Text(line) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -24,6 +25,7 @@ func (r *Runner) showReport(ctx context.Context, c *Call, text func(*publisher.R
 	if err != nil {
 		return err
 	}
+	data = sanitize.JSON(data)
 	_, err = c.Term.Write(append(data, '\n'))
 	return err
 }

@@ -342,13 +342,13 @@ func TestSignedTextPrintedEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.do(t, time.Hour, `license smart reservation install "`+text+`"`)
-	for _, cmd := range []string{"show license all", "show license status", "show license summary", "show license usage"} {
+	for _, cmd := range []string{"show license all", "show license status", "show license summary", "show license usage", "show license all --json"} {
 		out := s.do(t, 2*time.Hour, cmd)
 		if i := strings.IndexFunc(out, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }); i >= 0 {
 			t.Errorf("%s prints %q raw:\n%s", cmd, []rune(out[i:])[0], out)
 		}
 		// The summary shows UUIDs, not names (REFERENCE §3).
-		if !strings.Contains(out, `Evil\u202etxt.exe\u200b\u2028`) && cmd != "show license usage" && cmd != "show license summary" {
+		if !strings.Contains(out, `Evil\u202etxt.exe\u200b\u2028`) && cmd != "show license usage" && cmd != "show license summary" && !strings.HasSuffix(cmd, "--json") {
 			t.Errorf("%s does not show the name escaped:\n%s", cmd, out)
 		}
 	}
