@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ucmsh/ucmsh/internal/clock"
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 
 	"github.com/ucmsh/ucmsh/publisher"
 )
@@ -72,7 +73,7 @@ func platformOut[M any](c *Call, m M, text func(M) string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.Term.Write(append(data, '\n'))
+	_, err = c.Term.Write(append(sanitize.JSON(data), '\n'))
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // Profile describes the node the shell runs on: what a real CUCM would learn
@@ -191,6 +192,9 @@ func (p *Profile) validate() error {
 		usage[l.Tier] = n
 	}
 	p.Usage = usage
+	if err := p.printable(); err != nil {
+		return err
+	}
 	if err := p.platformDefaults(); err != nil {
 		return err
 	}
@@ -411,6 +415,30 @@ func (p *Profile) platformDefaults() error {
 	for role := range p.Services {
 		if role != "publisher" && role != "subscriber" {
 			return fmt.Errorf(`"services" has the role %q; use "publisher" or "subscriber"`, role)
+		}
+	}
+	return nil
+}
+
+// printable refuses text the platform commands could not print as is:
+// control characters and invisible formatting (internal/sanitize).
+func (p *Profile) printable() error {
+	texts := []string{p.Hostname, p.Domain, p.Version, p.OSVersion, p.TimeZone, p.Locale,
+		p.Hardware.Platform, p.Hardware.CPU, p.Hardware.Serial, p.Hardware.BIOS,
+		p.Network.Mask, p.Network.Gateway}
+	texts = append(append(append(texts, p.Network.DNS...), p.NTPServers...), p.COPFiles...)
+	if p.Inactive != nil {
+		texts = append(append(texts, p.Inactive.Version), p.Inactive.COPFiles...)
+	}
+	for _, s := range p.Services {
+		texts = append(append(append(texts, s.Started...), s.Stopped...), s.NotActivated...)
+	}
+	for _, m := range p.Cluster {
+		texts = append(texts, m.Hostname, m.Address)
+	}
+	for _, t := range texts {
+		if strings.IndexFunc(t, sanitize.Unsafe) >= 0 {
+			return fmt.Errorf("%s contains a control or invisible character; the profile must be plain text", strconv.QuoteToASCII(t))
 		}
 	}
 	return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // A fresh node needs no profile: the defaults are a realistic lab VM.
@@ -54,6 +56,9 @@ func TestProfilePlatformValidation(t *testing.T) {
 		{`{"hostname":"a","version":"14","network":{"dns":["1.1.1.1","2.2.2.2","3.3.3.3"]}}`, "a primary and a secondary"},
 		{`{"hostname":"a","version":"14","hardware":{"disk_gb":10}}`, `"disk_gb" is 10`},
 		{`{"hostname":"a","version":"14","hardware":{"disk_used_percent":{"active":101}}}`, "0 to 100"},
+		{`{"hostname":"a","version":"14","cop_files":["x\u001b[31m.cop"]}`, "control or invisible character"},
+		{`{"hostname":"a\u202e","version":"14"}`, "control or invisible character"},
+		{`{"hostname":"a","version":"14","services":{"publisher":{"started":["Cisco\u200bTftp"]}}}`, "control or invisible character"},
 	} {
 		_, err := ParseProfile([]byte(tc.json))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -98,6 +103,9 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		if _, ok := ParseRelease(p.Version); !ok || p.Location() == nil || p.Publisher().Role != "publisher" {
 			t.Fatalf("accepted an incomplete profile: %+v", p)
+		}
+		if strings.IndexFunc(p.Hostname+p.Publisher().Hostname+strings.Join(p.COPFiles, ""), sanitize.Unsafe) >= 0 {
+			t.Fatalf("accepted unprintable text: %+v", p)
 		}
 		_ = p.Boot(p.Hostname, time.Unix(0, 0))
 		_ = p.ServicesFor("subscriber")
