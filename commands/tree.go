@@ -35,7 +35,7 @@ var Tree = link(&Command{Sub: []*Command{
 					Example: "license smart transport proxy proxy.example.com 3128",
 					Args:    []*Arg{argProxyServer, argProxyPort}},
 				{Word: "gateway", Help: "Connect through a Transport Gateway", Run: (*Runner).transportGateway,
-					Detail:  "This command sets the transport mode to an on-premises Transport Gateway at the given URL (before 14SU4 and 15SU2 also a satellite). From 14SU4 and 15SU2 on it cannot be used in Smart Transport mode or on a fresh install; use transport ssm-satellite for a satellite.",
+					Detail:  "This command sets the transport mode to an on-premises Transport Gateway at the given URL (before 14SU4 and 15SU2 also a satellite). From 14SU4 and 15SU2 on it names a Transport Gateway only and cannot be used in Smart Transport mode or on a fresh install.",
 					Example: "license smart transport gateway https://tg.example.com:443/Transportgateway/services/DeviceRequestHandler",
 					Args:    []*Arg{argGatewayURL}},
 				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite, Since: 14,
