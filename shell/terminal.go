@@ -137,7 +137,10 @@ func (t *terminal) readLine(_ context.Context, prompt string, m mode) (string, e
 	)
 	if m == modeSecret {
 		var b []byte
-		b, err = t.rl.ReadPassword(prompt)
+		// One "*" per character, as CUCM echoes a password.
+		cfg := t.rl.GenPasswordConfig()
+		cfg.Prompt, cfg.MaskRune = prompt, '*'
+		b, err = t.rl.ReadPasswordWithConfig(cfg)
 		line = string(b)
 	} else {
 		t.rl.SetPrompt(prompt)
