@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -387,4 +388,26 @@ func TestPrivilegeLevels(t *testing.T) {
 			t.Errorf("%s has level %d, want 0", c.Path(), c.Priv)
 		}
 	})
+}
+
+// The audit log of a session names the account, its address, the
+// command's words and the result, and never a token.
+func TestAuditLogLine(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	r.Audit = AuditLog(log, "alice", "127.0.0.1:40000")
+	run(r, "license smart reservation enable")
+	run(r, `license smart register idtoken "s3cret-token"`)
+	want := `level=INFO msg=command user=alice addr=127.0.0.1:40000 command="license smart reservation enable" result=ok
+level=INFO msg=command user=alice addr=127.0.0.1:40000 command="license smart register idtoken" result=failed
+`
+	if b.String() != want {
+		t.Errorf("logged\n%s\nwant\n%s", b.String(), want)
+	}
 }

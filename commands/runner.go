@@ -97,13 +97,14 @@ func (r *Runner) Session(cfg shell.Config) *shell.Session {
 
 var errQuit = errors.New("quit")
 
-// Execute runs one command line and prints its output, or its error and
-// "Executed command unsuccessfully", to t.
+// Execute runs one command line and prints its output to t, or its error
+// and "Executed command unsuccessfully" to t's error stream (standard
+// error of a script) when it has one.
 func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outcome) {
 	var cmd *Command
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(t, msgInternal+"\n%s\n", p, msgFailed)
+			fmt.Fprintf(errorsOf(t), msgInternal+"\n%s\n", p, msgFailed)
 			out = Failed
 		}
 		if r.Audit != nil && cmd != nil && cmd.changesState() {
@@ -123,8 +124,17 @@ func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outc
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
-	io.WriteString(t, msg+msgFailed+"\n")
+	io.WriteString(errorsOf(t), msg+msgFailed+"\n")
 	return Failed
+}
+
+// errorsOf is where t wants a failure written: a shell session of a script
+// has its own stream for them (shell.Session.Errors); otherwise t itself.
+func errorsOf(t Terminal) io.Writer {
+	if e, ok := t.(interface{ Errors() io.Writer }); ok {
+		return e.Errors()
+	}
+	return t
 }
 
 // execute runs line; *cmd is set to the command it resolves to, so that

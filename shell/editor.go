@@ -43,6 +43,22 @@ type Editor interface {
 	close()
 }
 
+// NewChannel is the editor for a session at the other end of a
+// connection (an SSH session channel): an exec request reads plain lines
+// (with CR and LF translated when a PTY was asked for, since no terminal
+// driver sits between us and it), a shell with a PTY gets the remote
+// editor, a shell without one plain lines with prompts.
+func NewChannel(in io.Reader, out io.Writer, pty, exec bool, size func() (width, height int)) Editor {
+	switch {
+	case exec && pty:
+		return NewPlain(NewCRReader(in), NewCRLFWriter(out), false)
+	case pty:
+		return NewRemote(in, out, size)
+	default:
+		return NewPlain(in, out, !exec)
+	}
+}
+
 // hooks is what an editor may use of its session.
 type hooks struct {
 	complete  func(line string) (partial string, cands []Candidate)

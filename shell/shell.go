@@ -56,6 +56,11 @@ type Config struct {
 	// Privilege is the account's level (0, 1 or 4); the local console's
 	// is 4. Zero, the least, is the default.
 	Privilege int
+	// Err, when set, is where a failed command's sentences go (standard
+	// error of -c, a piped script, an SSH exec request), so that
+	// CODE=$(ucmsh -c ...) never captures an error as a code. When nil
+	// they go with the output, as on CUCM's terminal.
+	Err io.Writer
 	// MaxLine bounds one command; longer ones reach Run cut to MaxLine+1
 	// bytes so it can reject them.
 	MaxLine int
@@ -110,6 +115,22 @@ func (s *Session) Write(p []byte) (int, error) {
 		return s.buf.Write(p)
 	}
 	return s.ed.out().Write(p)
+}
+
+// Errors is where a failed command writes its sentences: Config.Err
+// after what the command printed so far, else the output.
+func (s *Session) Errors() io.Writer {
+	if s.cfg.Err == nil {
+		return s
+	}
+	return errWriter{s}
+}
+
+type errWriter struct{ s *Session }
+
+func (e errWriter) Write(p []byte) (int, error) {
+	e.s.ed.flush() // the output so far comes first where both streams meet
+	return e.s.cfg.Err.Write(p)
 }
 
 // Pagination reports whether long output is paged.
@@ -222,6 +243,26 @@ func (s *Session) Run(ctx context.Context) (failures int) {
 func (s *Session) RunLine(ctx context.Context, line string) bool {
 	defer s.ed.close()
 	return s.run(ctx, line) != Failed
+}
+
+// Exit runs the session and returns its exit status: 0 when a person
+// left an interactive session, whatever was typed (failures only set the
+// status of scripts); otherwise 1 when any command failed.
+func (s *Session) Exit(ctx context.Context) int {
+	interactive := s.Interactive()
+	if s.Run(ctx) > 0 && !interactive {
+		return 1
+	}
+	return 0
+}
+
+// ExitLine runs one command (-c, an SSH exec request) and returns its exit
+// status: 0 when it succeeded, else 1.
+func (s *Session) ExitLine(ctx context.Context, line string) int {
+	if !s.RunLine(ctx, line) {
+		return 1
+	}
+	return 0
 }
 
 // readCommand reads a command, joining lines while a quote is open (an

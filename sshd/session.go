@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,8 @@ type Session struct {
 	// type); Size then follows its window changes.
 	PTY  bool
 	Term string
-	// Exec is set for an exec request, with its Command.
+	// Exec is set for an exec request, with its Command (blanks and line
+	// ends around it trimmed).
 	Exec    bool
 	Command string
 
@@ -152,7 +154,7 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 				if ssh.Unmarshal(req.Payload, &e) != nil {
 					break
 				}
-				s.Exec, s.Command = true, e.Command
+				s.Exec, s.Command = true, strings.Trim(e.Command, " \t\r\n") // a line end a script left in
 			}
 			if req.WantReply {
 				req.Reply(true, nil)

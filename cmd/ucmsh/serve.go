@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/shell"
 	"github.com/ucmsh/ucmsh/sshd"
 )
@@ -62,12 +62,9 @@ type serveOptions struct {
 	legacy, strict          bool
 }
 
-// serve runs the server until ctx ends. ready, when set, is told the
-// address it listens on.
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
-	var o serveOptions
+// serveFlags declares serve's flags into o.
+func serveFlags(o *serveOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("ucmsh serve", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	o.nodeFlags.add(fs) // the SSH host key and accounts are in the state folder's ssh/
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2222", "address to listen on")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --listen address other than loopback")
@@ -85,19 +82,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.DurationVar(&o.lockout, "lockout", def.Lockout, "how long an address that used up its password budget is refused")
 	fs.BoolVar(&o.legacy, "legacy-algorithms", false, "also offer diffie-hellman-group14-sha1 and SHA-1 ssh-rsa signatures, for old clients")
 	fs.BoolVar(&o.strict, "strict", false, "behave exactly as CUCM: refuse exec requests and --json")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "ucmsh serve: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "Run ucmsh serve --help for the flags.")
-		return 2
+	return fs
+}
+
+// serve runs the server until ctx ends. ready, when set, is told the
+// address it listens on.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
+	var o serveOptions
+	fs := serveFlags(&o)
+	if code, done := parseFlags(fs, args, serveUsage, stdout, stderr); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return fail("%v", err)
-	}
-	if *help {
-		fmt.Fprint(stdout, serveUsage+fs.FlagUsages())
-		return 0
-	}
+	fail := func(format string, a ...any) int { return failUsage(stderr, "ucmsh serve", format, a...) }
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q", fs.Arg(0))
 	}
@@ -191,7 +187,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	agentCtx, stopAgent := context.WithCancel(ctx)
 	go func() {
 		defer close(agentDone)
-		n.agent(agentCtx, log, agentEvery)
+		if n.svc != nil {
+			n.svc.RunAgent(agentCtx, agentEvery, log)
+		}
 	}()
 	err = srv.Serve(ctx, ln)
 	stopAgent()
@@ -223,7 +221,6 @@ func checkListen(addr string, allowRemote bool) error {
 	return fmt.Errorf("--listen %s is not a loopback address; add --allow-remote to serve other hosts", addr)
 }
 
-// serveNode is what every session of the server shares.
 // serveNode is the node a server runs: unlike a shell, it creates the
 // state folder and the node's state as it starts.
 type serveNode struct{ *node }
@@ -242,64 +239,24 @@ func newServeNode(o serveOptions) (*serveNode, error) {
 	return &serveNode{n}, nil
 }
 
-// agent runs the licensing timers that fall due (renewals), now and then
-// every period, until ctx ends.
-func (n *serveNode) agent(ctx context.Context, log *slog.Logger, every time.Duration) {
-	if n.svc == nil {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := n.svc.RunDue(ctx); err != nil && ctx.Err() == nil {
-			log.Error("licensing agent", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // handler gives each SSH session its own shell and command runner.
 // strict (--strict) makes every session behave as CUCM: no --json.
 func (n *serveNode) handler(log *slog.Logger, strict bool) sshd.Handler {
 	return func(ctx context.Context, s *sshd.Session) int {
 		runner := n.runner()
 		runner.Strict = strict
-		addr := s.RemoteAddr.String()
-		runner.Audit = func(path string, ok bool) {
-			result := "ok"
-			if !ok {
-				result = "failed"
-			}
-			log.Info("command", "user", s.User, "addr", addr, "command", path, "result", result)
+		runner.Audit = commands.AuditLog(log, s.User, s.RemoteAddr.String())
+		cfg := shell.Config{Editor: shell.NewChannel(s.In, s.Out, s.PTY, s.Exec, s.Size), User: s.User, Privilege: s.Privilege}
+		if s.Exec && !s.PTY {
+			// As from OpenSSH's sshd: an exec request's failure goes to
+			// stderr; under ssh -t the terminal merges the two streams.
+			cfg.Err = s.Err
 		}
-		var ed shell.Editor
-		switch {
-		case s.Exec && s.PTY:
-			// ssh -t host 'command': plain lines from a terminal
-			// with no driver between us and it.
-			ed = shell.NewPlain(shell.NewCRReader(s.In), shell.NewCRLFWriter(s.Out), false)
-		case s.PTY:
-			ed = shell.NewRemote(s.In, s.Out, s.Size)
-		default:
-			ed = shell.NewPlain(s.In, s.Out, !s.Exec)
-		}
-		sess := runner.Session(shell.Config{Editor: ed, User: s.User, Privilege: s.Privilege})
+		sess := runner.Session(cfg)
 		s.OnInterrupt(sess.Interrupt)
-		switch {
-		case s.Exec:
-			if !sess.RunLine(ctx, strings.Trim(s.Command, " \t\r\n")) {
-				return 1
-			}
-			return 0
-		case s.PTY:
-			sess.Run(ctx) // leaving an interactive session is a success
-			return 0
-		default:
-			return exitStatus(sess.Run(ctx))
+		if s.Exec {
+			return sess.ExitLine(ctx, s.Command)
 		}
+		return sess.Exit(ctx)
 	}
 }

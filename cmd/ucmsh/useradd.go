@@ -32,23 +32,13 @@ Flags:
 
 func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("ucmsh useradd", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	state := fs.String("state", statedir.DefaultNode(), "the node's state folder")
 	replace := fs.Bool("replace", false, "set a new password for an existing account")
 	privilege := fs.String("privilege", "", "privilege level: 0 (show commands), 1, or 4 (licensing changes); default 4 for the first account, 1 after; --replace keeps the level")
-	help := fs.BoolP("help", "h", false, "show this help")
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "ucmsh useradd: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "Run ucmsh useradd --help for the flags.")
-		return 2
+	if code, done := parseFlags(fs, args, useraddUsage, stdout, stderr); done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return fail("%v", err)
-	}
-	if *help {
-		fmt.Fprint(stdout, useraddUsage+fs.FlagUsages())
-		return 0
-	}
+	fail := func(format string, a ...any) int { return failUsage(stderr, "ucmsh useradd", format, a...) }
 	if fs.NArg() != 1 {
 		return fail("give one account name")
 	}
