@@ -402,13 +402,18 @@ func TestKeyboardInteractive(t *testing.T) {
 func TestIdleTimeoutIgnoresWindowChangesAndKeepAlives(t *testing.T) {
 	ts := startServer(t, Config{IdleTimeout: 800 * time.Millisecond})
 	c := ts.login(t)
-	s, _ := c.NewSession()
-	s.RequestPty("xterm", 24, 80, nil)
-	s.StdinPipe()
-	s.StdoutPipe()
+	s := session(t, c)
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, r := pipes(t, s)
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
+	if l := readLine(t, r); l != "pty=true term=xterm\n" {
+		t.Fatalf("greeting %q", l)
+	}
+	go io.Copy(io.Discard, r)
 	closed := make(chan struct{})
 	go func() { c.Wait(); close(closed) }()
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -449,22 +454,23 @@ func TestQuitClosesOnlyItsSession(t *testing.T) {
 		if err := s.Shell(); err != nil {
 			t.Fatal(err)
 		}
-		s.Wait()
+		if err := s.Wait(); err != nil {
+			t.Errorf("quit: %v", err)
+		}
 		return out.String()
 	}
 	if out := shell("quit\n"); out != "pty=false term=\n" {
 		t.Fatalf("%q", out)
 	}
 	// A second shell at once, typing after the grace period of the first.
-	s, err := c.NewSession()
-	if err != nil {
+	s := session(t, c)
+	in, r := pipes(t, s)
+	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := s.StdinPipe()
-	out, _ := s.StdoutPipe()
-	s.Shell()
-	r := bufio.NewReader(out)
-	r.ReadString('\n')
+	if l := readLine(t, r); l != "pty=false term=\n" {
+		t.Fatalf("greeting %q", l)
+	}
 	// Two sessions: one quits, the other goes on.
 	other := shell("first\nquit\n")
 	time.Sleep(1200 * time.Millisecond) // well past the grace period
@@ -473,7 +479,9 @@ func TestQuitClosesOnlyItsSession(t *testing.T) {
 		t.Fatalf("the session opened after a quit was cut off: %q %v (other: %q)", l, err, other)
 	}
 	fmt.Fprintln(in, "quit")
-	s.Wait()
+	if err := s.Wait(); err != nil {
+		t.Fatalf("quit: %v", err)
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- c.Wait() }()
 	select {
@@ -487,12 +495,12 @@ func TestQuitClosesOnlyItsSession(t *testing.T) {
 func TestNoExec(t *testing.T) {
 	ts := startServer(t, Config{NoExec: true})
 	c := ts.login(t)
-	s, _ := c.NewSession()
+	s := session(t, c)
 	defer s.Close()
 	if err := s.Start("echo hi"); err == nil || err.Error() != "ssh: command echo hi failed" {
 		t.Fatalf("exec: %v", err)
 	}
-	s2, _ := c.NewSession()
+	s2 := session(t, c)
 	s2.Stdin = strings.NewReader("quit\n")
 	var out strings.Builder
 	s2.Stdout = &out

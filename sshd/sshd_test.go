@@ -165,6 +165,41 @@ func (ts *testServer) dial(user string, auth ...ssh.AuthMethod) (*ssh.Client, er
 	})
 }
 
+// session opens a session on c: a test whose session does not start
+// fails there, instead of passing without testing anything.
+func session(t testing.TB, c *ssh.Client) *ssh.Session {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// pipes returns the session's input and its output, read by lines.
+func pipes(t testing.TB, s *ssh.Session) (io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	in, err := s.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, bufio.NewReader(out)
+}
+
+// readLine reads one line of r, failing the test on an error.
+func readLine(t testing.TB, r *bufio.Reader) string {
+	t.Helper()
+	l, err := r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("read %q: %v", l, err)
+	}
+	return l
+}
+
 func (ts *testServer) login(t *testing.T) *ssh.Client {
 	t.Helper()
 	c, err := ts.dial("admin", ssh.Password(testPassword))
@@ -306,14 +341,14 @@ func TestIdleTimeout(t *testing.T) {
 
 	// Typing keeps a session alive.
 	c := ts.login(t)
-	s, _ := c.NewSession()
-	in, _ := s.StdinPipe()
-	out, _ := s.StdoutPipe()
+	s := session(t, c)
+	in, r := pipes(t, s)
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	r := bufio.NewReader(out)
-	r.ReadString('\n')
+	if l := readLine(t, r); l != "pty=false term=\n" {
+		t.Fatalf("greeting %q", l)
+	}
 	for i := 0; i < 8; i++ {
 		time.Sleep(150 * time.Millisecond)
 		fmt.Fprintf(in, "key %d\n", i)
@@ -339,9 +374,12 @@ func TestIdleTimeout(t *testing.T) {
 
 	// A running exec command is not idle.
 	c2 := ts.login(t)
-	s2, _ := c2.NewSession()
+	s2 := session(t, c2)
 	defer s2.Close()
-	o2, _ := s2.StdoutPipe()
+	o2, err := s2.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s2.Start("wait"); err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +387,10 @@ func TestIdleTimeout(t *testing.T) {
 	if err := s2.Signal(ssh.SIGINT); err != nil {
 		t.Fatalf("the connection went while a command ran: %v", err)
 	}
-	b, _ := io.ReadAll(o2)
+	b, err := io.ReadAll(o2)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s2.Wait(); string(b) != "interrupted\n" || err == nil || err.(*ssh.ExitError).ExitStatus() != 130 {
 		t.Fatalf("%q %v", b, err)
 	}
@@ -373,21 +414,19 @@ func TestHandshakeTimeout(t *testing.T) {
 func TestPTYWindowAndQuit(t *testing.T) {
 	ts := startServer(t, Config{})
 	c := ts.login(t)
-	s, _ := c.NewSession()
+	s := session(t, c)
 	if err := s.RequestPty("xterm", 30, 100, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := s.StdinPipe()
-	out, _ := s.StdoutPipe()
+	in, r := pipes(t, s)
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	r := bufio.NewReader(out)
-	if l, _ := r.ReadString('\n'); l != "pty=true term=xterm\n" {
+	if l := readLine(t, r); l != "pty=true term=xterm\n" {
 		t.Fatal(l)
 	}
 	fmt.Fprintln(in, "size")
-	if l, _ := r.ReadString('\n'); l != "100x30\n" {
+	if l := readLine(t, r); l != "100x30\n" {
 		t.Fatal(l)
 	}
 	if err := s.WindowChange(40, 132); err != nil {
@@ -395,7 +434,7 @@ func TestPTYWindowAndQuit(t *testing.T) {
 	}
 	time.Sleep(50 * time.Millisecond)
 	fmt.Fprintln(in, "size")
-	if l, _ := r.ReadString('\n'); l != "132x40\n" {
+	if l := readLine(t, r); l != "132x40\n" {
 		t.Fatal(l)
 	}
 	// quit: exit status 0, and the connection closes.
@@ -411,22 +450,28 @@ func TestPTYWindowAndQuit(t *testing.T) {
 		t.Fatal("the connection stayed open after quit")
 	}
 
-	// Without a PTY the shell says so.
+	// An empty exec request reaches the handler (exit 2 from it).
 	c2 := ts.login(t)
-	s2, _ := c2.NewSession()
+	s2 := session(t, c2)
 	s2.Stdin = strings.NewReader("hello\n")
 	b, err := s2.Output("")
-	_ = err
-	s3, _ := c2.NewSession()
+	var ee *ssh.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus() != 2 || len(b) != 0 {
+		t.Fatalf("empty exec: %v %q", err, b)
+	}
+	// Without a PTY the shell says so.
+	s3 := session(t, c2)
 	s3.Stdin = strings.NewReader("size\nquit\n")
 	var o strings.Builder
 	s3.Stdout = &o
 	if err := s3.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	s3.Wait()
+	if err := s3.Wait(); err != nil {
+		t.Fatalf("quit: %v", err)
+	}
 	if o.String() != "pty=false term=\n80x24\n" {
-		t.Fatalf("%q (%q)", o.String(), b)
+		t.Fatalf("%q", o.String())
 	}
 }
 
@@ -444,7 +489,7 @@ func TestRefusals(t *testing.T) {
 	} else if oe, ok := err.(*ssh.OpenChannelError); !ok || oe.Reason != ssh.UnknownChannelType {
 		t.Errorf("unknown channel: %v", err)
 	}
-	s, _ := c.NewSession()
+	s := session(t, c)
 	if err := s.RequestSubsystem("sftp"); err == nil {
 		t.Error("the sftp subsystem was started")
 	}
@@ -491,9 +536,18 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	var clients []*ssh.Client
 	for i := 0; i < 5; i++ {
 		c := ts.login(t)
-		s, _ := c.NewSession()
-		s.RequestPty("xterm", 24, 80, nil)
-		s.Shell()
+		s := session(t, c)
+		if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, r := pipes(t, s)
+		if err := s.Shell(); err != nil {
+			t.Fatal(err)
+		}
+		// The session runs: its handler has greeted.
+		if l := readLine(t, r); l != "pty=true term=xterm\n" {
+			t.Fatalf("greeting %q", l)
+		}
 		clients = append(clients, c)
 	}
 	ts.stop()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -181,8 +182,14 @@ func openTerm(t *testing.T, c *ssh.Client, rows, cols int) *term {
 	if err := s.RequestPty("xterm", rows, cols, ssh.TerminalModes{ssh.ECHO: 1}); err != nil {
 		t.Fatal(err)
 	}
-	in, _ := s.StdinPipe()
-	out, _ := s.StdoutPipe()
+	in, err := s.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tm := &term{Screen: termtest.New(t, in), t: t, s: s, done: make(chan error, 1)}
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
@@ -316,14 +323,17 @@ func TestServeTypeAheadAndLongLines(t *testing.T) {
 func TestServeShellWithoutPTY(t *testing.T) {
 	l := startServe(t)
 	c := l.dial("admin")
-	s2, _ := c.NewSession()
+	s2, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
 	s2.Stdin = strings.NewReader("show license UDI\n\nshow licence\n")
 	var b strings.Builder
 	s2.Stdout = &b
 	if err := s2.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	err := s2.Wait()
+	err = s2.Wait()
 	var ee *ssh.ExitError
 	if !errors.As(err, &ee) || ee.ExitStatus() != 1 {
 		t.Fatalf("a failed command should give status 1: %v", err)
@@ -344,6 +354,21 @@ func TestServeExec(t *testing.T) {
 	if out, st := runExec(t, c, "show licence", ""); st != 1 || !strings.HasSuffix(out, "Executed command unsuccessfully\n") {
 		t.Fatalf("%q %d", out, st)
 	}
+	// A failure goes to the stderr channel only, so a script's
+	// REQ=$(ssh node 'license smart reservation request') never holds it.
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	s.Stdout, s.Stderr = &stdout, &stderr
+	err = s.Run("license smart reservation request")
+	s.Close()
+	var ee *ssh.ExitError
+	if !errors.As(err, &ee) || ee.ExitStatus() != 1 || stdout.Len() != 0 ||
+		stderr.String() != "License reservation mode is not enabled. Enable it with license smart reservation enable.\nExecuted command unsuccessfully\n" {
+		t.Fatalf("exit %v; stdout %q; stderr %q", err, stdout.String(), stderr.String())
+	}
 	for _, cmd := range []string{"show license status --json", "--json show license status"} {
 		out, st := runExec(t, c, cmd, "")
 		var v map[string]any
@@ -355,8 +380,13 @@ func TestServeExec(t *testing.T) {
 		t.Fatalf("%q %d", out, st)
 	}
 	// With a PTY (ssh -t), lines end in CR LF and Enter sends CR.
-	s, _ := c.NewSession()
-	s.RequestPty("xterm", 24, 80, nil)
+	s, err = c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
+		t.Fatal(err)
+	}
 	s.Stdin = strings.NewReader("")
 	if out, err := s.CombinedOutput("show version active"); err != nil || !strings.HasPrefix(string(out), "Active Master Version: 14.0.1.13900-155\r\nActive Version") {
 		t.Fatalf("exec with a PTY: %v %q", err, out)
@@ -615,7 +645,10 @@ func TestServeStrict(t *testing.T) {
 	}
 	c := l.dial("admin")
 	for _, cmd := range []string{"show license status --json", "show license UDI"} {
-		s, _ := c.NewSession()
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Start(cmd); err == nil || err.Error() != "ssh: command "+cmd+" failed" {
 			t.Fatalf("%s: %v", cmd, err)
 		}
