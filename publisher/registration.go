@@ -127,13 +127,6 @@ func (r *RegistrationState) nextRenewal() time.Time {
 	return regNextRenewal(r.RenewedAt)
 }
 
-// authorized reports whether licenses are authorized at now (registered,
-// in date, and authorized within the last 90 days).
-func (r *RegistrationState) authorized(now time.Time) bool {
-	d, ok := r.authorizationDeadline()
-	return ok && now.Before(d) && r.registrationValid(now)
-}
-
 func (r *RegistrationState) holds(feature string) bool {
 	for _, f := range r.ExportKeys {
 		if f == feature {

@@ -38,9 +38,6 @@ func NewService(store *Store, clock Clock, profile *Profile) *Service {
 	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL, Wall: systemClock}
 }
 
-// Store is where the service keeps its state.
-func (s *Service) Store() *Store { return s.store }
-
 // update runs fn on the current state after bringing the timers up to now.
 // Timers are brought up to date even if fn then fails, as a real agent's
 // would be; fn's own changes are only kept if it succeeds.
