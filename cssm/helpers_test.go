@@ -1,6 +1,7 @@
 package cssm
 
 import (
+	"bytes"
 	"sync"
 	"testing"
 	"time"
@@ -95,4 +96,29 @@ func tag(tier string) string {
 // regReq is product n's registration with tok.
 func regReq(tok string, n int) cssmapi.RegisterRequest {
 	return cssmapi.RegisterRequest{Token: tok, UDI: udi(n), Hostname: "cucm-" + hex5(n), Version: "15.0.1"}
+}
+
+// storeDump is every row of the store, in a fixed order: equal dumps, equal stores.
+func storeDump(t *testing.T, s *Store) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	err := s.View(func(st *State) error {
+		for _, q := range []string{
+			`SELECT va || '|' || seq || '|' || sa || '|' || data FROM accounts ORDER BY va`,
+			`SELECT token || '|' || va || '|' || data FROM tokens ORDER BY token`,
+			`SELECT id || '|' || udi || '|' || va || '|' || hostname || '|' || reserved || '|' || data FROM instances ORDER BY id`,
+			`SELECT va || '|' || data FROM va_totals ORDER BY va`,
+			`SELECT udi || '|' || ts FROM reservation_stamps ORDER BY udi`,
+			`SELECT k || '|' || path || '|' || req || '|' || status || '|' || sig || '|' || created FROM idempotency ORDER BY k`,
+		} {
+			var line string
+			st.tx.rows(q, nil, func() { b.WriteString(line + "\n") }, &line)
+			b.WriteString("--\n")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

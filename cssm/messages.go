@@ -98,6 +98,10 @@ func errInternal() error {
 	return cssmapi.Errorf(cssmapi.CodeInternal, "The licensing server could not read or save its records; try again, and if it persists check the server's log.")
 }
 
+func errDatabase(e *dbError) error {
+	return cssmapi.Errorf(cssmapi.CodeUnavailable, "The licensing server's database is %s, so nothing was changed; try again in a minute.", e.reason())
+}
+
 func errAccountGone(va string) error {
 	return cssmapi.Errorf(cssmapi.CodeInternal, "Virtual account %q no longer exists on the licensing server; ask its administrator to recreate it.", va)
 }

@@ -57,7 +57,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 	if err := checkText("version", req.Version, false); err != nil {
 		return nil, err
 	}
-	tok := st.Tokens[strings.TrimSpace(req.Token)]
+	tok := st.token(strings.TrimSpace(req.Token))
 	switch {
 	case tok == nil:
 		return nil, errTokenUnknown()
@@ -70,7 +70,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 	if va == nil {
 		return nil, errAccountGone(tok.VirtualAccount)
 	}
-	old := st.idx.byUDI[udi]
+	old := st.instanceByUDI(udi)
 	if old != nil && old.Reservation != nil {
 		return nil, errReservedProduct(old.VirtualAccount)
 	}
@@ -107,7 +107,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 // authenticate finds the instance and checks its credential: an unknown id is
 // instance_not_found (the node then knows it was removed), a wrong secret unauthorized.
 func (st *State) authenticate(id, credential string) (*Instance, error) {
-	in := st.Instances[id]
+	in := st.instance(id)
 	if in == nil {
 		return nil, errInstanceNotFound()
 	}
@@ -222,7 +222,7 @@ func (st *State) ExportRequest(now time.Time, credential string, req cssmapi.Exp
 		if va == nil {
 			return nil, errAccountGone(in.VirtualAccount)
 		}
-		if va.ExportKeys-st.totals(va.Name).exportHeld <= 0 {
+		if va.ExportKeys-st.totals(va.Name).ExportHeld <= 0 {
 			return nil, errNoExportKeys(va.Name)
 		}
 		st.holdExportKey(in, req.Feature)

@@ -242,10 +242,7 @@ func TestReservationRefusals(t *testing.T) {
 	// changes the store calls settle once it is done.
 	var before []byte
 	settle := func(l *lab) {
-		var err error
-		if before, err = os.ReadFile(l.store.Path()); err != nil {
-			t.Fatal(err)
-		}
+		before = storeDump(t, l.store)
 	}
 	for _, tt := range []struct {
 		name string
@@ -347,7 +344,7 @@ func TestReservationRefusals(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %q, %v\nwant an error containing %q", out, err, tt.want)
 			}
-			if after, _ := os.ReadFile(l.store.Path()); !bytes.Equal(before, after) {
+			if after := storeDump(t, l.store); !bytes.Equal(before, after) {
 				t.Fatal("a refused action changed the store")
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
@@ -143,46 +144,50 @@ func TestServerBatchSeesPortalChanges(t *testing.T) {
 	if err := addKey(portal); err != nil {
 		t.Fatal(err)
 	}
-	serverAdd() // must start from the portal's save, not from its cached copy
+	serverAdd() // must start from the portal's commit
 	if got := exportKeys(t, l.store.Dir()); got != 3 {
 		t.Fatalf("export keys = %d, want 3", got)
 	}
 }
 
-func TestCorruptStoreIsReportedAndLeftAlone(t *testing.T) {
+func TestCorruptOldStoreIsReportedAndLeftAlone(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cssm.json")
 	garbage := []byte(`{"version": 1, "smart_accounts": [`)
 	if err := os.WriteFile(path, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := &Portal{Store: s, Clock: clock.Fixed(t0)}
-	_, err = p.CreateAccount("BU", "TAC")
+	_, err := Open(dir)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("error = %v, want one naming %s as corrupt", err, path)
-	}
-	if _, err := p.Instances(""); err == nil {
-		t.Fatal("listing a corrupt store succeeded")
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, garbage) {
 		t.Fatalf("corrupt store was rewritten: %q", got)
 	}
 }
 
-func TestStoreOfAnotherVersionIsRefused(t *testing.T) {
+func TestOldStoreOfAnotherVersionIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cssm.json"), []byte(`{"version": 2}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := Open(dir)
-	defer s.Close()
-	err := s.View(func(*State) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+		t.Fatalf("error = %v, want a schema version complaint", err)
+	}
+}
+
+func TestDatabaseOfANewerSchemaIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Update(func(st *State) error {
+		st.tx.exec(`UPDATE meta SET v = '99' WHERE k = 'schema_version'`)
+		return nil
+	})
+	s.Close()
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("error = %v, want a schema version complaint", err)
 	}
 }
@@ -201,7 +206,7 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 	for path, want := range map[string]os.FileMode{
 		dir:                             os.ModeDir | 0o700,
 		filepath.Join(root, "state"):    os.ModeDir | 0o700,
-		filepath.Join(dir, "cssm.json"): 0o600,
+		filepath.Join(dir, "cssm.db"):   0o600,
 		filepath.Join(dir, "cssm.lock"): 0o600,
 	} {
 		fi, err := os.Stat(path)
@@ -217,61 +222,83 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
+		if fi, _ := e.Info(); fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v", e.Name(), fi.Mode())
+		}
 	}
 }
 
-// The saved file must be exactly the state, whatever was reused from earlier saves.
-func TestSavedFileIsTheStateAfterInPlaceChanges(t *testing.T) {
-	l := newLab(t)
-	l.addLicense("Enhanced", 10)
-	tok := l.token(TokenOptions{MaxUses: 0, AllowExport: true})
-	var id string
-	if err := l.store.Update(func(st *State) error {
-		for i := range 3 {
-			r, err := st.Register(t0, regReq(tok, i))
-			if err != nil {
-				return err
-			}
-			id = r.InstanceID
+// A store written by the cssm before the database (cssm.json) is imported on
+// the first start, whole, and kept as cssm.json.imported.
+func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	res := &Reservation{Codes: []IssuedCode{{Code: "x", Timestamp: t0, Licenses: []ReservedLicense{{Tag: tag("Basic"), Count: 2, Type: Perpetual}}}}}
+	old := jsonState{
+		Version: 1,
+		SmartAccounts: []*SmartAccount{{Name: "BU", Created: t0, VirtualAccounts: []*VirtualAccount{
+			{Name: "TAC", Created: t0, ExportKeys: 3, Licenses: []License{{Tag: tag("Enhanced"), Count: 10, Type: Perpetual, Added: t0}, {Tag: tag("Basic"), Count: 5, Type: Perpetual, Added: t0}}},
+			{Name: "Lab", Created: t0, Licenses: []License{}},
+		}}},
+		Tokens: map[string]*Token{"tok": {VirtualAccount: "TAC", Created: t0, Expires: t0.AddDate(0, 1, 0), Uses: 2}},
+		Instances: map[string]*Instance{
+			"a": {ID: "a", UDI: udi(1), Hostname: "cucm-a", VirtualAccount: "TAC", Usage: map[string]int{tag("Enhanced"): 4}, ExportKeys: []string{cssmapi.ExportFeature}, Registered: t0},
+			"b": {ID: "b", UDI: udi(2), Hostname: "cucm-b", VirtualAccount: "TAC", Usage: map[string]int{tag("Enhanced"): 3}, Registered: t0},
+			"r": {ID: "r", UDI: udi(3), VirtualAccount: "TAC", Registered: t0, Reservation: res},
+		},
+		ReservationStamps: map[string]time.Time{udi(3): t0},
+	}
+	data, _ := json.Marshal(old)
+	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
+
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(dir, "cssm.json")); !os.IsNotExist(err) {
+		t.Fatalf("cssm.json still in place after the import: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "cssm.json.imported")); !bytes.Equal(got, data) {
+		t.Fatal("the old store is not kept as cssm.json.imported")
+	}
+	p := &Portal{Store: s, Clock: clock.Fixed(t0)}
+	u, err := p.Usage("TAC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.SmartAccount != "BU" || u.Instances != 3 || u.ExportKeys != 3 || u.ExportKeysHeld != 1 {
+		t.Fatalf("usage after import: %+v", u)
+	}
+	for _, b := range u.Balances {
+		if b.Tag == tag("Enhanced") && b.InUse != 7 || b.Tag == tag("Basic") && b.Reserved != 2 {
+			t.Fatalf("balance after import: %+v", b)
+		}
+	}
+	list, _ := p.Instances("")
+	if len(list) != 3 || list[0].Hostname != "" || list[1].Hostname != "cucm-a" {
+		t.Fatalf("instances after import: %+v", list)
+	}
+	if _, err := p.Usage("Lab"); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(st *State) error {
+		if st.token("tok").Uses != 2 {
+			t.Errorf("token after import: %+v", st.token("tok"))
+		}
+		if ts, _ := st.stamp(udi(3)); !ts.Equal(t0) {
+			t.Errorf("reservation stamp after import: %v", ts)
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Change one instance in place, the way the API does, and save again.
-	later := t0.Add(time.Hour)
-	if err := l.store.Update(func(st *State) error {
-		in := st.Instances[id]
-		in.LastSeen = later
-		st.setUsage(in, map[string]int{tag("Enhanced"): 4})
-		st.holdExportKey(in, "CUCM_Export_Restricted_Authorization_Key")
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-
-	var want []byte
-	if err := l.store.View(func(st *State) error {
-		var err error
-		want, err = json.Marshal(st)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(l.store.Path())
+	})
+	// A second start imports nothing again, even if the old file comes back.
+	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
+	s2, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := decodeState(l.store.Path(), data)
-	if err != nil {
-		t.Fatalf("saved file does not load: %v\n%s", err, data)
-	}
-	got, _ := json.Marshal(fresh)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("saved file differs from the state:\n got %s\nwant %s", got, want)
-	}
-	if in := fresh.Instances[id]; !in.LastSeen.Equal(later) || in.Usage[tag("Enhanced")] != 4 || len(in.ExportKeys) != 1 {
-		t.Fatalf("in-place change not saved: %+v", in)
+	s2.Close()
+	if u, _ := p.Usage("TAC"); u.Instances != 3 {
+		t.Fatalf("%d instances after a second start", u.Instances)
 	}
 }
 
