@@ -2,6 +2,10 @@ package cssm
 
 import (
 	"bytes"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,7 +39,7 @@ type lab struct {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	store, err := Open(t.TempDir() + "/cssm")
+	store, err := openStore(t, t.TempDir()+"/cssm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +125,58 @@ func storeDump(t *testing.T, s *Store) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// testDatabase is the back end the store's tests run on: "" for SQLite in the
+// store folder, or a PostgreSQL URL (CSSM_TEST_DATABASE, from .ci/cssm-postgres.sh).
+var testDatabase = os.Getenv("CSSM_TEST_DATABASE")
+
+var testSpecs sync.Map // absolute store folder -> database spec
+
+// openStore opens the store in dir on the test back end.
+func openStore(t testing.TB, dir string) (*Store, error) {
+	return OpenDatabase(dir, specFor(t, dir))
+}
+
+// specFor is dir's database: on PostgreSQL each store folder gets a schema of
+// its own, dropped when the test ends.
+func specFor(t testing.TB, dir string) string {
+	if testDatabase == "" {
+		return ""
+	}
+	abs, _ := filepath.Abs(dir)
+	if v, ok := testSpecs.Load(abs); ok {
+		return v.(string)
+	}
+	schema := "t_" + strings.ToLower(randomText(9))
+	schema = strings.NewReplacer("-", "_").Replace(schema)
+	db, err := sql.Open("pgx", testDatabase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE SCHEMA "` + schema + `"`); err != nil {
+		t.Fatalf("cannot make a schema for the test on %s: %v", testDatabase, err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", testDatabase)
+		if err == nil {
+			db.Exec(`DROP SCHEMA "` + schema + `" CASCADE`)
+			db.Close()
+		}
+	})
+	sep := "?"
+	if strings.Contains(testDatabase, "?") {
+		sep = "&"
+	}
+	spec := testDatabase + sep + "search_path=" + schema
+	testSpecs.Store(abs, spec)
+	return spec
+}
+
+// sqliteOnly skips a test of SQLite's own behaviour on another back end.
+func sqliteOnly(t *testing.T) {
+	if testDatabase != "" {
+		t.Skip("tests SQLite itself; the store under test is on PostgreSQL")
+	}
 }

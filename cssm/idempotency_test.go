@@ -215,7 +215,7 @@ func TestIdempotencyRecordsSurviveARestartForAWeek(t *testing.T) {
 	first := a.send(cssmapi.PathRegister, k, "", regReq(tok, 1))
 
 	restart := func() *api {
-		store, err := Open(a.store.Dir())
+		store, err := openStore(t, a.store.Dir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
 	keep := filepath.Join(dir, "notes.tmp-1")
 	os.WriteFile(stale, []byte(`{"version":1`), 0o600)
 	os.WriteFile(keep, nil, 0o600)
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -499,7 +499,7 @@ func TestCodeTimestampsStrictlyIncreasePerProduct(t *testing.T) {
 	stamp(l.reserve(n.requestCode(), "Enhanced=1"))
 	stamp(l.update(n.requestCode(), "Enhanced=2"))
 	// A fresh process on the same store (as each `cssm --now ...` command is).
-	again, err := Open(l.store.Dir())
+	again, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +578,7 @@ func TestServeSeesReservations(t *testing.T) {
 	var auth cssmapi.AuthorizeResponse
 	a.authorize(id, cred, &auth, cssmapi.Usage{Tag: tag("Enhanced"), Count: 6})
 
-	portalStore, err := Open(a.store.Dir())
+	portalStore, err := openStore(t, a.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,7 +623,7 @@ func TestReservationsSurviveARestart(t *testing.T) {
 	l.update(n.requestCode(), "Enhanced=6")
 	l.store.Close()
 
-	s, err := Open(l.store.Dir())
+	s, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -401,6 +401,7 @@ func TestClosedServerAnswersUnavailable(t *testing.T) {
 // the busy timeout) makes the call fail with 503 and a sentence, changes
 // nothing, and the next call after the lock is gone works.
 func TestLockedDatabaseAnswers503AndRecovers(t *testing.T) {
+	sqliteOnly(t)
 	defer func(old int) { sqliteBusyTimeoutMS = old }(sqliteBusyTimeoutMS)
 	sqliteBusyTimeoutMS = 200
 	a := newAPI(t)

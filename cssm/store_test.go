@@ -29,7 +29,7 @@ func addKey(s *Store) error {
 
 func exportKeys(t *testing.T, dir string) int {
 	t.Helper()
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestConcurrentUpdatesFromGoroutinesAreNeverLost(t *testing.T) {
 			s := l.store
 			if g%2 == 1 {
 				var err error
-				if s, err = Open(l.store.Dir()); err != nil {
+				if s, err = openStore(t, l.store.Dir()); err != nil {
 					t.Error(err)
 					return
 				}
@@ -79,7 +79,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("CSSM_TEST_ADD_KEYS"); spec != "" {
 		dir, n, _ := strings.Cut(spec, ":")
 		count, _ := strconv.Atoi(n)
-		s, err := Open(dir)
+		s, err := OpenDatabase(dir, os.Getenv("CSSM_TEST_ADD_KEYS_DB"))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -100,14 +100,14 @@ func TestConcurrentUpdatesFromProcessesAreNeverLost(t *testing.T) {
 	var children []*exec.Cmd
 	for range 3 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "CSSM_TEST_ADD_KEYS="+l.store.Dir()+":40")
+		cmd.Env = append(os.Environ(), "CSSM_TEST_ADD_KEYS="+l.store.Dir()+":40", "CSSM_TEST_ADD_KEYS_DB="+specFor(t, l.store.Dir()))
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		children = append(children, cmd)
 	}
-	// Meanwhile this process updates through its long-lived, caching store, as
+	// Meanwhile this process updates through its long-lived store, as
 	// `cssm serve` does while portal commands run.
 	for range 40 {
 		if err := addKey(l.store); err != nil {
@@ -126,7 +126,7 @@ func TestConcurrentUpdatesFromProcessesAreNeverLost(t *testing.T) {
 
 func TestServerBatchSeesPortalChanges(t *testing.T) {
 	l := newLab(t)
-	portal, err := Open(l.store.Dir())
+	portal, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestCorruptOldStoreIsReportedAndLeftAlone(t *testing.T) {
 	if err := os.WriteFile(path, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Open(dir)
+	_, err := openStore(t, dir)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("error = %v, want one naming %s as corrupt", err, path)
 	}
@@ -171,14 +171,14 @@ func TestOldStoreOfAnotherVersionIsRefused(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "cssm.json"), []byte(`{"version": 2}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := openStore(t, dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
 		t.Fatalf("error = %v, want a schema version complaint", err)
 	}
 }
 
 func TestDatabaseOfANewerSchemaIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestDatabaseOfANewerSchemaIsRefused(t *testing.T) {
 		return nil
 	})
 	s.Close()
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "schema version 99") {
+	if _, err := openStore(t, dir); err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("error = %v, want a schema version complaint", err)
 	}
 }
@@ -195,7 +195,7 @@ func TestDatabaseOfANewerSchemaIsRefused(t *testing.T) {
 func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "state", "cssm")
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,12 +203,15 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 	if _, err := (&Portal{Store: s, Clock: clock.Fixed(t0)}).CreateAccount("BU", "TAC"); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]os.FileMode{
+	files := map[string]os.FileMode{
 		dir:                             os.ModeDir | 0o700,
 		filepath.Join(root, "state"):    os.ModeDir | 0o700,
-		filepath.Join(dir, "cssm.db"):   0o600,
 		filepath.Join(dir, "cssm.lock"): 0o600,
-	} {
+	}
+	if testDatabase == "" {
+		files[filepath.Join(dir, "cssm.db")] = 0o600
+	}
+	for path, want := range files {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -250,7 +253,7 @@ func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
 	data, _ := json.Marshal(old)
 	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
 
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +295,7 @@ func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
 	})
 	// A second start imports nothing again, even if the old file comes back.
 	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
-	s2, err := Open(dir)
+	s2, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	storeDir       string
+	database       string
 	now            string
 }
 
@@ -52,7 +53,7 @@ func (e *env) store() (*cssm.Store, error) {
 	if dir == "" {
 		dir = statedir.DefaultCSSM()
 	}
-	return cssm.Open(dir)
+	return cssm.OpenDatabase(dir, e.database)
 }
 
 func (e *env) portal() (*cssm.Portal, error) {
@@ -93,6 +94,7 @@ var commands = []command{
 	{"reservation code", "--udi-or-request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
 	{"reservation list", "[--virtual NAME]", "list licence reservations", 0, reservationList},
 	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
+	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
 	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API", 0, serve},
@@ -110,13 +112,15 @@ func usageText() string {
 	}
 	b.WriteString("\nFlags of every command:\n")
 	b.WriteString("  --store DIR   the store (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm)\n")
+	b.WriteString("  --database DB sqlite (default: cssm.db in the store directory) or postgres://USER@HOST/DB\n")
+	b.WriteString("                (default $CSSM_DATABASE when set)\n")
 	b.WriteString("  --now TIME    fix cssm's clock (RFC 3339), for simulations and tests\n")
 	b.WriteString("\nRun 'cssm <command> --help' for a command's flags.\n")
 	return b.String()
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr, database: os.Getenv("CSSM_DATABASE")}
 	top := pflag.NewFlagSet("cssm", pflag.ContinueOnError)
 	top.SetOutput(io.Discard)
 	top.SetInterspersed(false)
@@ -212,6 +216,7 @@ func unknownCommand(args []string) string {
 
 func commonFlags(fs *pflag.FlagSet, e *env) {
 	fs.StringVar(&e.storeDir, "store", e.storeDir, "store directory")
+	fs.StringVar(&e.database, "database", e.database, "the database: sqlite (a file in the store directory) or a postgres:// URL")
 	fs.StringVar(&e.now, "now", e.now, "fix cssm's clock (RFC 3339)")
 }
 
@@ -498,6 +503,21 @@ func usage(fs *pflag.FlagSet) func(*env, []string) error {
 			return err
 		}
 		return cssm.WriteUsage(e.stdout, r)
+	}
+}
+
+func backup(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, args []string) error {
+		store, err := e.store()
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if err := store.Backup(args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Backed up %s to %s.\n", store.Database(), args[0])
+		return nil
 	}
 }
 
