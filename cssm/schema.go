@@ -36,7 +36,6 @@ var migrations = []string{
 		data     TEXT NOT NULL
 	);
 	CREATE INDEX instances_listing ON instances (va, hostname, id);
-	CREATE INDEX instances_hostname ON instances (hostname, id);
 	CREATE INDEX instances_reserved ON instances (va) WHERE reserved = 1;
 	CREATE TABLE va_totals (
 		va   TEXT PRIMARY KEY,

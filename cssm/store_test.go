@@ -92,6 +92,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv("CSSM_TEST_SERVE"); dir != "" {
+		os.Exit(serveChild(dir, os.Getenv("CSSM_TEST_SERVE_DB")))
+	}
 	os.Exit(m.Run())
 }
 
