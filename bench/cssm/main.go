@@ -297,7 +297,7 @@ func startServer(ctx context.Context, dir, database string) (*server, string, ti
 	return s, strings.TrimSpace(addr), took, nil
 }
 
-func (s *server) peakRSSKB() int64 { return procField(s.cmd.Process.Pid, "status", "VmHWM:") }
+func (s *server) peakRSSKB() int64  { return procField(s.cmd.Process.Pid, "status", "VmHWM:") }
 func (s *server) writeBytes() int64 { return procField(s.cmd.Process.Pid, "io", "write_bytes:") }
 
 func (s *server) stop() {
