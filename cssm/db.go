@@ -100,15 +100,16 @@ func openSQLite(path string) (*database, error) {
 	}
 	f.Close()
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMS), "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMS), "foreign_keys(1)", "cache_size(-16384)"} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cssm database %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	// Each connection caches up to 16 MiB of pages; one writes at a time.
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
 	return &database{db: db, dialect: dialectSQLite, where: path}, nil
 }
 

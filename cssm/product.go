@@ -80,7 +80,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 
 	cred := randomText(32)
 	in := &Instance{
-		ID:               newInstanceID(),
+		ID:               newInstanceID(now),
 		UDI:              udi,
 		Hostname:         req.Hostname,
 		Version:          req.Version,
@@ -273,11 +273,18 @@ func randomText(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func newInstanceID() string {
+// newInstanceID is a UUID version 7 (RFC 9562): the time in milliseconds,
+// then random bits. Ids made one after the other sort together, so the
+// database appends them to its index instead of writing all over it.
+func newInstanceID(now time.Time) string {
 	b := make([]byte, 16)
 	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40 // UUID version 4
-	b[8] = b[8]&0x3f | 0x80
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70 // version 7
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

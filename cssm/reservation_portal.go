@@ -117,7 +117,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 		}
 		export := opt.AllowExport != nil && *opt.AllowExport
 		in := &Instance{
-			ID:             newInstanceID(),
+			ID:             newInstanceID(now),
 			UDI:            udi.String(),
 			VirtualAccount: va.Name,
 			ExportAllowed:  export,
