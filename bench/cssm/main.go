@@ -37,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ucmsh/ucmsh/internal/clock"
@@ -114,6 +115,10 @@ func run(n, stretch, conc int, database string, timeout time.Duration, storeDir 
 	}
 	fmt.Printf("cssm-bench: grew the store to %d instances through the store in %s\n", n-stretch, time.Since(growStart).Round(time.Millisecond))
 	store.Close()
+	// Growing leaves the disk cache full of dirty pages; the kernel writing
+	// them back during the stretch would slow each commit's fsync with work
+	// that is not the stretch's own.
+	syscall.Sync()
 
 	srv, addr, startup, err := startServer(ctx, storeDir, database)
 	if err != nil {
@@ -359,6 +364,6 @@ func walBytes(database string) int64 {
 	}
 	defer db.Close()
 	var n int64
-	db.QueryRow(`SELECT wal_bytes::bigint FROM pg_stat_wal`).Scan(&n)
+	db.QueryRow(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint`).Scan(&n)
 	return n
 }
