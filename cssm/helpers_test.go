@@ -31,13 +31,13 @@ func (c *testClock) Add(d time.Duration) {
 // lab is a store with one virtual account, "TAC" in smart account "BU", as an
 // admin would set it up in the portal.
 type lab struct {
-	t      *testing.T
+	t      testing.TB
 	store  *Store
 	clock  *testClock
 	portal *Portal
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t testing.TB) *lab {
 	t.Helper()
 	store, err := openStore(t, t.TempDir()+"/cssm")
 	if err != nil {

@@ -184,6 +184,20 @@ func (p *Portal) InstancePage(virtual string, after InstanceCursor, limit int) (
 	return out, next, err
 }
 
+// CursorAfter is the cursor just after instance id, for paging from an id.
+func (p *Portal) CursorAfter(id string) (InstanceCursor, error) {
+	var c InstanceCursor
+	err := p.Store.View(func(st *State) error {
+		in := st.instance(strings.TrimSpace(id))
+		if in == nil {
+			return errNoInstance(id)
+		}
+		c = InstanceCursor{in.VirtualAccount, in.Hostname, in.ID}
+		return nil
+	})
+	return c, err
+}
+
 // Instances lists every product instance, of one virtual account if virtual
 // is not empty, ordered by virtual account, host name and id.
 func (p *Portal) Instances(virtual string) ([]Instance, error) {

@@ -21,7 +21,7 @@ import (
 // node folder beside the store, installs codes, and derives the codes the
 // admin types back into cssm.
 type node struct {
-	t         *testing.T
+	t         testing.TB
 	udi       reservation.UDI
 	trust     string
 	now       time.Time

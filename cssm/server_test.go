@@ -21,7 +21,7 @@ type api struct {
 	url string
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	l := newLab(t)
 	srv := NewServer(l.store, l.clock, nil)
 	ts := httptest.NewServer(srv) // listens on 127.0.0.1

@@ -115,6 +115,12 @@ func run(n, stretch, conc int, database string, timeout time.Duration, storeDir 
 	}
 	fmt.Printf("cssm-bench: grew the store to %d instances through the store in %s\n", n-stretch, time.Since(growStart).Round(time.Millisecond))
 	store.Close()
+	if kind == "postgres" { // statistics for the planner, as autovacuum would make
+		if db, err := sql.Open("pgx", database); err == nil {
+			db.Exec("ANALYZE")
+			db.Close()
+		}
+	}
 	// Growing leaves the disk cache full of dirty pages; the kernel writing
 	// them back during the stretch would slow each commit's fsync with work
 	// that is not the stretch's own.

@@ -85,7 +85,7 @@ var commands = []command{
 	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
 	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
 	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
-	{"instance list", "[--virtual NAME]", "list product instances, registered and reserved", 0, instanceList},
+	{"instance list", "[--virtual NAME] [--limit N [--after ID]]", "list product instances, registered and reserved", 0, instanceList},
 	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
 	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licences for a product's request code and print the authorization code", 0, reservationCreate},
 	{"reservation update", "--udi-or-request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export[=false]] [--out FILE]", "issue a new authorization code with the product's new reserved licences", 0, reservationUpdate},
@@ -302,16 +302,43 @@ func tokenCreate(fs *pflag.FlagSet) func(*env, []string) error {
 
 func instanceList(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "only this virtual account")
+	limit := fs.Int("limit", 0, fmt.Sprintf("list one page of at most this many (1 to %d; 0: all)", cssm.MaxInstancePage))
+	after := fs.String("after", "", "with --limit: the page after this instance id")
 	return func(e *env, _ []string) error {
+		if *limit < 0 || *limit > cssm.MaxInstancePage {
+			return usageError{fmt.Errorf("--limit %d is not between 0 and %d", *limit, cssm.MaxInstancePage)}
+		}
+		if *after != "" && *limit == 0 {
+			return usageError{errors.New("--after needs --limit")}
+		}
 		p, err := e.portal()
 		if err != nil {
 			return err
 		}
-		list, err := p.Instances(*virtual)
+		if *limit == 0 {
+			list, err := p.Instances(*virtual)
+			if err != nil {
+				return err
+			}
+			return cssm.WriteInstances(e.stdout, list)
+		}
+		var cur cssm.InstanceCursor
+		if *after != "" {
+			if cur, err = p.CursorAfter(*after); err != nil {
+				return err
+			}
+		}
+		list, next, err := p.InstancePage(*virtual, cur, *limit)
 		if err != nil {
 			return err
 		}
-		return cssm.WriteInstances(e.stdout, list)
+		if err := cssm.WriteInstances(e.stdout, list); err != nil {
+			return err
+		}
+		if next != (cssm.InstanceCursor{}) {
+			fmt.Fprintf(e.stderr, "cssm: more instances: --limit %d --after %s\n", *limit, next.ID)
+		}
+		return nil
 	}
 }
 

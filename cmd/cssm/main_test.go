@@ -257,3 +257,22 @@ func TestReservationCommandLines(t *testing.T) {
 		t.Fatalf("reservation create --help: exit %d\n%s", code, out)
 	}
 }
+
+func TestInstanceListPages(t *testing.T) {
+	store := t.TempDir()
+	s := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(append([]string{"--store", store, "--now", "2026-01-15T10:00:00Z"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return out + errOut
+	}
+	s("account", "create", "--smart", "BU", "--virtual", "TAC")
+	if out := s("instance", "list", "--limit", "2"); !strings.Contains(out, "No product instances") {
+		t.Fatalf("empty page:\n%s", out)
+	}
+	if code, _, errOut := cli("--store", store, "instance", "list", "--after", "x"); code != 2 || !strings.Contains(errOut, "--after needs --limit") {
+		t.Fatalf("--after alone: exit %d %s", code, errOut)
+	}
+}
