@@ -2,8 +2,11 @@ package commands
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +50,7 @@ func TestTreeHasEveryReferenceCommand(t *testing.T) {
 // that itself resolves; siblings never share a word.
 func TestTreeIsWellFormed(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
-	Tree.Walk(func(n *Node) {
+	Tree.Walk(func(n *Command) {
 		if n.Help == "" {
 			t.Errorf("%q has no help", n.Path())
 		}
@@ -72,8 +75,8 @@ func TestTreeIsWellFormed(t *testing.T) {
 		if err == nil {
 			var call *Call
 			call, err = r.resolve(toks)
-			if err == nil && call.Node != n {
-				t.Errorf("the example of %q runs %q", n.Path(), call.Node.Path())
+			if err == nil && call.Command != n {
+				t.Errorf("the example of %q runs %q", n.Path(), call.Command.Path())
 			}
 		}
 		if err != nil {
@@ -122,12 +125,12 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, line, want string }{
-		{"unknown command", "shwo license all", `No valid command entered: "shwo" is not a command.`},
-		{"unknown word", "show license everything", `No valid command entered: "everything" is not valid after "show license".`},
+		{"unknown command", "shwo license all", `No valid command entered: "sh…" is not a command.`},
+		{"unknown word", "show license everything", `No valid command entered: the word after "show license" is not valid there.`},
 		{"incomplete", "license smart", `Incomplete command: "license smart" must be followed by one of: register* deregister renew* transport* factory* reservation* export*`},
 		{"missing argument", "license smart register idtoken", "Missing argument: license smart register idtoken needs <token>."},
-		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments, but "now" was given.`},
-		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: "forced" was not expected.`},
+		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments.`},
+		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: more words than license smart register idtoken takes.`},
 		{"unbalanced quotes", `license smart reservation install "<specificPLR>`, "Unbalanced quotes"},
 		{"one MiB line", "show license " + strings.Repeat("a", 1<<20), "The command is too long"},
 		{"ANSI escape", "show license \x1b[31mall", `control character '\x1b'`},
@@ -205,7 +208,8 @@ func TestCompletion(t *testing.T) {
 // parse never runs.
 func FuzzExecute(f *testing.F) {
 	for _, s := range []string{"show license all", `license smart reservation install "a b`, "help license ?",
-		"license smart register idtoken x force", "\x1b[A", "set cli pagination off", "show license tech support ?"} {
+		"license smart register idtoken x force", "\x1b[A", "set cli pagination off", "show license tech support ?",
+		"--json show license UDI", "show license all --json", `help "--json"`, "-- ?", "help all"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -216,6 +220,169 @@ func FuzzExecute(f *testing.F) {
 		}
 		if strings.ContainsRune(out, '\x1b') {
 			t.Fatalf("escape echoed: %q", out)
+		}
+	})
+}
+
+// Every handler reads only the arguments its command declares: each
+// runnable command runs its own example (and its example with every
+// optional word given) on a fresh node, and an undeclared argument would
+// panic into an internal error. Questions get no answer, and the network is
+// a closed port, so nothing waits.
+func TestHandlersReadDeclaredArgs(t *testing.T) {
+	n := newNode(t)
+	Tree.Walk(func(c *Command) {
+		if c.Run == nil {
+			return
+		}
+		lines := []string{c.Example}
+		extra := c.Example
+		for _, a := range c.Args {
+			if a.Optional && a.Literal {
+				extra += " " + a.Name
+			}
+		}
+		lines = append(lines, extra)
+		for _, line := range lines {
+			out, _ := run(n.at(t0, labUsage), line)
+			if strings.Contains(out, "Internal error") {
+				t.Errorf("%s: %s", line, out)
+			}
+		}
+	})
+	// The check itself: a handler reading another command's argument.
+	r := n.at(t0, labUsage)
+	toks, _ := Tokenize("license smart deregister")
+	call, err := r.resolve(toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), `"token"`) {
+			t.Errorf("reading an undeclared argument: %v", p)
+		}
+	}()
+	call.Value(argToken)
+}
+
+// The audit hook hears of every command that may change the licensing
+// state, by its words alone (a token or code never reaches a log).
+func TestAuditNamesStateChanges(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	var got []string
+	r.Audit = func(path string, ok bool) { got = append(got, fmt.Sprintf("%s %v", path, ok)) }
+	for _, line := range []string{
+		"license smart reservation enable",
+		`LICENSE Smart register idtoken "abc def"`,
+		"license smart", "show license status", "license smart bogus", `license "smart" register`,
+		"show myself", "license smart reservation disable",
+	} {
+		run(r, line)
+	}
+	want := "license smart reservation enable true|license smart register idtoken false|license smart reservation disable true"
+	if strings.Join(got, "|") != want {
+		t.Errorf("audited %q\nwant     %q", got, want)
+	}
+}
+
+// A line that is not a command is never printed back whole: a script that
+// runs ahead of a question it expected feeds the password as a command,
+// and neither the error nor the transcript shows it.
+func TestUnknownLineIsNotEchoed(t *testing.T) {
+	r := NewRunner(Subscriber, testProfile(t, nil), nil)
+	for _, secret := range []string{"s3cret!Pass", "hunter2", "correct horse battery staple", "ab"} {
+		out := transcript(r, secret)
+		for _, w := range strings.Fields(secret) {
+			if len(w) > 1 && strings.Contains(out, w) {
+				t.Errorf("%q is printed back: %q", w, out)
+			}
+		}
+		if !strings.Contains(out, msgFailed) {
+			t.Errorf("%q did not fail: %q", secret, out)
+		}
+	}
+}
+
+// help all lists the whole tree: every command offered, by its syntax.
+func TestHelpAllListsTheTree(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	out, res := run(r, "help all")
+	if res != OK {
+		t.Fatal(out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")[1:]
+	var want []string
+	Tree.Walk(func(c *Command) {
+		hidden := false
+		for p := c; p != nil; p = p.parent {
+			hidden = hidden || p.Hidden
+		}
+		if c.Run != nil && !hidden {
+			want = append(want, c.Syntax())
+		}
+	})
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("help all:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
+	}
+	if !slices.Contains(lines, "license smart register idtoken <token> [force]") || slices.Contains(lines, `license smart reservation return authorization "<authorization-code>"`) {
+		t.Errorf("help all:\n%s", out)
+	}
+}
+
+// --json is one option of every command line, wherever it runs: the last
+// word, or before the command; any other option is refused.
+func TestJSONOption(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, line := range []string{"show license UDI --json", "--json show license UDI", "  --json --json show license UDI  "} {
+		if out, res := run(r, line); res != OK || out != "{\n  \"udi\": \"PID:UCM,SN:37624,UUID:"+testUUID+"\"\n}\n" {
+			t.Errorf("%q: %q", line, out)
+		}
+	}
+	if out, _ := run(r, "show license UDI"); !strings.HasPrefix(out, "UDI: ") {
+		t.Errorf("without --json: %q", out)
+	}
+	if out, res := run(r, "-x show license UDI"); res != Failed || !strings.HasPrefix(out, "Unknown option -x: the only option of a command is --json.\n") {
+		t.Errorf("-x: %q", out)
+	}
+	if out, res := run(r, "license smart register idtoken \"--json\" --json"); res != Failed || strings.Contains(out, "Missing argument") {
+		t.Errorf("a quoted --json is an argument: %q", out)
+	}
+}
+
+// A command above the account's privilege level is refused with a clear
+// sentence and changes nothing; show license (level 0) is for everyone, and
+// show myself tells the level.
+func TestPrivilegeLevels(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, level := range []int{0, 1} {
+		term := &fakeTerm{level: &level}
+		if res := r.Execute(context.Background(), term, "license smart reservation enable"); res != Failed ||
+			!strings.HasPrefix(term.String(), fmt.Sprintf("Insufficient privilege: license smart reservation enable needs privilege level 4, and the account admin has level %d.", level)) {
+			t.Errorf("level %d: %q", level, term.String())
+		}
+		term.Reset()
+		if res := r.Execute(context.Background(), term, "show license status"); res != OK {
+			t.Errorf("level %d: show license status: %q", level, term.String())
+		}
+		term.Reset()
+		r.Execute(context.Background(), term, "show myself")
+		if !strings.Contains(term.String(), fmt.Sprintf("privilege level : %d\n", level)) {
+			t.Errorf("show myself: %q", term.String())
+		}
+	}
+	if out, _ := run(r, "show license status"); !strings.Contains(out, "Status: DISABLED") {
+		t.Errorf("a refused command changed the state: %s", out)
+	}
+	// Every licensing change needs level 4 and every report level 0, as
+	// on CUCM (REFERENCE §2).
+	Tree.Walk(func(c *Command) {
+		if c.Run != nil && c.changesState() && c.Priv != 4 {
+			t.Errorf("%s has level %d, want 4", c.Path(), c.Priv)
+		}
+	})
+	Tree.child("show").child("license").Walk(func(c *Command) {
+		if c.Priv != 0 {
+			t.Errorf("%s has level %d, want 0", c.Path(), c.Priv)
 		}
 	})
 }

@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/shell"
 )
 
 const generalHelp = `Welcome to the Platform Command Line Interface
@@ -13,6 +16,7 @@ Enter a command at the admin: prompt. Words are not case-sensitive.
                   lists them, marking with * the ones that take more words
   <command> ?     shows the syntax of a command
   help <command>  shows the detailed help of a command
+  help all        lists every command with its syntax
   Up, Down        recall earlier commands (history is kept across sessions)
   Control-C       abandons the current line, question or command
   quit            leaves the command line interface
@@ -23,16 +27,22 @@ several lines.
 `
 
 // help answers "help" and "help <command>".
-func (r *Runner) help(c *Call) error {
+func (r *Runner) help(_ context.Context, c *Call) error {
 	var b strings.Builder
-	if len(c.Rest) == 0 {
+	words := c.Words(argHelpCommand)
+	if len(words) == 0 {
 		b.WriteString(generalHelp)
 		writeOptions(&b, "", r.root.visible())
-		io.WriteString(c.T, b.String())
+		io.WriteString(c.Term, b.String())
 		return nil
 	}
-	toks := make([]Token, len(c.Rest))
-	for i, w := range c.Rest {
+	if len(words) == 1 && strings.EqualFold(words[0], "all") {
+		writeAll(&b, r.root)
+		io.WriteString(c.Term, b.String())
+		return nil
+	}
+	toks := make([]Token, len(words))
+	for i, w := range words {
 		toks[i] = Token{Text: w}
 	}
 	n, i := r.walk(toks)
@@ -50,15 +60,29 @@ func (r *Runner) help(c *Call) error {
 	if n.Example != "" {
 		b.WriteString("\nExample:\nadmin:" + n.Example + "\n")
 	}
-	io.WriteString(c.T, b.String())
+	io.WriteString(c.Term, b.String())
 	return nil
 }
 
-// Candidate is one word that can complete a partial command line.
-type Candidate struct {
-	Word  string // what to insert
-	Label string // what to list: the word, with "*" if it takes more words
+// writeAll lists every command of the tree that is offered (aliases are
+// not), one syntax line each, in the table's order.
+func writeAll(b *strings.Builder, root *Command) {
+	b.WriteString("All commands (help <command> explains one):\n")
+	var walk func(n *Command)
+	walk = func(n *Command) {
+		for _, c := range n.visible() {
+			if c.Run != nil {
+				b.WriteString(c.Syntax() + "\n")
+			}
+			walk(c)
+		}
+	}
+	walk(root)
 }
+
+// Candidate is one word that can complete a partial command line: the
+// shell's type, which it lists and inserts.
+type Candidate = shell.Candidate
 
 // Complete lists the words that can end line, whose last word may be
 // partial ("" after a space). Completion never runs anything.
@@ -84,4 +108,42 @@ func (r *Runner) Complete(line string) (partial string, cands []Candidate) {
 		}
 	}
 	return partial, cands
+}
+
+func writeSyntax(b *strings.Builder, n *Command) {
+	if n.Run != nil {
+		b.WriteString("Syntax:\n" + n.Syntax() + "\n")
+		width := 12
+		for _, a := range n.Args {
+			width = max(width, len(a.Name)+2)
+		}
+		for _, a := range n.Args {
+			mode := "mandatory"
+			if a.Optional {
+				mode = "optional"
+			}
+			fmt.Fprintf(b, "%-*s%-12s%s\n", width, a.Name, mode, a.Help)
+		}
+	}
+	if subs := n.visible(); len(subs) > 0 {
+		if n.Run != nil {
+			b.WriteString("\n")
+		}
+		writeOptions(b, n.Path(), subs)
+	}
+}
+
+func writeOptions(b *strings.Builder, path string, subs []*Command) {
+	if path == "" {
+		b.WriteString("Commands:\n")
+	} else {
+		b.WriteString("Syntax:\n" + path + " <option>\nOptions:\n")
+	}
+	width := 0
+	for _, c := range subs {
+		width = max(width, len(c.Label()))
+	}
+	for _, c := range subs {
+		fmt.Fprintf(b, "  %-*s  %s\n", width, c.Label(), c.Help)
+	}
 }

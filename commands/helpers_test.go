@@ -20,13 +20,20 @@ type fakeTerm struct {
 	count       int
 	answers     []string
 	interactive bool
+	level       *int // privilege level; 4 when nil
 }
 
 func (f *fakeTerm) Pagination() bool      { return f.pagination }
 func (f *fakeTerm) SetPagination(on bool) { f.pagination = on }
 func (f *fakeTerm) CommandCount() int     { return f.count }
 func (f *fakeTerm) User() string          { return "admin" }
-func (f *fakeTerm) Interactive() bool     { return f.interactive }
+func (f *fakeTerm) Privilege() int {
+	if f.level == nil {
+		return 4
+	}
+	return *f.level
+}
+func (f *fakeTerm) Interactive() bool { return f.interactive }
 func (f *fakeTerm) Confirm(ctx context.Context, p string) (bool, error) {
 	a, err := f.Prompt(ctx, p)
 	return a == "y" || a == "yes", err
@@ -111,13 +118,17 @@ func transcript(r *Runner, lines ...string) string {
 	term := &fakeTerm{pagination: true}
 	for _, l := range lines {
 		term.count++
-		b.WriteString("admin:" + Sanitize(l) + "\n")
+		b.WriteString("admin:" + EchoLine(l) + "\n")
 		r.Execute(context.Background(), term, l)
 		b.WriteString(term.String())
 		term.Reset()
 	}
 	return b.String()
 }
+
+// goldenName is the file name of a command's output in golden/<state>/:
+// its words joined by "_", e.g. show_license_tech_support.
+func goldenName(c *Command) string { return strings.ReplaceAll(c.Path(), " ", "_") }
 
 // testDirectURL stands in for Cisco's licensing service in tests.
 const testDirectURL = "http://127.0.0.1:9"

@@ -24,9 +24,19 @@ type report struct {
 
 func newReport(m *publisher.Report) *report { return &report{loc: m.Location} }
 
-func (b *report) line(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
-func (b *report) blank()                          { b.WriteString(" \n") }
-func (b *report) stamp(t time.Time) string        { return t.In(b.loc).Format(StampLayout) }
+// line writes one line; text in it may come from a signed code or a
+// server, so it is sanitized (no control, bidi or zero-width characters raw).
+func (b *report) line(format string, args ...any) {
+	for i, a := range args {
+		if t, ok := a.(string); ok {
+			args[i] = Sanitize(t)
+		}
+	}
+	fmt.Fprintf(b, format+"\n", args...)
+}
+
+func (b *report) blank()                   { b.WriteString(" \n") }
+func (b *report) stamp(t time.Time) string { return t.In(b.loc).Format(StampLayout) }
 
 func (b *report) heading(title string, rule int) {
 	b.line("%s", title)
@@ -48,6 +58,13 @@ func (b *report) attempt(label string, a *publisher.Attempt) {
 	}
 }
 
+// opt writes "  label: value" when there is a value.
+func (b *report) opt(label, value string) {
+	if value != "" {
+		b.line("  %s: %s", label, value)
+	}
+}
+
 func (b *report) optStamp(label string, t *time.Time) {
 	if t != nil {
 		b.line("  %s: %s", label, b.stamp(*t))
@@ -66,12 +83,8 @@ func (b *report) statusSection(m *publisher.Report) {
 	reg := m.Registration
 	b.line("Registration:")
 	b.line("  Status: %s", reg.Status)
-	if reg.SmartAccount != "" {
-		b.line("  Smart Account: %s", reg.SmartAccount)
-	}
-	if reg.VirtualAccount != "" {
-		b.line("  Virtual Account: %s", reg.VirtualAccount)
-	}
+	b.opt("Smart Account", reg.SmartAccount)
+	b.opt("Virtual Account", reg.VirtualAccount)
 	b.line("  Export-Controlled Functionality: %s", reg.ExportControlled)
 	b.attempt("Initial Registration", reg.InitialRegistration)
 	if reg.InitialRegistration != nil && reg.LastRenewal == nil {
@@ -132,24 +145,20 @@ func (b *report) extraStatus(m *publisher.Report) {
 	b.blank()
 	b.line("Transport:")
 	b.line("  Type: %s", m.Transport.Type)
-	if m.Transport.URL != "" {
-		b.line("  URL: %s", m.Transport.URL)
-	}
-	if m.Transport.Proxy != "" {
-		b.line("  Proxy: %s", m.Transport.Proxy)
-	}
-	if m.Transport.ProxyUser != "" {
-		b.line("  Proxy User: %s", m.Transport.ProxyUser)
-	}
+	b.opt("URL", m.Transport.URL)
+	b.opt("Proxy", m.Transport.Proxy)
+	b.opt("Proxy User", m.Transport.ProxyUser)
 	b.blank()
 	res := m.Reservation
 	b.line("License Reservation:")
 	b.line("  Status: %s", res.Status)
-	if res.RequestCode != "" {
-		b.line("  Request Code: %s", res.RequestCode)
-	}
+	b.opt("Request Code", res.RequestCode)
 	if res.InstalledAt != nil {
 		b.line("  Authorization Code Installed: %s", b.stamp(*res.InstalledAt))
+		if res.VerificationFailure != "" {
+			b.line("  Authorization Code Verification: FAILED")
+			b.line("    Failure reason: %s", res.VerificationFailure)
+		}
 		b.line("  Last Confirmation Code: %s", res.ConfirmationCode)
 		b.line("  Reserved Licenses:")
 		for _, l := range res.Licenses {
@@ -286,7 +295,7 @@ func RenderSummary(m *publisher.Report) string {
 		if len(name) >= 28 {
 			name += " " // the captured width fits no real name; keep them apart
 		}
-		fmt.Fprintf(b, summaryRow, name, e.Tag, fmt.Sprint(e.Count), e.Status)
+		fmt.Fprintf(b, summaryRow, Sanitize(name), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
 	}
 	return b.String()
 }

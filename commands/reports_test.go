@@ -2,6 +2,7 @@ package commands
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,15 +11,16 @@ import (
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
-var reports = map[string]string{
-	"show_license_all":          "show license all",
-	"show_license_status":       "show license status",
-	"show_license_summary":      "show license summary",
-	"show_license_usage":        "show license usage",
-	"show_license_UDI":          "show license UDI",
-	"show_license_tech_support": "show license tech support",
-	"show_license_trace":        "show license trace",
-}
+// reports is every command under show license, by its golden file name.
+var reports = func() map[string]string {
+	m := map[string]string{}
+	Tree.child("show").child("license").Walk(func(c *Command) {
+		if c.Run != nil {
+			m[goldenName(c)] = c.Path()
+		}
+	})
+	return m
+}()
 
 // Every report in every state this release can reach.
 func TestReportsInEveryState(t *testing.T) {
@@ -59,6 +61,9 @@ func TestReportsInEveryState(t *testing.T) {
 			r.JSON = true
 			out, _ := run(r, "show license all")
 			golden.Check(t, st.name+"/show_license_all.json", asUsersSeeIt(out))
+			if strings.Contains(out, `_ns"`) {
+				t.Error("a JSON duration is in nanoseconds")
+			}
 		})
 	}
 }

@@ -1,112 +1,90 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
-
-	"github.com/ucmsh/ucmsh/internal/statedir"
-
-	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Handlers of Specific License Reservation (REFERENCE §2 and §4).
 
-func (r *Runner) reservationEnable(c *Call) error {
+func (r *Runner) reservationEnable(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationEnable(); err != nil {
 		return err
 	}
-	io.WriteString(c.T, "\n"+msgReservationEnabled+"\n")
+	io.WriteString(c.Term, "\n"+msgReservationEnabled+"\n")
 	return nil
 }
 
-func (r *Runner) reservationDisable(c *Call) error {
+func (r *Runner) reservationDisable(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationDisable(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, msgReservationDisabled)
+	fmt.Fprintln(c.Term, msgReservationDisabled)
 	return nil
 }
 
-func (r *Runner) reservationRequest(c *Call) error {
+func (r *Runner) reservationRequest(ctx context.Context, c *Call) error {
 	code, err := r.Service.ReservationRequest()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, code)
+	fmt.Fprintln(c.Term, code)
 	return nil
 }
 
-func (r *Runner) reservationCancel(c *Call) error {
+func (r *Runner) reservationCancel(ctx context.Context, c *Call) error {
 	if err := r.Service.ReservationCancel(); err != nil {
 		return err
 	}
-	fmt.Fprintln(c.T, msgReservationCancelled)
+	fmt.Fprintln(c.Term, msgReservationCancelled)
 	return nil
 }
 
-func (r *Runner) reservationInstall(c *Call) error {
-	return r.install(c, c.Args["authorization-code"])
+func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
+	confirmation, err := r.Service.ReservationInstall(c.Value(argAuthCode))
+	return installed(c, confirmation, err)
 }
 
-func (r *Runner) install(c *Call, code string) error {
-	confirmation, err := r.Service.ReservationInstall(code)
+func installed(c *Call, confirmation string, err error) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
+	fmt.Fprintf(c.Term, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
 	return nil
 }
 
-// reservationInstallFile fetches the code over SFTP (REFERENCE §2: User
-// ID and Password questions, OpenSSH's host-key question), then installs it.
-func (r *Runner) reservationInstallFile(c *Call) error {
-	u, err := reservation.ParseSFTPURL(c.Args["url"])
-	if err != nil {
-		return err
-	}
-	if err := r.Service.ReservationReady(); err != nil {
-		return err
-	}
-	keys, hangUp := reservation.UserKeys()
-	defer hangUp()
-	data, err := reservation.Fetch(c.Ctx, u, reservation.FetchOptions{
-		KnownHosts:  statedir.Node(r.Service.Store().Dir()).KnownHosts(),
-		Interactive: c.T.Interactive(),
-		Ask:         c.T.Prompt,
-		Secret:      c.T.ReadSecret,
-		Confirm:     c.T.Confirm,
-		Signers:     keys,
-		Out:         c.T,
-	})
-	if err != nil {
-		return err
-	}
-	return r.install(c, string(data))
+// reservationInstallFile: the service runs the whole sequence; the session
+// answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
+// host-key question).
+func (r *Runner) reservationInstallFile(ctx context.Context, c *Call) error {
+	confirmation, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
+	return installed(c, confirmation, err)
 }
 
-func (r *Runner) reservationReturn(c *Call) error {
-	fmt.Fprintln(c.T, msgReturnWarning)
-	ok, err := c.T.Confirm(c.Ctx, "Continue (y/n)?")
+func (r *Runner) reservationReturn(ctx context.Context, c *Call) error {
+	fmt.Fprintln(c.Term, msgReturnWarning)
+	ok, err := c.Term.Confirm(ctx, "Continue (y/n)?")
 	if err != nil {
 		return err
 	}
 	if !ok {
-		fmt.Fprintln(c.T, msgReturnKept)
+		fmt.Fprintln(c.Term, msgReturnKept)
 		return nil
 	}
 	code, err := r.Service.ReservationReturn()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s\n", msgEnterReturnCode, code)
+	fmt.Fprintf(c.Term, "%s\n%s\n", msgEnterReturnCode, code)
 	return nil
 }
 
-func (r *Runner) reservationReturnAuthorization(c *Call) error {
-	code, err := r.Service.ReservationReturnAuthorization(c.Args["authorization-code"])
+func (r *Runner) reservationReturnAuthorization(ctx context.Context, c *Call) error {
+	code, err := r.Service.ReservationReturnAuthorization(c.Value(argAuthCode))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.T, "%s\n%s\n", msgEnterReturnCode, code)
+	fmt.Fprintf(c.Term, "%s\n%s\n", msgEnterReturnCode, code)
 	return nil
 }

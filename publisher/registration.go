@@ -81,9 +81,11 @@ type EntitlementGrant struct {
 // PendingExport is an export key request or return that failed to reach
 // the server and is retried until it succeeds or is cancelled.
 type PendingExport struct {
-	Op      string  `json:"op"` // "request" or "return"
-	Feature string  `json:"feature"`
-	Last    Attempt `json:"last_attempt"`
+	Op      string `json:"op"` // "request" or "return"
+	Feature string `json:"feature"`
+	// Key is the idempotency key of the first attempt; every retry reuses it.
+	Key  string  `json:"idempotency_key,omitempty"`
+	Last Attempt `json:"last_attempt"`
 }
 
 // ExportFeature is the export-controlled feature of UCM.

@@ -26,11 +26,16 @@ type Service struct {
 	// PinnedCertSHA256, when set, is the only TLS certificate accepted
 	// from an https licensing server (a self-signed cssm).
 	PinnedCertSHA256 string
+	// Wall is the system clock, for how long another process may own a
+	// call to the licensing server (never for licensing timers).
+	Wall Clock
+	// InstallFile says how install-file logs in (zero: as a server must).
+	InstallFile InstallFileConfig
 }
 
 // NewService wires the service to its state, clock and node profile.
 func NewService(store *Store, clock Clock, profile *Profile) *Service {
-	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL}
+	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL, Wall: systemClock}
 }
 
 // Store is where the service keeps its state.
@@ -40,11 +45,14 @@ func (s *Service) Store() *Store { return s.store }
 // Timers are brought up to date even if fn then fails, as a real agent's
 // would be; fn's own changes are only kept if it succeeds.
 func (s *Service) update(fn func(st *State, now time.Time) error) error {
-	now := s.clock.Now()
 	return s.store.Update(func(st *State) error {
-		if err := s.ensure(st, now); err != nil {
+		// Read under the lock: sessions that queue for it then see the
+		// clock move forward in the order their transactions commit.
+		read := s.clock.Now()
+		if err := s.ensure(st, read); err != nil {
 			return err
 		}
+		now := st.monotonic(read)
 		st.trackEvaluation(now, s.evaluationShouldRun(st, now))
 		if fn == nil {
 			return nil
@@ -135,6 +143,9 @@ var errDue = errors.New("licensing timers are due")
 // anythingDue reports whether runDue would call the licensing server at
 // now, on the state its snapshot would see (the same conditions).
 func (s *Service) anythingDue(st *State, now time.Time) bool {
+	if st.Call != nil {
+		return !s.live(st.Call) // a lost answer to settle
+	}
 	r := st.Registration
 	if r == nil || !r.registrationValid(now) {
 		return false
@@ -171,8 +182,9 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		if res.Requested {
 			r.Reservation.RequestCode = reservation.RequestCode(st.udi())
 		}
-		if ac := res.installed(); ac != nil {
-			s.reservedReport(r, res.Code, ac, now)
+		if res.Code != nil {
+			ac, err := s.checkInstalled(st)
+			s.reservedReport(r, res.Code, ac, err, now)
 			return r
 		}
 	}
@@ -210,11 +222,16 @@ func (s *Service) report(st *State, now time.Time) *Report {
 }
 
 // reservedReport describes a node living on a reservation: no tier
-// borrowing, each license type stands on its reserved count alone.
-func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation.AuthCode, now time.Time) {
+// borrowing, each license type stands on its reserved count alone. A code
+// that no longer verifies (verr) grants nothing.
+func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation.AuthCode, verr error, now time.Time) {
 	at := code.InstalledAt
 	r.Registration.Status = RegisteredSLR
 	r.Reservation.InstalledAt, r.Reservation.ConfirmationCode = &at, code.Confirmation
+	if verr != nil {
+		r.Reservation.VerificationFailure = verr.Error()
+		ac = &reservation.AuthCode{}
+	}
 	if ac.ExportAllowed {
 		r.Registration.ExportControlled = ExportAllowed
 		r.ExportKeys = append(r.ExportKeys, ExportFeature)
@@ -230,12 +247,12 @@ func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation
 		}
 		r.Reservation.Licenses = append(r.Reservation.Licenses, rl)
 	}
-	ok := true
+	ok := verr == nil
 	grants := map[string]*EntitlementGrant{}
 	for _, l := range cssmapi.Entitlements {
 		n := s.profile.UsageOf(l.Tier)
 		e := reserved[l.Tag]
-		covered := e != nil && n <= e.Count && (e.End.IsZero() || now.Before(e.End.AddDate(0, 0, 1)))
+		covered := e != nil && n <= e.Count && e.InDate(now) == nil
 		if e != nil {
 			grants[l.Tag] = &EntitlementGrant{Tag: e.Tag, DisplayName: e.DisplayName, Description: e.Description, Status: EntReservedAuth}
 		}

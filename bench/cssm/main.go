@@ -20,6 +20,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"database/sql"
 	"errors"
 	"flag"
@@ -114,7 +115,11 @@ func run(n, stretch, conc int, database string, timeout time.Duration, storeDir 
 		return err
 	}
 	fmt.Printf("cssm-bench: grew the store to %d instances through the store in %s\n", n-stretch, time.Since(growStart).Round(time.Millisecond))
+	key, err := store.SigningKey() // the key a node trusting this cssm holds
 	store.Close()
+	if err != nil {
+		return err
+	}
 	if kind == "postgres" { // statistics for the planner, as autovacuum would make
 		if db, err := sql.Open("pgx", database); err == nil {
 			db.Exec("ANALYZE")
@@ -137,6 +142,7 @@ func run(n, stretch, conc int, database string, timeout time.Duration, storeDir 
 	ioBefore := srv.writeBytes()
 	client := &cssmapi.Client{
 		BaseURL: "http://" + addr,
+		Trusted: []*ecdsa.PublicKey{&key.PublicKey},
 		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: conc, MaxIdleConnsPerHost: conc, IdleConnTimeout: time.Minute,
 		}},
