@@ -368,3 +368,17 @@ func sameInstance(a, b *Instance) bool {
 		slices.Equal(a.ExportKeys, b.ExportKeys) &&
 		sameReservation(a.Reservation, b.Reservation)
 }
+
+// Token is the registration token with this text, or nil: for tests and tools
+// outside the package.
+func (st *State) Token(text string) *Token { return st.token(text) }
+
+// AllInstances is every instance (as committed), by id: for tests and tools
+// outside the package, on small stores (Portal.InstancePage pages big ones).
+func (st *State) AllInstances() map[string]*Instance {
+	out := map[string]*Instance{}
+	for _, in := range st.listInstances("", InstanceCursor{}, 1<<30) {
+		out[in.ID] = &in
+	}
+	return out
+}

@@ -236,7 +236,7 @@ func (l *serveLab) agree(what string) {
 	defer store.Close()
 	var insts []*cssm.Instance
 	store.View(func(st *cssm.State) error {
-		for _, in := range st.Instances {
+		for _, in := range st.AllInstances() {
 			if in.Reservation == nil {
 				insts = append(insts, in)
 			}
@@ -269,7 +269,7 @@ func (l *serveLab) tokenUses(tok string) int {
 	defer store.Close()
 	uses := -1
 	store.View(func(st *cssm.State) error {
-		if t := st.Tokens[tok]; t != nil {
+		if t := st.Token(tok); t != nil {
 			uses = t.Uses
 		}
 		return nil
