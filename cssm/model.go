@@ -100,6 +100,8 @@ type Token struct {
 	MaxUses        int       `json:"max_uses"` // 0: unlimited
 	Uses           int       `json:"uses"`
 	AllowExport    bool      `json:"allow_export"`
+	Description    string    `json:"description,omitempty"`
+	Revoked        time.Time `json:"revoked,omitzero"`
 }
 
 // Instance is a registered product.

@@ -126,31 +126,41 @@ type TokenOptions struct {
 // CreateToken creates a registration token and returns it: 60 random bytes in
 // base64url, 80 characters, about the length of a real CSSM token.
 func (p *Portal) CreateToken(virtual string, opt TokenOptions) (string, error) {
-	if opt.ExpiresDays < 1 || opt.ExpiresDays > 365 {
-		return "", errExpiresDays(opt.ExpiresDays)
-	}
-	if opt.MaxUses < 0 {
-		return "", errUses(opt.MaxUses)
-	}
 	now := p.Clock.Now()
-	tok := randomText(60)
+	var text string
 	err := p.Store.Update(func(st *State) error {
 		if _, va := st.findVA(virtual); va == nil {
 			return errNoVA(virtual)
 		}
-		st.putToken(tok, &Token{
-			VirtualAccount: virtual,
-			Created:        now,
-			Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
-			MaxUses:        opt.MaxUses,
-			AllowExport:    opt.AllowExport,
-		})
+		var t *Token
+		var err error
+		if text, t, err = newToken(virtual, opt, now); err != nil {
+			return err
+		}
+		st.putToken(text, t)
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return tok, nil
+	return text, nil
+}
+
+// newToken makes a token of virtual account va, checking the options.
+func newToken(va string, opt TokenOptions, now time.Time) (string, *Token, error) {
+	if opt.ExpiresDays < 1 || opt.ExpiresDays > 365 {
+		return "", nil, errExpiresDays(opt.ExpiresDays)
+	}
+	if opt.MaxUses < 0 {
+		return "", nil, errUses(opt.MaxUses)
+	}
+	return randomText(60), &Token{
+		VirtualAccount: va,
+		Created:        now,
+		Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
+		MaxUses:        opt.MaxUses,
+		AllowExport:    opt.AllowExport,
+	}, nil
 }
 
 // InstanceCursor is where a page of instances ends: the next page starts

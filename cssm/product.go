@@ -59,7 +59,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 	}
 	tok := st.token(strings.TrimSpace(req.Token))
 	switch {
-	case tok == nil:
+	case tok == nil, !tok.Revoked.IsZero():
 		return nil, errTokenUnknown()
 	case !now.Before(tok.Expires):
 		return nil, errTokenExpired(tok.Expires)

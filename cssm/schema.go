@@ -55,6 +55,28 @@ var migrations = []string{
 		created BIGINT NOT NULL -- Unix nanoseconds
 	);
 	CREATE INDEX idempotency_created ON idempotency (created);`,
+
+	// 2: the REST API: its OAuth clients, users and access tokens; tokens by account.
+	`CREATE TABLE api_clients (
+		id            TEXT PRIMARY KEY,
+		name          TEXT NOT NULL,
+		secret_sha256 TEXT NOT NULL,
+		created       TEXT NOT NULL
+	);
+	CREATE TABLE users (
+		name          TEXT PRIMARY KEY,
+		password_hash TEXT NOT NULL,
+		role          TEXT NOT NULL,
+		created       TEXT NOT NULL
+	);
+	CREATE TABLE access_tokens (
+		token_sha256 TEXT PRIMARY KEY,
+		subject      TEXT NOT NULL,
+		role         TEXT NOT NULL,
+		expires      BIGINT NOT NULL -- Unix seconds
+	);
+	CREATE INDEX access_tokens_expires ON access_tokens (expires);
+	CREATE INDEX tokens_va ON tokens (va);`,
 }
 
 // migrate brings the database to the newest schema, or refuses one that a

@@ -215,6 +215,10 @@ func requestHash(credential string, body []byte) string {
 // ServeHTTP routes the API. Every answer is JSON; every answer on a path of a
 // state-changing call, refusals included, is signed (cssmapi.HeaderSignature).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isREST(r.URL.Path) {
+		s.serveREST(w, r)
+		return
+	}
 	if r.URL.Path == cssmapi.PathHealth {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			s.writeError(w, r, errMethod(r.Method, http.MethodGet))

@@ -94,6 +94,8 @@ var commands = []command{
 	{"reservation code", "--udi-or-request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
 	{"reservation list", "[--virtual NAME]", "list licence reservations", 0, reservationList},
 	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
+	{"api-client create", "NAME [--id ID] [--secret-file FILE]", "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", 1, apiClientCreate},
+	{"user add", "NAME --password-file FILE --role admin|user|read-only", "make a user for the REST API's password grant (or change one)", 1, userAdd},
 	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
@@ -530,6 +532,71 @@ func usage(fs *pflag.FlagSet) func(*env, []string) error {
 			return err
 		}
 		return cssm.WriteUsage(e.stdout, r)
+	}
+}
+
+// readSecret reads a secret from a file (its first line), "-" for standard input.
+func readSecret(path string) (string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimRight(line, "\r"), nil
+}
+
+func apiClientCreate(fs *pflag.FlagSet) func(*env, []string) error {
+	id := fs.String("id", "", "the client id (default: generated)")
+	secretFile := fs.String("secret-file", "", "read the secret from this file's first line (default: generated); - for standard input")
+	return func(e *env, args []string) error {
+		secret := ""
+		if *secretFile != "" {
+			var err error
+			if secret, err = readSecret(*secretFile); err != nil {
+				return err
+			}
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		c, err := p.CreateAPIClient(args[0], *id, secret)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Client ID: %s\nClient secret: %s\n", c.ID, c.Secret)
+		fmt.Fprintf(e.stderr, "cssm: API client %q created; the secret is stored hashed and cannot be shown again.\n", c.Name)
+		return nil
+	}
+}
+
+func userAdd(fs *pflag.FlagSet) func(*env, []string) error {
+	passwordFile := fs.String("password-file", "", "read the password from this file's first line; - for standard input")
+	role := fs.String("role", "", "admin, user or read-only")
+	return func(e *env, args []string) error {
+		if err := errors.Join(required("password-file", *passwordFile), required("role", *role)); err != nil {
+			return usageError{err}
+		}
+		password, err := readSecret(*passwordFile)
+		if err != nil {
+			return err
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		msg, err := p.AddUser(args[0], password, *role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.stdout, msg)
+		return nil
 	}
 }
 
