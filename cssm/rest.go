@@ -80,7 +80,9 @@ func writeREST(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // codes are XML: <specificPLR>, not \u003cspecificPLR\u003e
+	_ = enc.Encode(v)
 }
 
 func writeRESTError(w http.ResponseWriter, err error) {
