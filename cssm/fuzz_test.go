@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -57,6 +58,56 @@ func FuzzProductAPI(f *testing.F) {
 		}
 		if err := cssmapi.VerifyAnswer(trusted, path, signedKey, rec.Code, out, rec.Header().Get(cssmapi.HeaderSignature)); err != nil {
 			t.Fatalf("%s: %v", path, err)
+		}
+	})
+}
+
+var fuzzRESTPaths = []string{
+	"/api/v1/accounts/BU/virtual-accounts/TAC/tokens",
+	"/api/v1/accounts/BU/virtual-accounts/TAC/tokens/revoke",
+	"/services/api/smart-accounts-and-licensing/v1/accounts/BU/licenses",
+	"/services/api/smart-accounts-and-licensing/v1/accounts/BU/virtual-accounts/TAC/licenses/transfer",
+	"/services/api/smart-accounts-and-licensing/v2/accounts/BU/virtual-accounts/TAC/reserve-licenses",
+	"/v1/software/apis/licensing/v2/accounts/BU/devices",
+	"/oauth/token",
+}
+
+// Whatever a client sends to the REST API, the answer is JSON with a status
+// field (or an OAuth error), and no refused request changes the store.
+func FuzzRESTAPI(f *testing.F) {
+	a := newAPI(f)
+	a.must(a.portal.CreateAccount("BU", "Lab"))
+	a.addLicense("Enhanced", 5)
+	bearer := a.accessToken()
+	f.Add(uint8(0), []byte(`{"description":"x","expiresAfterDays":"30","exportControlled":"Allowed"}`), "")
+	f.Add(uint8(1), []byte(`{"tokens":[{"token":"x"}]}`), "")
+	f.Add(uint8(2), []byte(`{"virtualAccounts":["TAC"],"limit":50,"offset":0}`), "")
+	f.Add(uint8(3), []byte(`{"licenses":[{"license":"UC Manager Enhanced License (12.x)","licenseType":"PERPETUAL","quantity":"2","targetVirtualAccount":"Lab"}]}`), "")
+	f.Add(uint8(4), []byte(`{"reservationRequests":[{"reservationCode":"P:UCM,S:1,U:x","licenses":[{"entitlementTag":"x","quantity":1e99}]}]}`), "")
+	f.Add(uint8(5), []byte{}, "limit=2&offset=1&instanceName=%25")
+	f.Add(uint8(6), []byte(`{"grant_type":"password","username":"a","password":"b"}`), "grant_type=client_credentials")
+	f.Fuzz(func(t *testing.T, which uint8, body []byte, query string) {
+		path := fuzzRESTPaths[int(which)%len(fuzzRESTPaths)]
+		method := http.MethodPost
+		if which%7 == 5 || which >= 128 && which%7 == 0 {
+			method = http.MethodGet
+		}
+		q, _ := url.ParseQuery(query) // what a client can send: a well-formed URL
+		query = q.Encode()
+		c := &api{lab: &lab{t: t, store: a.store, clock: a.clock, portal: a.portal}, url: a.url}
+		before := storeDump(t, a.store)
+		status, out := c.call(method, path+"?"+query, bearer, "application/json", body)
+		if path == "/oauth/token" {
+			if out["access_token"] == nil && out["error"] == nil {
+				t.Fatalf("token endpoint: %d %v", status, out)
+			}
+			return
+		}
+		if s, _ := out["status"].(string); (status == 200) != (s == "SUCCESS") {
+			t.Fatalf("%s %s: %d with status %q", method, path, status, s)
+		}
+		if status != 200 && !bytes.Equal(storeDump(t, a.store), before) {
+			t.Fatalf("%s %s: refused (%d %v) but the store changed", method, path, status, out)
 		}
 	})
 }
