@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -116,7 +117,7 @@ func (st *State) checkClient(id, secret string) bool {
 func (st *State) checkUser(name, password string) (string, bool) {
 	var hash, role string
 	if !st.tx.row(`SELECT password_hash, role FROM users WHERE name = ?`, []any{name}, &hash, &role) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return "", false
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
@@ -125,8 +126,12 @@ func (st *State) checkUser(name, password string) (string, bool) {
 	return role, true
 }
 
-// dummyHash makes a login with an unknown user name cost what a wrong password does.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such user, same cost"), bcrypt.DefaultCost)
+// dummyHash makes a login with an unknown user name cost what a wrong password
+// does; made on first use, since bcrypt's work would slow every cssm start.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user, same cost"), bcrypt.DefaultCost)
+	return h
+})
 
 // issueAccessToken stores a new bearer token for g, dropping expired ones.
 func (st *State) issueAccessToken(g grant, now time.Time) string {
