@@ -13,7 +13,8 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // also registers "pgx" for database/sql
 	_ "modernc.org/sqlite"             // registers "sqlite"
 )
 
@@ -114,10 +115,21 @@ func openSQLite(path string) (*database, error) {
 }
 
 func openPostgres(spec string) (*database, error) {
-	db, err := sql.Open("pgx", spec)
+	cfg, err := pgx.ParseConfig(spec)
 	if err != nil {
 		return nil, fmt.Errorf("cannot use the PostgreSQL database %s: %w", redact(spec), err)
 	}
+	// Statements are prepared once per connection, and PostgreSQL then
+	// switches to a generic plan made from the statistics of that moment: for
+	// a table that was empty then (idempotency records at first start), a
+	// sequential scan, kept however large the table grows. Plan each call.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
