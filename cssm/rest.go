@@ -693,10 +693,8 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 		}
 		specs = append(specs, LicenseRequest{Tag: strings.TrimSpace(l.EntitlementTag), Count: int(*l.Quantity), Type: Perpetual})
 	}
-	var sa *SmartAccount
 	if err := s.store.View(func(st *State) error {
-		var err error
-		sa, _, err = st.restAccount(c.segs[1], c.segs[3])
+		_, _, err := st.restAccount(c.segs[1], c.segs[3])
 		return err
 	}); err != nil {
 		return 0, nil, err
@@ -706,7 +704,6 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 	if err != nil {
 		return fail(upperFirst(strings.TrimSuffix(err.Error(), ".")) + ".")
 	}
-	_ = sa
 	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": "", "authorizationCodes": []map[string]any{{
 		"reservationCode": reservation.RequestCode(mustUDI(issued.UDI)), "authorizationCode": issued.Code, "statusMessage": "",
 		"udi": issued.UDI, "productInstanceId": issued.InstanceID,
