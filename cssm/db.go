@@ -41,6 +41,9 @@ const dbTimeout = 15 * time.Second
 // sqliteBusyTimeoutMS is how long SQLite waits for another writer's lock.
 var sqliteBusyTimeoutMS = 10000
 
+// sqliteTestPragmas are added by tests that make the database fail (full, read-only).
+var sqliteTestPragmas []string
+
 type database struct {
 	db      *sql.DB
 	dialect dialect
@@ -101,7 +104,8 @@ func openSQLite(path string) (*database, error) {
 	}
 	f.Close()
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMS), "foreign_keys(1)", "cache_size(-16384)"} {
+	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeoutMS), "foreign_keys(1)", "cache_size(-16384)"}
+	for _, p := range append(pragmas, sqliteTestPragmas...) {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

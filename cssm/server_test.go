@@ -432,3 +432,52 @@ func TestLockedDatabaseAnswers503AndRecovers(t *testing.T) {
 	}
 	a.register(tok, 1)
 }
+
+// A database that is full or read-only: the call fails with 503 saying so,
+// and nothing is half-written.
+func TestFullOrReadOnlyDatabaseAnswers503(t *testing.T) {
+	sqliteOnly(t)
+	for _, c := range []struct {
+		pragma, says string
+	}{
+		{"max_page_count(40)", "database is full"},
+		{"query_only(1)", "database is read-only"},
+	} {
+		t.Run(c.says, func(t *testing.T) {
+			a := newAPI(t)
+			a.addLicense("Enhanced", 5)
+			tok := a.token(TokenOptions{})
+			dir := a.store.Dir()
+			before := storeDump(t, a.store)
+
+			sqliteTestPragmas = []string{c.pragma}
+			store, err := openStore(t, dir)
+			sqliteTestPragmas = nil
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &api{lab: &lab{t: t, store: store, clock: a.clock, portal: &Portal{Store: store, Clock: a.clock}}}
+			srv := NewServer(store, a.clock, nil)
+			ts := httptest.NewServer(srv)
+			defer func() { ts.Close(); srv.Close(); store.Close() }()
+			b.url = ts.URL
+			var status int
+			var out map[string]any
+			// Fill the database, if that is the failure, until it says so.
+			for n := range 400 {
+				if status, out = b.post(cssmapi.PathRegister, "", regReq(tok, n)); status != 200 {
+					break
+				}
+				before = storeDump(t, a.store)
+			}
+			wantError(t, status, out, cssmapi.CodeUnavailable)
+			if msg := out["message"].(string); !strings.Contains(msg, c.says) {
+				t.Fatalf("message %q does not say %q", msg, c.says)
+			}
+			if !bytes.Equal(storeDump(t, a.store), before) {
+				t.Fatal("the refused call changed the store")
+			}
+			a.register(tok, 1000) // the healthy connection still works
+		})
+	}
+}
