@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib" // also registers "pgx" for database/sql
-	_ "modernc.org/sqlite"             // registers "sqlite"
+	_ "modernc.org/sqlite"           // registers "sqlite"
 )
 
 // The store's database: SQLite (a file in the store directory, the default)
