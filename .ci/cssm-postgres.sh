@@ -16,6 +16,7 @@ echo "== the store's tests on PostgreSQL"
 go test -count=1 -timeout 10m ./cssm
 
 echo "== two cssm serve replicas on one PostgreSQL"
+command -v curl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
 work=$(mktemp -d)
 trap 'kill $servers 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; pg_stop' EXIT
 servers=""
