@@ -2,7 +2,6 @@ package cssm
 
 import (
 	"crypto/subtle"
-	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -43,19 +42,19 @@ func (p *Portal) CreateAPIClient(name, id, secret string) (*APIClient, error) {
 		id = "cssm-" + strings.ToLower(randomText(12))
 	}
 	if !clientIDPattern.MatchString(id) {
-		return nil, fmt.Errorf("the client id %q must be 8 to 128 characters of A-Z, a-z, 0-9, '.', '_' and '-'", id)
+		return nil, errClientID(id)
 	}
 	if secret == "" {
 		secret = randomText(32)
 	}
 	if len(secret) < 16 || len(secret) > 512 {
-		return nil, fmt.Errorf("a client secret must be 16 to 512 characters, not %d", len(secret))
+		return nil, errClientSecret(len(secret))
 	}
 	now := p.Clock.Now()
 	err := p.Store.Update(func(st *State) error {
 		var existing string
 		if st.tx.row(`SELECT id FROM api_clients WHERE id = ?`, []any{id}, &existing) {
-			return fmt.Errorf("an API client with id %q exists already; choose another --id", id)
+			return errClientExists(id)
 		}
 		created, _ := now.UTC().MarshalText()
 		st.tx.exec(`INSERT INTO api_clients (id, name, secret_sha256, created) VALUES (?, ?, ?, ?)`, id, name, hashCredential(secret), string(created))
@@ -75,10 +74,10 @@ func (p *Portal) AddUser(name, password, role string) (string, error) {
 	switch role {
 	case RoleAdmin, RoleUser, RoleReadOnly:
 	default:
-		return "", fmt.Errorf("--role %q is not admin, user or read-only", role)
+		return "", errRole(role)
 	}
 	if len(password) < 8 || len(password) > 72 {
-		return "", fmt.Errorf("a password must be 8 to 72 bytes long (bcrypt's limit), not %d", len(password))
+		return "", errPasswordLength(len(password))
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
@@ -94,7 +93,7 @@ func (p *Portal) AddUser(name, password, role string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("User %q (%s) saved.\n", name, role), nil
+	return msgUserSaved(name, role), nil
 }
 
 // grant is who an access token speaks for.

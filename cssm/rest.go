@@ -140,17 +140,17 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		} else {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cssm"`)
 		}
-		writeREST(w, status, map[string]any{"status": "ERROR", "statusMessage": "A valid bearer access token is required; get one from the OAuth token endpoint.", "error": "invalid_token"})
+		writeREST(w, status, map[string]any{"status": "ERROR", "statusMessage": msgRESTNoBearer, "error": "invalid_token"})
 		return
 	}
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(path, prefix), "/"), "/")
 	h, readOnly, ok := route(r.Method, segs)
 	if !ok {
-		writeRESTError(w, restFail(http.StatusNotFound, "There is no resource %s %s on this server.", r.Method, path))
+		writeRESTError(w, restFail(http.StatusNotFound, msgRESTNoResource, r.Method, path))
 		return
 	}
 	if !readOnly && g.role == RoleReadOnly {
-		writeRESTError(w, restFail(http.StatusForbidden, "User %s is read-only and cannot change anything.", g.subject))
+		writeRESTError(w, restFail(http.StatusForbidden, msgRESTReadOnly, g.subject))
 		return
 	}
 	var body []byte
@@ -158,7 +158,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		var err error
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxRESTBody))
 		if err != nil {
-			writeRESTError(w, restFail(http.StatusRequestEntityTooLarge, "The request body is larger than %d bytes.", maxRESTBody))
+			writeRESTError(w, restFail(http.StatusRequestEntityTooLarge, msgRESTBodyTooLarge, maxRESTBody))
 			return
 		}
 	}
@@ -216,7 +216,7 @@ func route(method string, segs []string) (restHandler, bool, bool) {
 func decodeStrict(body []byte, v any, ignore ...string) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return restFail(http.StatusBadRequest, "The request body is not a JSON object (%v).", err)
+		return restFail(http.StatusBadRequest, msgRESTNotJSON, err)
 	}
 	for _, k := range ignore {
 		delete(raw, k)
@@ -225,7 +225,7 @@ func decodeStrict(body []byte, v any, ignore ...string) error {
 	dec := json.NewDecoder(bytes.NewReader(clean))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return restFail(http.StatusBadRequest, "The request body does not fit this call: %v.", err)
+		return restFail(http.StatusBadRequest, msgRESTBadFields, err)
 	}
 	return nil
 }
@@ -255,7 +255,7 @@ func (st *State) restAccount(account, va string) (*SmartAccount, *VirtualAccount
 		}
 	}
 	if sa == nil {
-		return nil, nil, restFail(http.StatusNotFound, "There is no smart account %q.", account)
+		return nil, nil, restFail(http.StatusNotFound, msgRESTNoSmartAccount, account)
 	}
 	if va == "" {
 		return sa, nil, nil
@@ -265,7 +265,7 @@ func (st *State) restAccount(account, va string) (*SmartAccount, *VirtualAccount
 			return sa, v, nil
 		}
 	}
-	return nil, nil, restFail(http.StatusNotFound, "Smart account %q has no virtual account %q.", sa.Name, va)
+	return nil, nil, restFail(http.StatusNotFound, msgRESTNoVirtualAccount, sa.Name, va)
 }
 
 type tokenInfo struct {
@@ -363,11 +363,11 @@ func createToken(s *Server, c *restCall) (int, any, error) {
 			opt.AllowExport = true
 		case "not allowed", "notallowed", "not_allowed":
 		default:
-			return 0, nil, restFail(http.StatusBadRequest, "exportControlled must be \"Allowed\" or \"Not Allowed\", not %q.", *req.ExportControlled)
+			return 0, nil, restFail(http.StatusBadRequest, msgRESTExportControlled, *req.ExportControlled)
 		}
 	}
 	if len(req.Description) > 255 {
-		return 0, nil, restFail(http.StatusBadRequest, "The description is longer than 255 characters.")
+		return 0, nil, restFail(http.StatusBadRequest, msgRESTDescription)
 	}
 	if err := checkText("description", req.Description, false); err != nil {
 		return 0, nil, err
@@ -406,7 +406,7 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, err
 	}
 	if len(req.Tokens) == 0 || len(req.Tokens) > 100 {
-		return 0, nil, restFail(http.StatusBadRequest, "Give 1 to 100 tokens to revoke, not %d.", len(req.Tokens))
+		return 0, nil, restFail(http.StatusBadRequest, msgRESTRevokeCount, len(req.Tokens))
 	}
 	err := s.store.Update(func(st *State) error {
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
@@ -415,7 +415,7 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 		for _, r := range req.Tokens {
 			t := st.token(strings.TrimSpace(r.Token))
 			if t == nil || t.VirtualAccount != c.segs[3] {
-				return restFail(http.StatusNotFound, "Virtual account %q has no token %q.", c.segs[3], shorten(r.Token))
+				return restFail(http.StatusNotFound, msgRESTNoToken, c.segs[3], shorten(r.Token))
 			}
 			if t.Revoked.IsZero() {
 				t.Revoked = c.now
@@ -426,7 +426,7 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": fmt.Sprintf("%d token(s) revoked.", len(req.Tokens))}, nil
+	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": fmt.Sprintf(msgRESTRevoked, len(req.Tokens))}, nil
 }
 
 func shorten(s string) string {
@@ -490,7 +490,7 @@ func listLicenses(s *Server, c *restCall) (int, any, error) {
 		offset = int(*req.Offset)
 	}
 	if limit < 1 || limit > 1000 || offset < 0 {
-		return 0, nil, restFail(http.StatusBadRequest, "limit must be 1 to 1000 and offset 0 or more, not %d and %d.", limit, offset)
+		return 0, nil, restFail(http.StatusBadRequest, msgRESTPaging, limit, offset)
 	}
 	var all []licenseRecord
 	err := s.store.View(func(st *State) error {
@@ -577,7 +577,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, err
 	}
 	if len(req.Licenses) == 0 || len(req.Licenses) > 10 {
-		return 0, nil, restFail(http.StatusBadRequest, "A transfer names 1 to 10 licences, not %d.", len(req.Licenses))
+		return 0, nil, restFail(http.StatusBadRequest, msgRESTTransferCount, len(req.Licenses))
 	}
 	moved := 0
 	err := s.store.Update(func(st *State) error {
@@ -588,21 +588,21 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 		for _, l := range req.Licenses {
 			e, ok := entitlementByName(l.License)
 			if !ok {
-				return restFail(http.StatusBadRequest, "%q is not a licence of this server; use its display name, for example %q.", l.License, cssmapi.Entitlements[2].DisplayName)
+				return restFail(http.StatusBadRequest, msgRESTUnknownLicence, l.License, cssmapi.Entitlements[2].DisplayName)
 			}
 			typ := strings.ToUpper(strings.TrimSpace(l.LicenseType))
 			if typ == "" {
 				typ = Perpetual
 			}
 			if typ != Perpetual && typ != Term {
-				return restFail(http.StatusBadRequest, "licenseType must be PERPETUAL or TERM, not %q.", l.LicenseType)
+				return restFail(http.StatusBadRequest, msgRESTLicenseType, l.LicenseType)
 			}
 			if l.Quantity == nil || *l.Quantity < 0 || *l.Quantity > 1_000_000 {
-				return restFail(http.StatusBadRequest, "The quantity of %s must be 0 to 1000000.", e.DisplayName)
+				return restFail(http.StatusBadRequest, msgRESTQuantity, e.DisplayName)
 			}
 			q := int(*l.Quantity)
 			if l.TargetVirtualAccount == src.Name {
-				return restFail(http.StatusBadRequest, "The target virtual account %q is the source; transfer to another virtual account.", src.Name)
+				return restFail(http.StatusBadRequest, msgRESTSameAccount, src.Name)
 			}
 			_, dst, err := st.restAccount(sa.Name, l.TargetVirtualAccount)
 			if err != nil {
@@ -624,7 +624,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 				}
 			}
 			if q > min(free, ofType) {
-				return restFail(http.StatusBadRequest, "Virtual account %q has only %d %s licences of %s available to transfer, not %d; nothing was transferred.", src.Name, min(free, ofType), typ, e.DisplayName, q)
+				return restFail(http.StatusBadRequest, msgRESTNotAvailable, src.Name, min(free, ofType), typ, e.DisplayName, q)
 			}
 			// Take from the newest purchases; the target gets the same kind.
 			for i := len(src.Licenses) - 1; i >= 0 && q > 0; i-- {
@@ -645,7 +645,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": fmt.Sprintf("%d licence(s) transferred.", moved)}, nil
+	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": fmt.Sprintf(msgRESTTransferred, moved)}, nil
 }
 
 func entitlementByName(name string) (cssmapi.Entitlement, bool) {
@@ -675,7 +675,7 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, err
 	}
 	if len(req.ReservationRequests) != 1 {
-		return 0, nil, restFail(http.StatusBadRequest, "Send one reservation request per call, not %d.", len(req.ReservationRequests))
+		return 0, nil, restFail(http.StatusBadRequest, msgRESTOneReservation, len(req.ReservationRequests))
 	}
 	rr := req.ReservationRequests[0]
 	fail := func(msg string) (int, any, error) {
@@ -684,12 +684,12 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, e
 	}
 	if t := strings.ToUpper(rr.ReservationType); t != "" && t != "SPECIFIC" {
-		return fail(fmt.Sprintf("reservationType %q is not supported; this server reserves SPECIFIC licences.", rr.ReservationType))
+		return fail(fmt.Sprintf(msgRESTReservationType, rr.ReservationType))
 	}
 	var specs []LicenseRequest
 	for _, l := range rr.Licenses {
 		if l.Quantity == nil {
-			return fail(fmt.Sprintf("The licence %s has no quantity.", l.EntitlementTag))
+			return fail(fmt.Sprintf(msgRESTNoQuantity, l.EntitlementTag))
 		}
 		specs = append(specs, LicenseRequest{Tag: strings.TrimSpace(l.EntitlementTag), Count: int(*l.Quantity), Type: Perpetual})
 	}
@@ -743,12 +743,12 @@ func listDevices(s *Server, c *restCall) (int, any, error) {
 	var err error
 	if v := c.query.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, nil, restFail(http.StatusBadRequest, "limit must be 1 to 1000, not %q.", v)
+			return 0, nil, restFail(http.StatusBadRequest, msgRESTLimit, v)
 		}
 	}
 	if v := c.query.Get("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, nil, restFail(http.StatusBadRequest, "offset must be 0 or more, not %q.", v)
+			return 0, nil, restFail(http.StatusBadRequest, msgRESTOffset, v)
 		}
 	}
 	vaName, name := c.query.Get("virtualAccountName"), c.query.Get("instanceName")
@@ -766,7 +766,7 @@ func listDevices(s *Server, c *restCall) (int, any, error) {
 			}
 		}
 		if vaName != "" && len(vas) == 0 {
-			return restFail(http.StatusNotFound, "Smart account %q has no virtual account %q.", sa.Name, vaName)
+			return restFail(http.StatusNotFound, msgRESTNoVirtualAccount, sa.Name, vaName)
 		}
 		if len(vas) == 0 {
 			return nil
@@ -833,12 +833,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		oauthErr(http.StatusMethodNotAllowed, "invalid_request", "The token endpoint takes POST.")
+		oauthErr(http.StatusMethodNotAllowed, "invalid_request", msgOAuthPost)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 	if err != nil {
-		oauthErr(http.StatusBadRequest, "invalid_request", "The request body is too large.")
+		oauthErr(http.StatusBadRequest, "invalid_request", msgOAuthTooLarge)
 		return
 	}
 	f := r.URL.Query()
@@ -848,7 +848,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case len(trimmed) > 0 && (ct == "application/json" || trimmed[0] == '{'):
 		var m map[string]any
 		if err := json.Unmarshal(trimmed, &m); err != nil {
-			oauthErr(http.StatusBadRequest, "invalid_request", "The JSON body is malformed.")
+			oauthErr(http.StatusBadRequest, "invalid_request", msgOAuthBadJSON)
 			return
 		}
 		for k, v := range m {
@@ -859,7 +859,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case len(trimmed) > 0:
 		form, err := url.ParseQuery(string(trimmed))
 		if err != nil {
-			oauthErr(http.StatusBadRequest, "invalid_request", "The form body is malformed.")
+			oauthErr(http.StatusBadRequest, "invalid_request", msgOAuthBadForm)
 			return
 		}
 		for k, v := range form {
@@ -881,25 +881,25 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		switch f.Get("grant_type") {
 		case "client_credentials":
 			if f.Get("client_id") == "" || !st.checkClient(f.Get("client_id"), f.Get("client_secret")) {
-				refusal = func() { oauthErr(http.StatusUnauthorized, "invalid_client", "The client id or secret is wrong.") }
+				refusal = func() { oauthErr(http.StatusUnauthorized, "invalid_client", msgOAuthBadClient) }
 				return errRefused
 			}
 			g = grant{subject: "client " + f.Get("client_id"), role: RoleAdmin}
 		case "password":
 			role, ok := st.checkUser(f.Get("username"), f.Get("password"))
 			if !ok {
-				refusal = func() { oauthErr(http.StatusBadRequest, "invalid_grant", "The user name or password is wrong.") }
+				refusal = func() { oauthErr(http.StatusBadRequest, "invalid_grant", msgOAuthBadPassword) }
 				return errRefused
 			}
 			g = grant{subject: f.Get("username"), role: role}
 		case "":
 			refusal = func() {
-				oauthErr(http.StatusBadRequest, "invalid_request", "grant_type is missing; use client_credentials or password.")
+				oauthErr(http.StatusBadRequest, "invalid_request", msgOAuthNoGrant)
 			}
 			return errRefused
 		default:
 			refusal = func() {
-				oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials and password grants are supported.")
+				oauthErr(http.StatusBadRequest, "unsupported_grant_type", msgOAuthGrant)
 			}
 			return errRefused
 		}
@@ -910,7 +910,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	case refusal != nil:
 		refusal()
 	case err != nil:
-		oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable", "The licensing server's database is not available; try again in a minute.")
+		oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable", msgOAuthDatabase)
 	default:
 		writeREST(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": int(AccessTokenLifetime.Seconds()), "scope": ""})
 	}
