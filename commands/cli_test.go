@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // Every command of REFERENCE §2 and the platform commands is in the table.
@@ -182,7 +183,7 @@ func TestQuotedCodeSpansLines(t *testing.T) {
 func TestCompletion(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
 	for _, tc := range []struct{ line, partial, want string }{
-		{"", "", "help license* quit set* show*"},
+		{"", "", "help license* quit set* show* utils*"},
 		{"sh", "sh", "show*"},
 		{"show license u", "u", "usage UDI"},
 		{"SHOW LICENSE ud", "ud", "UDI"},
@@ -214,6 +215,7 @@ func FuzzExecute(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		r := NewRunner(Subscriber, testProfile(t, nil), nil)
+		r.Clock = clock.Fixed(t0) // utils service list does not wait
 		out, res := run(r, line)
 		if res == Failed && !strings.HasSuffix(out, msgFailed+"\n") {
 			t.Fatalf("failure without the failure line: %q", out)

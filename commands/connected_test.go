@@ -154,8 +154,13 @@ func TestRenewalsFollowTheTimers(t *testing.T) {
 	if s := l.status(31 * dayT); !strings.Contains(s, "Status: AUTHORIZED on Feb 26 15:11:23 2026 IST") {
 		t.Fatalf("not renewed after 30 days:\n%s", s)
 	}
+	// The registration renews 180 days after it was made (Jan 26 -> Jul
+	// 25, as captured), not six calendar months.
+	if s := l.status(179 * dayT); !strings.Contains(s, "Last Renewal Attempt: SUCCEEDED on Jan 26 15:11:23 2026 IST\n  Next Renewal Attempt: Jul 25 15:11:23 2026 IST\n") {
+		t.Fatalf("before the first renewal:\n%s", s)
+	}
 	s := l.status(200 * dayT)
-	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 14 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
+	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 10 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("after 200 days, want %q:\n%s", want, s)
 		}
@@ -226,7 +231,7 @@ func TestRegisterThroughAuthenticatingProxy(t *testing.T) {
 	r := l.node.at(t0, labUsage)
 	r.Service.DirectURL = "http://cssm.invalid" // reached only through the proxy
 	out, res := run(r, "license smart transport proxy 127.0.0.1 "+port, "y", "labuser", "s3cret")
-	if res != OK || out != "Do you want to enable Authentication based proxy ? y/n\nUser Name :\nPassword:\nTransport settings updated successfully.\n" {
+	if res != OK || out != "\nDo you want to enable Authentication based proxy ? y/n \nUser Name : \nPassword: \nTransport settings updated successfully.\n" {
 		t.Fatalf("proxy dialogue:\n%s", out)
 	}
 	out, res = run(r, "license smart register idtoken "+l.token(false))

@@ -49,19 +49,46 @@ func (r *Runner) help(_ context.Context, c *Call) error {
 	if i < len(toks) {
 		return errUnknownWord(toks[i].Text, n.Path())
 	}
-	fmt.Fprintf(&b, "%s help:\n", n.Word)
+	writeDetail(&b, n)
+	io.WriteString(c.Term, b.String())
+	return nil
+}
+
+// writeDetail is help <command> in the CLI guide's layout: "<word> help:",
+// the description, "options are:" with the arguments (or, for a menu
+// word, its sub-commands), then "Example:" with the example command.
+// [ucmsh] the guide also prints the example's output; ours would depend
+// on the node's state, so the example line stands alone.
+func writeDetail(b *strings.Builder, n *Command) {
+	fmt.Fprintf(b, "%s help:\n", n.Word)
 	if n.Detail != "" {
 		b.WriteString(n.Detail + "\n")
 	} else {
 		b.WriteString(n.Help + ".\n")
 	}
-	b.WriteString("\n")
-	writeSyntax(&b, n)
+	type option struct{ name, help string }
+	var opts []option
+	for _, a := range n.Args {
+		opts = append(opts, option{a.Name, a.Help})
+	}
+	if n.Run == nil {
+		for _, c := range n.visible() {
+			opts = append(opts, option{c.Label(), c.Help})
+		}
+	}
+	if len(opts) > 0 {
+		width := 0
+		for _, o := range opts {
+			width = max(width, len(o.name))
+		}
+		b.WriteString("\noptions are:\n")
+		for _, o := range opts {
+			fmt.Fprintf(b, "%-*s  - %s\n", width, o.name, o.help)
+		}
+	}
 	if n.Example != "" {
 		b.WriteString("\nExample:\nadmin:" + n.Example + "\n")
 	}
-	io.WriteString(c.Term, b.String())
-	return nil
 }
 
 // writeAll lists every command of the tree that is offered (aliases are
@@ -107,7 +134,29 @@ func (r *Runner) Complete(line string) (partial string, cands []Candidate) {
 			cands = append(cands, Candidate{Word: c.Word, Label: c.Label()})
 		}
 	}
+	if len(cands) == 1 && partial != "" && strings.EqualFold(cands[0].Word, partial) {
+		return partial, completeWord(n.child(partial), partial)
+	}
 	return partial, cands
+}
+
+// completeWord is Tab on a word typed in full. A word with sub-commands
+// lists them at once (each candidate is the word itself, so nothing is
+// inserted) or, when it has one, completes it too; a complete command
+// offers nothing, so the line stays as it is.
+func completeWord(c *Command, typed string) []Candidate {
+	subs := c.visible()
+	switch {
+	case len(subs) == 1:
+		return []Candidate{{Word: c.Word + " " + subs[0].Word, Label: subs[0].Label()}}
+	case len(subs) > 1:
+		cands := make([]Candidate, len(subs))
+		for i, s := range subs {
+			cands[i] = Candidate{Word: typed, Label: s.Label()}
+		}
+		return cands
+	}
+	return nil
 }
 
 func writeSyntax(b *strings.Builder, n *Command) {

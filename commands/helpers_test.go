@@ -102,7 +102,9 @@ func (n *node) at(now time.Time, usage map[string]int) *Runner {
 	svc.NewIdentity = func() (publisher.Identity, error) { return publisher.Identity{UUID: testUUID}, nil }
 	// Tests never leave loopback: "direct" goes to a closed local port.
 	svc.DirectURL = testDirectURL
-	return NewRunner(Publisher, testProfile(n.t, usage), svc)
+	r := NewRunner(Publisher, testProfile(n.t, usage), svc)
+	r.Clock = clock.Fixed(now)
+	return r
 }
 
 // run executes a command and returns its output and outcome.

@@ -87,8 +87,10 @@ func (b *report) statusSection(m *publisher.Report) {
 	b.opt("Virtual Account", reg.VirtualAccount)
 	b.line("  Export-Controlled Functionality: %s", reg.ExportControlled)
 	b.attempt("Initial Registration", reg.InitialRegistration)
-	if reg.InitialRegistration != nil && reg.LastRenewal == nil {
-		b.line("  Last Renewal Attempt: None")
+	// Before any renewal the agent counts the registration itself as the
+	// last renewal here, while the summary says None (REFERENCE §3).
+	if reg.LastRenewal == nil {
+		b.attempt("Last Renewal Attempt", reg.InitialRegistration)
 	}
 	b.attempt("Last Renewal Attempt", reg.LastRenewal)
 	b.optStamp("Next Renewal Attempt", reg.NextRenewal)
@@ -291,13 +293,23 @@ func RenderSummary(m *publisher.Report) string {
 	fmt.Fprintf(b, summaryRow, "License", "Entitlement Tag", "Count", "Status")
 	b.line("  %s", strings.Repeat("-", 134))
 	for _, e := range m.Usage.Entitlements {
-		name := e.DisplayName
-		if len(name) >= 28 {
-			name += " " // the captured width fits no real name; keep them apart
-		}
-		fmt.Fprintf(b, summaryRow, Sanitize(name), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
+		fmt.Fprintf(b, summaryRow, Sanitize(summaryLicense(e)), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
 	}
 	return b.String()
+}
+
+// summaryLicense is the License column of a summary row, as the captured
+// Smart Agent fills it: the tag's trailing 36-character UUID for an
+// entitlement in use (it overflows the 28 columns and runs into the tag,
+// moving Count and Status right), nothing for an Init row. [ucmsh] the
+// capture shows InCompliance rows; Eval, reserved and the other in-use
+// states are filled the same way.
+func summaryLicense(e publisher.EntitlementUsage) string {
+	const uuidLen = 36
+	if e.Status == publisher.EntInit || len(e.Tag) < uuidLen {
+		return ""
+	}
+	return e.Tag[len(e.Tag)-uuidLen:]
 }
 
 // RenderTrace is `show license trace`: the recorded events, oldest first.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/shell"
 )
@@ -62,17 +63,23 @@ type Runner struct {
 	ServiceErr error
 	// JSON makes reports print their model as JSON (for scripts).
 	JSON bool
+	// Strict is ucmsh serve --strict: as on CUCM, a line carries no
+	// options (no --json); every word is the command's.
+	Strict bool
 	// Audit, when set, is told of every command run that may change the
 	// node's licensing state (the license tree): its words without the
 	// arguments (tokens, codes), and whether it succeeded.
 	Audit func(path string, ok bool)
+	// Clock is the node's time, which the platform commands show (date,
+	// uptime, load) and wait on; the system clock when nil.
+	Clock clock.Clock
 
 	root *Command
 }
 
 // NewRunner returns a runner over the command tree.
 func NewRunner(role Role, profile *publisher.Profile, svc *publisher.Service) *Runner {
-	return &Runner{Role: role, Profile: profile, Service: svc, root: Tree}
+	return &Runner{Role: role, Profile: profile, Service: svc, root: treeFor(profile)}
 }
 
 // Session returns a shell session that runs its commands with r: cfg
@@ -127,15 +134,24 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	if err != nil {
 		return err
 	}
-	toks, json, err := options(toks)
-	if err != nil {
-		return err
+	json := false
+	if !r.Strict {
+		if toks, json, err = options(toks); err != nil {
+			return err
+		}
 	}
 	if len(toks) == 0 {
 		return nil
 	}
-	if last := toks[len(toks)-1]; last.Text == "?" && !last.Quoted {
-		return r.syntaxHelp(t, toks[:len(toks)-1])
+	// "?" asks for help, alone or glued to the last word ("idtoken?"
+	// works like "idtoken ?", as captured: admin:file list activelog?).
+	if last := toks[len(toks)-1]; !last.Quoted && strings.HasSuffix(last.Text, "?") {
+		if last.Text == "?" {
+			toks = toks[:len(toks)-1]
+		} else {
+			toks[len(toks)-1].Text = strings.TrimSuffix(last.Text, "?")
+		}
+		return r.syntaxHelp(t, toks)
 	}
 	call, err := r.resolve(toks)
 	if err != nil {
@@ -251,7 +267,25 @@ func (r *Runner) syntaxHelp(t Terminal, toks []Token) error {
 		return errUnknownWord(toks[i].Text, n.Path())
 	}
 	var b strings.Builder
-	writeSyntax(&b, n)
+	if subs := n.visible(); n.Run == nil && len(subs) > 0 {
+		// After a word with sub-commands "?" lists them as Tab does.
+		b.WriteString(shell.Listing(listingWidth, candidates(subs)) + "\n")
+	} else {
+		writeSyntax(&b, n)
+	}
 	io.WriteString(t, b.String())
 	return nil
+}
+
+// listingWidth is the terminal width "?" lays its listing out for: the
+// command layer does not know the real one, and 80 columns is the VOS
+// console's ([ucmsh]).
+const listingWidth = 80
+
+func candidates(subs []*Command) []Candidate {
+	out := make([]Candidate, len(subs))
+	for i, c := range subs {
+		out[i] = Candidate{Word: c.Word, Label: c.Label()}
+	}
+	return out
 }

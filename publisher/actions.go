@@ -172,6 +172,8 @@ func transportLabel(tc TransportConfig) string {
 		return "proxy " + tc.ProxyHost
 	case TransportModeSatellite:
 		return "ssm-satellite " + tc.URL
+	case TransportModeGateway:
+		return "gateway " + tc.URL
 	}
 	return "direct"
 }

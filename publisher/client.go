@@ -23,7 +23,7 @@ const CallTimeout = 20 * time.Second
 
 // serverURL is where the transport sends the node's requests.
 func (s *Service) serverURL(tc TransportConfig) string {
-	if tc.Mode == TransportModeSatellite {
+	if tc.Mode == TransportModeSatellite || tc.Mode == TransportModeGateway {
 		return tc.URL
 	}
 	return s.DirectURL

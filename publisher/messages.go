@@ -223,3 +223,8 @@ func forgotten(err error) bool {
 }
 
 var errNoTrustedKeys = errors.New("the trust folder holds no key")
+
+// Refusals of the gateway command from 14SU4 and 15SU2 on (CLI reference
+// R15): Smart Transport (direct or proxy, what a fresh install uses)
+// cannot be switched to a gateway.
+const msgGatewaySmartTransport = "license smart transport gateway cannot be used in Smart Transport mode (direct or proxy) on this version: it only changes the URL of a Transport Gateway or a satellite configured before. To use a satellite, run license smart transport ssm-satellite <URL>."

@@ -171,6 +171,8 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		r.Transport = Transport{Type: TransportProxy, URL: r.Transport.URL, Proxy: st.Transport.ProxyHost + ":" + itoa(st.Transport.ProxyPort), ProxyUser: st.Transport.ProxyUser}
 	case TransportModeSatellite:
 		r.Transport.Type = TransportSatellite
+	case TransportModeGateway:
+		r.Transport.Type = TransportGateway
 	}
 	ev := &st.Evaluation
 	remaining := ev.Remaining(now)

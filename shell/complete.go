@@ -65,3 +65,8 @@ func commonPrefix(cands []Candidate) string {
 	}
 	return p
 }
+
+// Listing lays out completion candidates in columns for a terminal of
+// the given width, as Tab lists them (without a final line end); the
+// command layer uses it for "?".
+func Listing(width int, cands []Candidate) string { return listing(width, cands) }

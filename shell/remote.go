@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ type remote struct {
 	line   []rune
 	pos    int
 	nbytes int  // UTF-8 length of line
-	hide   bool // a secret: nothing typed is shown
+	mask   bool // a secret: each character typed shows as "*"
 	at     int  // the cursor, in cells from the start of the prompt
 	pend   bool // the cursor waits past the end of a full row (pending wrap)
 	lastCR bool // the last key was CR: a LF right after it is the same Enter
@@ -250,6 +251,15 @@ func (e *remote) emit(rs []rune) {
 	e.pend = e.at%e.width() == 0
 }
 
+// emitLine draws part of the line being typed: a secret as one "*" per
+// character, as CUCM echoes a password.
+func (e *remote) emitLine(rs []rune) {
+	if e.mask {
+		rs = []rune(strings.Repeat("*", len(rs)))
+	}
+	e.emit(rs)
+}
+
 func (e *remote) row(cell int, pend bool) int {
 	if pend && cell > 0 {
 		return (cell - 1) / e.width()
@@ -281,9 +291,6 @@ func (e *remote) moveCursor(to int) {
 // setPos moves the cursor to position p of the line.
 func (e *remote) setPos(p int) {
 	e.pos = p
-	if e.hide {
-		return
-	}
 	t := len(e.prompt) + p
 	if t == e.at {
 		return
@@ -292,7 +299,7 @@ func (e *remote) setPos(p int) {
 		// The end of a full row: only writing the last character puts
 		// the cursor where typing goes on.
 		e.moveCursor(t - 1)
-		e.emit(e.line[p-1:])
+		e.emitLine(e.line[p-1:])
 		return
 	}
 	e.moveCursor(t)
@@ -300,13 +307,10 @@ func (e *remote) setPos(p int) {
 
 // refresh draws the prompt and the line again and puts the cursor back.
 func (e *remote) refresh() {
-	if e.hide {
-		return
-	}
 	e.moveCursor(0)
 	e.w.WriteString("\x1b[J")
 	e.emit(e.prompt)
-	e.emit(e.line)
+	e.emitLine(e.line)
 	e.setPos(e.pos)
 }
 
@@ -330,9 +334,7 @@ func (e *remote) insert(r rune) {
 	if e.pos == len(e.line) {
 		e.line = append(e.line, r)
 		e.pos++
-		if !e.hide {
-			e.emit(e.line[e.pos-1:])
-		}
+		e.emitLine(e.line[e.pos-1:])
 		return
 	}
 	e.line = slices.Insert(e.line, e.pos, r)
@@ -351,9 +353,6 @@ func (e *remote) cut(from, to int) {
 	atEnd := to == len(e.line)
 	e.line = slices.Delete(e.line, from, to)
 	e.pos = from
-	if e.hide {
-		return
-	}
 	w := e.width()
 	if atEnd && to-from == 1 && !e.pend && e.at%w != 0 && e.at == len(e.prompt)+to {
 		e.w.WriteString("\b \b")
@@ -373,11 +372,11 @@ func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, e
 		e.line = nil // do not keep a pasted code's worth of memory
 	}
 	e.line, e.pos, e.nbytes = e.line[:0], 0, 0
-	e.at, e.pend, e.hide = 0, false, false
+	e.at, e.pend, e.mask = 0, false, false
 	e.hIdx, e.draft = len(e.hist), nil
 	e.emit(e.prompt)
-	e.hide = m == modeSecret
-	defer func() { e.hide = false }()
+	e.mask = m == modeSecret
+	defer func() { e.mask = false }()
 	for {
 		r, k, err := e.readKey(ctx)
 		if err != nil {
@@ -386,6 +385,12 @@ func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, e
 		switch k {
 		case kEnter:
 			e.setPos(len(e.line))
+			if m == modeCommand && len(e.line) == 0 {
+				// A bare Enter: "\r\n\r" before the next prompt, as
+				// Cisco's VOS mock device records it.
+				e.w.WriteString("\n\r")
+				return "", nil
+			}
 			e.w.WriteString("\n")
 			return string(e.line), nil
 		case kUp:
@@ -445,13 +450,11 @@ func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, e
 		case ctrlF:
 			e.setPos(min(e.pos+1, len(e.line)))
 		case ctrlL:
-			if !e.hide {
-				e.w.WriteString("\x1b[H\x1b[2J")
-				e.at, e.pend = 0, false
-				e.emit(e.prompt)
-				e.emit(e.line)
-				e.setPos(e.pos)
-			}
+			e.w.WriteString("\x1b[H\x1b[2J")
+			e.at, e.pend = 0, false
+			e.emit(e.prompt)
+			e.emitLine(e.line)
+			e.setPos(e.pos)
 		case ctrlP:
 			if m == modeCommand && e.hIdx > 0 {
 				if e.hIdx == len(e.hist) {
@@ -494,7 +497,7 @@ func (e *remote) complete() {
 		e.w.WriteString("\n" + listing(e.width(), list) + "\n")
 		e.at, e.pend = 0, false
 		e.emit(e.prompt)
-		e.emit(e.line)
+		e.emitLine(e.line)
 		e.setPos(e.pos)
 	case line == nil:
 	case e.pos == len(e.line) && pos == len(line) && slices.Equal(line[:e.pos], e.line):
@@ -507,6 +510,11 @@ func (e *remote) complete() {
 	}
 }
 
+// pageErase takes the pager's question away with spaces, not an erase
+// escape: clients that strip escape sequences (paramiko-expect) would
+// otherwise lose the first character of the next line.
+var pageErase = "\r" + strings.Repeat(" ", len(pageText)) + "\r"
+
 // pagerKey shows the pager's question and waits for its key: it returns
 // 1 for Enter (one line), -1 for space (a page) and 0 for q (quit);
 // Control-C is an error. The question is taken away again.
@@ -514,7 +522,7 @@ func (e *remote) pagerKey(ctx context.Context) (int, error) {
 	e.keys.setReading(true)
 	defer e.keys.setReading(false)
 	e.w.WriteString(pagePrompt)
-	defer e.w.WriteString("\r\x1b[K")
+	defer e.w.WriteString(pageErase)
 	for {
 		r, k, err := e.readKey(ctx)
 		switch {

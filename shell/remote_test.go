@@ -177,9 +177,10 @@ func TestRemoteEchoIsOneCleanLine(t *testing.T) {
 	if want := "show license status\r\nran \"show license status\" (19 bytes)\r\nadmin:"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	// A bare Enter draws the prompt again on a new line.
+	// A bare Enter draws the prompt again on a new line, as "\r\n\radmin:"
+	// (Cisco's VOS mock device).
 	r.Send("\r")
-	if got := r.Expect("admin:"); got != "\r\nadmin:" {
+	if got := r.Expect("admin:"); got != "\r\n\radmin:" {
 		t.Fatalf("bare Enter: %q", got)
 	}
 	r.Send("quit\n")
@@ -376,7 +377,7 @@ func TestRemotePagerFollowsTheWindow(t *testing.T) {
 	}
 	r.Send(" ")
 	got = r.Expect(pagePrompt)
-	if !strings.HasPrefix(got, "\r\x1b[Kline 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
+	if !strings.HasPrefix(got, pageErase+"line 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
 		t.Fatalf("second page: %q", got)
 	}
 	r.h.Store(3) // the window shrinks
@@ -392,13 +393,13 @@ func TestRemotePagerFollowsTheWindow(t *testing.T) {
 	r.Send("x") // other keys wait
 	r.Send("q")
 	got = r.Expect("admin:")
-	if got != "\r\x1b[Kadmin:" {
+	if got != pageErase+"admin:" || strings.Contains(got, "\x1b") {
 		t.Fatalf("after q: %q", got)
 	}
 	r.Send("show\r")
 	r.Expect(pagePrompt)
 	r.Send("\x03")
-	if got := r.Expect("admin:"); got != "\r\x1b[KControl-C pressed\r\nadmin:" {
+	if got := r.Expect("admin:"); got != pageErase+"Control-C pressed\r\nadmin:" {
 		t.Fatalf("Control-C at the pager: %q", got)
 	}
 }
@@ -438,7 +439,8 @@ func TestRemoteQuestions(t *testing.T) {
 		t.Fatalf("Control-C at a question: %q", got)
 	}
 	r.Send("secret\rhunter2\x7f2\r")
-	if got := r.Expect("admin:"); got != "secret\r\nPassword:\r\ngot \"hunter2\" <nil>\r\nadmin:" {
+	// A password shows one "*" per character (CUCM's proxy dialogue).
+	if got := r.Expect("admin:"); got != "secret\r\nPassword:*******\b \b*\r\ngot \"hunter2\" <nil>\r\nadmin:" {
 		t.Fatalf("secret: %q", got)
 	}
 }

@@ -21,7 +21,8 @@ const Prompt = "admin:"
 // Messages of the shell.
 const (
 	msgControlC = "Control-C pressed"
-	pagePrompt  = "\x1b[1mPress <enter> for 1 line, <space> for one page, or <q> to quit\x1b[0m\x1b[K"
+	pageText    = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
+	pagePrompt  = "\x1b[1m" + pageText + "\x1b[0m\x1b[K"
 )
 
 // Outcome is how a command ended. The command layer uses this type itself.
@@ -275,6 +276,14 @@ func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	s.cancel = nil
 	s.mu.Unlock()
 	return out, interrupted()
+}
+
+// Flush shows at once what the running command has printed so far, for a
+// command that then waits (utils service list prints its first line
+// before Service Manager answers).
+func (s *Session) Flush() {
+	s.flush(context.Background())
+	s.ed.flush()
 }
 
 // flush writes a command's output held for paging, paged when pagination

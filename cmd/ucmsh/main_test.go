@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"waithttp": waithttp,
 			"grepset":  grepset,
 			"httpjson": httpjson,
+			"sshround": sshround,
 		},
 	})
 }
