@@ -69,6 +69,8 @@ var fuzzRESTPaths = []string{
 	"/services/api/smart-accounts-and-licensing/v1/accounts/BU/virtual-accounts/TAC/licenses/transfer",
 	"/services/api/smart-accounts-and-licensing/v2/accounts/BU/virtual-accounts/TAC/reserve-licenses",
 	"/v1/software/apis/licensing/v2/accounts/BU/devices",
+	"/services/api/smart-accounts-and-licensing/v1/accounts/BU/virtual-accounts/TAC/confirm-licenses",
+	"/services/api/smart-accounts-and-licensing/v2/accounts/BU/virtual-accounts/TAC/devices/remove",
 	"/oauth/token",
 }
 
@@ -85,11 +87,13 @@ func FuzzRESTAPI(f *testing.F) {
 	f.Add(uint8(3), []byte(`{"licenses":[{"license":"UC Manager Enhanced License (12.x)","licenseType":"PERPETUAL","quantity":"2","targetVirtualAccount":"Lab"}]}`), "")
 	f.Add(uint8(4), []byte(`{"reservationRequests":[{"reservationCode":"P:UCM,S:1,U:x","licenses":[{"entitlementTag":"x","quantity":1e99}]}]}`), "")
 	f.Add(uint8(5), []byte{}, "limit=2&offset=1&instanceName=%25")
-	f.Add(uint8(6), []byte(`{"grant_type":"password","username":"a","password":"b"}`), "grant_type=client_credentials")
+	f.Add(uint8(6), []byte(`{"reservationConfirmationRequests":[{"sudi":{"udiPid":"UCM","udiSerialNumber":"1"},"confirmationCode":"x"}]}`), "")
+	f.Add(uint8(7), []byte(`{"productInstacesRemoveRequests":[{"sudi":{},"returnCode":""}]}`), "")
+	f.Add(uint8(8), []byte(`{"grant_type":"password","username":"a","password":"b"}`), "grant_type=client_credentials")
 	f.Fuzz(func(t *testing.T, which uint8, body []byte, query string) {
 		path := fuzzRESTPaths[int(which)%len(fuzzRESTPaths)]
 		method := http.MethodPost
-		if which%7 == 5 || which >= 128 && which%7 == 0 {
+		if int(which)%len(fuzzRESTPaths) == 5 || which >= 128 {
 			method = http.MethodGet
 		}
 		q, _ := url.ParseQuery(query) // what a client can send: a well-formed URL

@@ -443,3 +443,9 @@ func errPasswordLength(n int) error {
 func msgUserSaved(name, role string) string {
 	return fmt.Sprintf("User %q (%s) saved.\n", name, role)
 }
+
+const (
+	msgRESTNoSUDI        = "The request names no device: give sudi.udiPid and sudi.udiSerialNumber."
+	msgRESTNoReservation = "Virtual account %q has no reservation for the device PID %s, serial number %s."
+	msgRESTOneDevice     = "Send one device per call, not %d."
+)

@@ -203,6 +203,12 @@ func route(method string, segs []string) (restHandler, bool, bool) {
 		return transferLicenses, false, true
 	case isVA && vaTail == "reserve-licenses" && method == http.MethodPost:
 		return reserveLicenses, false, true
+	case isVA && vaTail == "update-licenses" && method == http.MethodPost:
+		return updateLicenses, false, true
+	case isVA && vaTail == "confirm-licenses" && method == http.MethodPost:
+		return confirmLicenses, false, true
+	case isVA && vaTail == "devices/remove" && method == http.MethodPost:
+		return removeDevices, false, true
 	case tail == "licenses" && method == http.MethodPost:
 		return listLicenses, true, true
 	case tail == "devices" && method == http.MethodGet:
@@ -917,3 +923,157 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 }
 
 var errRefused = errors.New("refused")
+
+// sudi names a device as the reservation calls do: PID and serial number.
+type sudi struct {
+	UdiPid          string `json:"udiPid"`
+	UdiSerialNumber string `json:"udiSerialNumber"`
+}
+
+// reservedUDI finds the long UDI of the reservation (live or forfeited) of
+// the device in virtual account va: the calls give no UUID, and the
+// productTagName clients send is not a UCM's (they send its PID).
+func (st *State) reservedUDI(va *VirtualAccount, d sudi) (string, error) {
+	prefix := "PID:" + strings.TrimSpace(d.UdiPid) + ",SN:" + strings.TrimSpace(d.UdiSerialNumber) + ","
+	if d.UdiPid == "" || d.UdiSerialNumber == "" {
+		return "", restFail(http.StatusBadRequest, msgRESTNoSUDI)
+	}
+	for _, in := range st.reservingIn(va.Name) {
+		if strings.HasPrefix(in.UDI, prefix) {
+			return in.UDI, nil
+		}
+	}
+	for _, f := range va.Forfeited {
+		if strings.HasPrefix(f.UDI, prefix) {
+			return f.UDI, nil
+		}
+	}
+	return "", restFail(http.StatusNotFound, msgRESTNoReservation, va.Name, d.UdiPid, d.UdiSerialNumber)
+}
+
+// oneSUDI decodes a body with one request naming a device and returns the
+// device's UDI in the call's virtual account.
+func (s *Server) oneSUDI(c *restCall, body any, get func() (int, sudi)) (string, error) {
+	if err := decodeStrict(c.body, body); err != nil {
+		return "", err
+	}
+	n, d := get()
+	if n != 1 {
+		return "", restFail(http.StatusBadRequest, msgRESTOneDevice, n)
+	}
+	var udi string
+	err := s.store.View(func(st *State) error {
+		_, va, err := st.restAccount(c.segs[1], c.segs[3])
+		if err != nil {
+			return err
+		}
+		udi, err = st.reservedUDI(va, d)
+		return err
+	})
+	return udi, err
+}
+
+func (s *Server) restPortal(c *restCall) *Portal {
+	return &Portal{Store: s.store, Clock: fixedClock{c.now}}
+}
+
+type restLicense struct {
+	EntitlementTag string   `json:"entitlementTag"`
+	Quantity       *flexInt `json:"quantity"`
+	Precedence     string   `json:"precedence"`
+}
+
+func licenseRequests(ls []restLicense) ([]LicenseRequest, error) {
+	var out []LicenseRequest
+	for _, l := range ls {
+		if l.Quantity == nil {
+			return nil, restFail(http.StatusBadRequest, msgRESTNoQuantity, l.EntitlementTag)
+		}
+		out = append(out, LicenseRequest{Tag: strings.TrimSpace(l.EntitlementTag), Count: int(*l.Quantity), Type: Perpetual})
+	}
+	return out, nil
+}
+
+// updateLicenses: POST .../virtual-accounts/{va}/update-licenses: a new code
+// with the device's new reserved licences.
+func updateLicenses(s *Server, c *restCall) (int, any, error) {
+	var req struct {
+		Requests []struct {
+			Sudi           sudi          `json:"sudi"`
+			ProductTagName string        `json:"productTagName"`
+			Licenses       []restLicense `json:"licenses"`
+		} `json:"reservationUpdateRequests"`
+	}
+	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
+		if len(req.Requests) == 0 {
+			return 0, sudi{}
+		}
+		return len(req.Requests), req.Requests[0].Sudi
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	specs, err := licenseRequests(req.Requests[0].Licenses)
+	if err != nil {
+		return 0, nil, err
+	}
+	issued, err := s.restPortal(c).UpdateReservation(ReserveOptions{Virtual: c.segs[3], Product: udi, Licenses: specs})
+	if err != nil {
+		e := restFail(http.StatusBadRequest, "%s", upperFirst(strings.TrimSuffix(err.Error(), "."))+".")
+		e.extra = map[string]any{"authorizationCodes": []map[string]any{{"authorizationCode": "", "statusMessage": e.msg}}}
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": "", "authorizationCodes": []map[string]any{{
+		"authorizationCode": issued.Code, "statusMessage": "", "udi": issued.UDI, "productInstanceId": issued.InstanceID}}}, nil
+}
+
+// confirmLicenses: POST .../virtual-accounts/{va}/confirm-licenses.
+func confirmLicenses(s *Server, c *restCall) (int, any, error) {
+	var req struct {
+		Requests []struct {
+			Sudi             sudi   `json:"sudi"`
+			ProductTagName   string `json:"productTagName"`
+			ConfirmationCode string `json:"confirmationCode"`
+		} `json:"reservationConfirmationRequests"`
+	}
+	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
+		if len(req.Requests) == 0 {
+			return 0, sudi{}
+		}
+		return len(req.Requests), req.Requests[0].Sudi
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	msg, err := s.restPortal(c).ConfirmReservation(c.segs[3], udi, req.Requests[0].ConfirmationCode)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": strings.TrimSpace(msg)}, nil
+}
+
+// removeDevices: POST (v2) .../virtual-accounts/{va}/devices/remove with the
+// device's return code; the licences go back to the pool.
+func removeDevices(s *Server, c *restCall) (int, any, error) {
+	var req struct {
+		Requests []struct {
+			Sudi           sudi   `json:"sudi"`
+			ProductTagName string `json:"productTagName"`
+			ReturnCode     string `json:"returnCode"`
+		} `json:"productInstacesRemoveRequests"` // sic, as clients send it
+	}
+	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
+		if len(req.Requests) == 0 {
+			return 0, sudi{}
+		}
+		return len(req.Requests), req.Requests[0].Sudi
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	msg, err := s.restPortal(c).ReturnReservation(c.segs[3], udi, req.Requests[0].ReturnCode)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": strings.TrimSpace(msg)}, nil
+}

@@ -232,9 +232,46 @@ func TestReserveLicensesThroughTheAPI(t *testing.T) {
 		t.Fatalf("reserve: %d %v", status, out)
 	}
 	code := codes[0].(map[string]any)["authorizationCode"].(string)
-	n.install(code)
+	confirmation := n.install(code)
 	if n.installed.Entitlements[0].Count != 4 {
 		t.Fatalf("installed %+v", n.installed.Entitlements)
+	}
+	// Confirm, update, confirm, return, as [EZ]'s update and return tools do:
+	// the device named by PID and serial number only.
+	va := "/services/api/smart-accounts-and-licensing/v1/accounts/BU/virtual-accounts/TAC"
+	dev := map[string]string{"udiPid": n.udi.PID, "udiSerialNumber": n.udi.SN}
+	confirm := func(code string) {
+		t.Helper()
+		status, out := a.restJSON("POST", va+"/confirm-licenses", bearer, map[string]any{"reservationConfirmationRequests": []map[string]any{
+			{"sudi": dev, "productTagName": "UCM", "confirmationCode": code}}})
+		if status != 200 || out["status"] != "SUCCESS" {
+			t.Fatalf("confirm: %d %v", status, out)
+		}
+	}
+	confirm(confirmation)
+	if got := a.reservation(n.requestCode()).State; got != ReservationInstalled {
+		t.Fatalf("after the API's confirmation: %s", got)
+	}
+	status, out = a.restJSON("POST", va+"/update-licenses", bearer, map[string]any{"reservationUpdateRequests": []map[string]any{
+		{"sudi": dev, "productTagName": "UCM", "licenses": []map[string]any{{"entitlementTag": tag("Enhanced"), "quantity": 6}}}}})
+	codes, _ = out["authorizationCodes"].([]any)
+	if status != 200 || len(codes) != 1 {
+		t.Fatalf("update: %d %v", status, out)
+	}
+	confirm(n.install(codes[0].(map[string]any)["authorizationCode"].(string)))
+	status, out = a.restJSON("POST", "/services/api/smart-accounts-and-licensing/v2/accounts/BU/virtual-accounts/TAC/devices/remove", bearer,
+		map[string]any{"productInstacesRemoveRequests": []map[string]any{{"sudi": dev, "productTagName": "UCM", "returnCode": n.returnCode()}}})
+	if status != 200 || out["status"] != "SUCCESS" {
+		t.Fatalf("remove with the return code: %d %v", status, out)
+	}
+	a.pool(map[string][2]int{"Enhanced": {0, 10}})
+	if status, out := a.restJSON("POST", va+"/confirm-licenses", bearer, map[string]any{"reservationConfirmationRequests": []map[string]any{
+		{"sudi": dev, "confirmationCode": "00000000"}}}); status != 404 || out["status"] != "ERROR" {
+		t.Fatalf("confirm after the return: %d %v", status, out)
+	}
+	// Reserved again, for the refusals below.
+	if status, out := a.restJSON("POST", va+"/reserve-licenses", bearer, req); status != 200 {
+		t.Fatalf("reserve again after the return: %d %v", status, out)
 	}
 	// The same product again, and more than the pool has: ERROR with the reason per code.
 	for _, q := range []string{"1", "100"} {
