@@ -50,6 +50,8 @@ type jsonState struct {
 	Tokens            map[string]*Token    `json:"tokens"`
 	Instances         map[string]*Instance `json:"instances,omitempty"`
 	ReservationStamps map[string]time.Time `json:"reservation_timestamps,omitempty"`
+	// Idempotency: the answers the JSON store recorded (cssm before the database).
+	Idempotency map[string]*IdempotencyRecord `json:"idempotency,omitempty"`
 }
 
 // SmartAccount groups virtual accounts. Virtual account names are unique across the

@@ -229,6 +229,12 @@ func (st *State) importState(old *jsonState) {
 	for udi, t := range old.ReservationStamps {
 		st.setStamp(udi, t)
 	}
+	// A node may still repeat a call the JSON store answered.
+	for k, r := range old.Idempotency {
+		if r != nil {
+			st.idem[k], st.idemDirty[k] = r, true
+		}
+	}
 }
 
 func decodeState(path string, data []byte) (*jsonState, error) {

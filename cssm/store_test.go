@@ -252,6 +252,8 @@ func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
 			"r": {ID: "r", UDI: udi(3), VirtualAccount: "TAC", Registered: t0, Reservation: res},
 		},
 		ReservationStamps: map[string]time.Time{udi(3): t0},
+		Idempotency: map[string]*IdempotencyRecord{"key-of-a-lost-answer-1": {
+			Path: cssmapi.PathRegister, RequestSHA256: "ab", Status: 200, Body: []byte(`{"ok":true}` + "\n"), Signature: "c2ln", Created: t0}},
 	}
 	data, _ := json.Marshal(old)
 	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
@@ -293,6 +295,9 @@ func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
 		}
 		if ts, _ := st.stamp(udi(3)); !ts.Equal(t0) {
 			t.Errorf("reservation stamp after import: %v", ts)
+		}
+		if r := st.idempotencyRecord("key-of-a-lost-answer-1"); r == nil || string(r.Body) != `{"ok":true}`+"\n" || r.Signature != "c2ln" || !r.Created.Equal(t0) {
+			t.Errorf("idempotency record after import: %+v", r)
 		}
 		return nil
 	})
