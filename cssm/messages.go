@@ -182,7 +182,7 @@ func errNotLoopback(addr string) error {
 }
 
 const (
-	msgServing      = "cssm: serving the product API on %s://%s (store %s)\n"
+	msgServing      = "cssm: serving the product API on %s://%s (and the REST API; store %s, database %s)\n"
 	msgFingerprint  = "cssm: TLS certificate SHA-256 fingerprint %s\n"
 	msgTrustWritten = "cssm: wrote the signing public key to %s\n"
 )
