@@ -72,3 +72,6 @@ func (n Node) Users() string { return filepath.Join(n.SSH(), UsersFile) }
 
 // AuthorizedKeys holds the public keys allowed to log in.
 func (n Node) AuthorizedKeys() string { return filepath.Join(n.SSH(), AuthorizedKeysFile) }
+
+// DefaultLab is `ucmsh lab`'s folder when --dir is not given.
+func DefaultLab() string { return filepath.Join(Root(), "lab") }

@@ -1,0 +1,187 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// SetFault injects a fault (replacing one of the same kind and target).
+func (l *Lab) SetFault(ctx context.Context, f Fault) error {
+	if err := checkFault(&f); err != nil {
+		return err
+	}
+	l.world.Lock()
+	defer l.world.Unlock()
+	clusters, err := l.targetClusters(f.Target)
+	if err != nil {
+		return err
+	}
+	if l.hasExact(f.Target, f.Kind) {
+		if err := l.clearLocked(ctx, f.Target, f.Kind); err != nil {
+			return err
+		}
+	}
+	f.Since = l.clock.Now()
+	switch f.Kind {
+	case FaultUnreachable:
+		for _, c := range clusters {
+			l.fronts[c.Name].setDown(true)
+		}
+		if f.Target == TargetCSSM {
+			l.fronts[""].setDown(true)
+		}
+	case FaultPoolExhausted:
+		for _, c := range clusters {
+			h, err := l.cssm.startHog(l.virtualOf(c.Name), "lab-hog-"+c.Name)
+			if err != nil {
+				for _, h := range f.Hogs {
+					l.cssm.stopHog(h)
+				}
+				return fmt.Errorf("cannot exhaust the pool of %s: %v", l.virtualOf(c.Name), err)
+			}
+			f.Hogs = append(f.Hogs, h)
+		}
+	case FaultRemoved:
+		for _, c := range clusters {
+			if _, err := l.cssm.removeInstances(l.virtualOf(c.Name), []string{publisherOf(c)}); err != nil {
+				return fmt.Errorf("cannot remove %s's instance: %v", publisherOf(c), err)
+			}
+		}
+	}
+	l.faults.mu.Lock()
+	l.faults.list = append(l.faults.list, &f)
+	l.faults.notify()
+	l.faults.mu.Unlock()
+	l.log.Info("fault set", "fault", f.String())
+	return l.save()
+}
+
+// ClearFault removes faults: of a target and kind, of a target (kind ""),
+// or all (both "").
+func (l *Lab) ClearFault(ctx context.Context, target, kind string) error {
+	l.world.Lock()
+	defer l.world.Unlock()
+	if target != "" {
+		if _, err := l.targetClusters(target); err != nil {
+			return err
+		}
+	}
+	if kind != "" && !slices.Contains(FaultKinds, kind) {
+		return fmt.Errorf("%q is not a fault; the faults are %s", kind, strings.Join(FaultKinds, ", "))
+	}
+	if err := l.clearLocked(ctx, target, kind); err != nil {
+		return err
+	}
+	return l.save()
+}
+
+func (l *Lab) hasExact(target, kind string) bool {
+	for _, f := range l.faults.snapshot() {
+		if f.Target == target && f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Lab) clearLocked(ctx context.Context, target, kind string) error {
+	l.faults.mu.Lock()
+	var gone, kept []*Fault
+	for _, f := range l.faults.list {
+		if (target == "" || f.Target == target) && (kind == "" || f.Kind == kind) {
+			gone = append(gone, f)
+		} else {
+			kept = append(kept, f)
+		}
+	}
+	l.faults.list = kept
+	l.faults.notify()
+	l.faults.mu.Unlock()
+	var errs []string
+	for _, f := range gone {
+		clusters, _ := l.targetClusters(f.Target)
+		switch f.Kind {
+		case FaultUnreachable:
+			for _, c := range clusters {
+				if !l.hasFault(c.Name, FaultUnreachable) {
+					if err := l.fronts[c.Name].setDown(false); err != nil {
+						errs = append(errs, err.Error())
+					}
+				}
+			}
+			if !l.hasFault("", FaultUnreachable) {
+				if err := l.fronts[""].setDown(false); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		case FaultPoolExhausted:
+			for _, h := range f.Hogs {
+				if err := l.cssm.stopHog(h); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		case FaultRemoved:
+			// A removed instance does not come back: as its admin would,
+			// the lab registers the publisher again with its token.
+			for _, c := range clusters {
+				if err := l.reregister(ctx, c); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+		l.log.Info("fault cleared", "fault", f.String())
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("the faults are cleared, but: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func (l *Lab) reregister(ctx context.Context, c Cluster) error {
+	tok, ok := l.saved.Tokens[c.Token]
+	if !ok {
+		return fmt.Errorf("cluster %s has no token to register %s again with; register it by hand", c.Name, publisherOf(c))
+	}
+	for _, n := range l.nodes {
+		if n.place.Cluster == c.Name && n.svc() != nil {
+			if !wasRegistered(n.svc()) {
+				return nil // never registered (or deregistered): nothing to repair
+			}
+			n.mu.Lock()
+			err := register(ctx, n.svc(), tok.Token)
+			n.mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("cannot register %s again: %v", n.place.Hostname, err)
+			}
+		}
+	}
+	return nil
+}
+
+func publisherOf(c Cluster) string {
+	for _, n := range c.Nodes {
+		if n.Role == Publisher {
+			return n.Hostname
+		}
+	}
+	return ""
+}
+
+// targetClusters are the clusters a fault target reaches.
+func (l *Lab) targetClusters(target string) ([]Cluster, error) {
+	if target == TargetCSSM {
+		return l.saved.File.Clusters, nil
+	}
+	for _, c := range l.saved.File.Clusters {
+		if c.Name == target {
+			return []Cluster{c}, nil
+		}
+	}
+	var names []string
+	for _, c := range l.saved.File.Clusters {
+		names = append(names, c.Name)
+	}
+	return nil, fmt.Errorf("%q is not a fault target; use cssm or a cluster: %s", target, strings.Join(names, ", "))
+}
