@@ -58,9 +58,11 @@ type Lab struct {
 	users, keys []byte // the accounts' ssh/users and ssh/authorized_keys
 	saveMu      sync.Mutex
 
-	control *controlServer
-	done    chan struct{}
-	stopped atomic.Bool
+	control  *controlServer
+	stopping chan struct{} // Stop has begun
+	kept     chan struct{} // keepClock has saved the clock and unlocked the folder
+	done     chan struct{}
+	stopped  atomic.Bool
 }
 
 type labNode struct {
@@ -138,7 +140,8 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 	if err != nil {
 		return nil, err
 	}
-	l = &Lab{cfg: cfg, dir: dir, saved: sv, clock: clk, log: cfg.Log, faults: newFaultSet(), done: make(chan struct{})}
+	l = &Lab{cfg: cfg, dir: dir, saved: sv, clock: clk, log: cfg.Log, faults: newFaultSet(),
+		done: make(chan struct{}), stopping: make(chan struct{}), kept: make(chan struct{})}
 	l.faults.list = sv.faultPointers()
 	l.users, l.keys = users, keys
 
@@ -154,12 +157,12 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 		l.stopWorld()
 		return nil, err
 	}
-	if err := l.save(); err != nil {
-		l.Stop()
-		return nil, err
+	if err = l.save(); err == nil {
+		err = l.writeInventory()
 	}
-	if err := l.writeInventory(); err != nil {
-		l.Stop()
+	if err != nil {
+		l.control.close()
+		l.stopWorld()
 		return nil, err
 	}
 	go l.keepClock(unlock)
@@ -568,9 +571,10 @@ func (l *Lab) Clock() *clock.Running { return l.clock }
 func (l *Lab) keepClock(unlock func()) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
+	defer close(l.kept)
 	for {
 		select {
-		case <-l.done:
+		case <-l.stopping:
 			l.saveClock()
 			unlock()
 			return
@@ -595,6 +599,8 @@ func (l *Lab) Stop() {
 	l.world.Lock()
 	l.stopWorld()
 	l.world.Unlock()
+	close(l.stopping)
+	<-l.kept
 	close(l.done)
 }
 
