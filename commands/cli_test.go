@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +48,7 @@ func TestTreeHasEveryReferenceCommand(t *testing.T) {
 // that itself resolves; siblings never share a word.
 func TestTreeIsWellFormed(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
-	Tree.Walk(func(n *Node) {
+	Tree.Walk(func(n *Command) {
 		if n.Help == "" {
 			t.Errorf("%q has no help", n.Path())
 		}
@@ -72,8 +73,8 @@ func TestTreeIsWellFormed(t *testing.T) {
 		if err == nil {
 			var call *Call
 			call, err = r.resolve(toks)
-			if err == nil && call.Node != n {
-				t.Errorf("the example of %q runs %q", n.Path(), call.Node.Path())
+			if err == nil && call.Command != n {
+				t.Errorf("the example of %q runs %q", n.Path(), call.Command.Path())
 			}
 		}
 		if err != nil {
@@ -122,12 +123,12 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ name, line, want string }{
-		{"unknown command", "shwo license all", `No valid command entered: "shwo" is not a command.`},
-		{"unknown word", "show license everything", `No valid command entered: "everything" is not valid after "show license".`},
+		{"unknown command", "shwo license all", `No valid command entered: "sh…" is not a command.`},
+		{"unknown word", "show license everything", `No valid command entered: the word after "show license" is not valid there.`},
 		{"incomplete", "license smart", `Incomplete command: "license smart" must be followed by one of: register* deregister renew* transport* factory* reservation* export*`},
 		{"missing argument", "license smart register idtoken", "Missing argument: license smart register idtoken needs <token>."},
-		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments, but "now" was given.`},
-		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: "forced" was not expected.`},
+		{"extra argument", "show license all now", `Too many arguments: show license all takes no arguments.`},
+		{"wrong literal", "license smart register idtoken abc forced", `Too many arguments: more words than license smart register idtoken takes.`},
 		{"unbalanced quotes", `license smart reservation install "<specificPLR>`, "Unbalanced quotes"},
 		{"one MiB line", "show license " + strings.Repeat("a", 1<<20), "The command is too long"},
 		{"ANSI escape", "show license \x1b[31mall", `control character '\x1b'`},
@@ -218,4 +219,83 @@ func FuzzExecute(f *testing.F) {
 			t.Fatalf("escape echoed: %q", out)
 		}
 	})
+}
+
+// Every handler reads only the arguments its command declares: each
+// runnable command runs its own example (and its example with every
+// optional word given) on a fresh node, and an undeclared argument would
+// panic into an internal error. Questions get no answer, and the network is
+// a closed port, so nothing waits.
+func TestHandlersReadDeclaredArgs(t *testing.T) {
+	n := newNode(t)
+	Tree.Walk(func(c *Command) {
+		if c.Run == nil {
+			return
+		}
+		lines := []string{c.Example}
+		extra := c.Example
+		for _, a := range c.Args {
+			if a.Optional && a.Literal {
+				extra += " " + a.Name
+			}
+		}
+		lines = append(lines, extra)
+		for _, line := range lines {
+			out, _ := run(n.at(t0, labUsage), line)
+			if strings.Contains(out, "Internal error") {
+				t.Errorf("%s: %s", line, out)
+			}
+		}
+	})
+	// The check itself: a handler reading another command's argument.
+	r := n.at(t0, labUsage)
+	toks, _ := Tokenize("license smart deregister")
+	call, err := r.resolve(toks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), `"token"`) {
+			t.Errorf("reading an undeclared argument: %v", p)
+		}
+	}()
+	call.Value(argToken)
+}
+
+// The audit hook hears of every command that may change the licensing
+// state, by its words alone (a token or code never reaches a log).
+func TestAuditNamesStateChanges(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	var got []string
+	r.Audit = func(path string, ok bool) { got = append(got, fmt.Sprintf("%s %v", path, ok)) }
+	for _, line := range []string{
+		"license smart reservation enable",
+		`LICENSE Smart register idtoken "abc def"`,
+		"license smart", "show license status", "license smart bogus", `license "smart" register`,
+		"show myself", "license smart reservation disable",
+	} {
+		run(r, line)
+	}
+	want := "license smart reservation enable true|license smart register idtoken false|license smart reservation disable true"
+	if strings.Join(got, "|") != want {
+		t.Errorf("audited %q\nwant     %q", got, want)
+	}
+}
+
+// A line that is not a command is never printed back whole: a script that
+// runs ahead of a question it expected feeds the password as a command,
+// and neither the error nor the transcript shows it.
+func TestUnknownLineIsNotEchoed(t *testing.T) {
+	r := NewRunner(Subscriber, testProfile(t, nil), nil)
+	for _, secret := range []string{"s3cret!Pass", "hunter2", "correct horse battery staple", "ab"} {
+		out := transcript(r, secret)
+		for _, w := range strings.Fields(secret) {
+			if len(w) > 1 && strings.Contains(out, w) {
+				t.Errorf("%q is printed back: %q", w, out)
+			}
+		}
+		if !strings.Contains(out, msgFailed) {
+			t.Errorf("%q did not fail: %q", secret, out)
+		}
+	}
 }

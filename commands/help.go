@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/shell"
 )
 
 const generalHelp = `Welcome to the Platform Command Line Interface
@@ -23,16 +26,17 @@ several lines.
 `
 
 // help answers "help" and "help <command>".
-func (r *Runner) help(c *Call) error {
+func (r *Runner) help(_ context.Context, c *Call) error {
 	var b strings.Builder
-	if len(c.Rest) == 0 {
+	words := c.Words(argHelpCommand)
+	if len(words) == 0 {
 		b.WriteString(generalHelp)
 		writeOptions(&b, "", r.root.visible())
-		io.WriteString(c.T, b.String())
+		io.WriteString(c.Term, b.String())
 		return nil
 	}
-	toks := make([]Token, len(c.Rest))
-	for i, w := range c.Rest {
+	toks := make([]Token, len(words))
+	for i, w := range words {
 		toks[i] = Token{Text: w}
 	}
 	n, i := r.walk(toks)
@@ -50,15 +54,13 @@ func (r *Runner) help(c *Call) error {
 	if n.Example != "" {
 		b.WriteString("\nExample:\nadmin:" + n.Example + "\n")
 	}
-	io.WriteString(c.T, b.String())
+	io.WriteString(c.Term, b.String())
 	return nil
 }
 
-// Candidate is one word that can complete a partial command line.
-type Candidate struct {
-	Word  string // what to insert
-	Label string // what to list: the word, with "*" if it takes more words
-}
+// Candidate is one word that can complete a partial command line: the
+// shell's type, which it lists and inserts.
+type Candidate = shell.Candidate
 
 // Complete lists the words that can end line, whose last word may be
 // partial ("" after a space). Completion never runs anything.

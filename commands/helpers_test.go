@@ -111,13 +111,17 @@ func transcript(r *Runner, lines ...string) string {
 	term := &fakeTerm{pagination: true}
 	for _, l := range lines {
 		term.count++
-		b.WriteString("admin:" + Sanitize(l) + "\n")
+		b.WriteString("admin:" + EchoLine(l) + "\n")
 		r.Execute(context.Background(), term, l)
 		b.WriteString(term.String())
 		term.Reset()
 	}
 	return b.String()
 }
+
+// goldenName is the file name of a command's output in golden/<state>/:
+// its words joined by "_", e.g. show_license_tech_support.
+func goldenName(c *Command) string { return strings.ReplaceAll(c.Path(), " ", "_") }
 
 // testDirectURL stands in for Cisco's licensing service in tests.
 const testDirectURL = "http://127.0.0.1:9"

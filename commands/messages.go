@@ -57,14 +57,16 @@ func errBadChar(r rune) error {
 	return userErrorf("The command contains the control character %s. Control characters and escape sequences are not allowed; type the command again.", strconv.QuoteRuneToASCII(r))
 }
 
+// errUnknownWord: only a first word is quoted, and shortened (quoteUnknown);
+// a word after a valid start is named by where it stands.
 func errUnknownWord(word, after string) error {
 	if after == "" {
-		return userErrorf("%s: %s is not a command. Type help to list the commands.", msgNoCommand, quoteWord(word))
+		return userErrorf("%s: %s is not a command. Type help to list the commands.", msgNoCommand, quoteUnknown(word))
 	}
-	return userErrorf("%s: %s is not valid after %q. Type %q to list what can follow.", msgNoCommand, quoteWord(word), after, after+" ?")
+	return userErrorf("%s: the word after %q is not valid there. Type %q to list what can follow.", msgNoCommand, after, after+" ?")
 }
 
-func errIncomplete(n *Node) error {
+func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))
 	for _, c := range n.visible() {
 		labels = append(labels, c.Label())
@@ -72,15 +74,15 @@ func errIncomplete(n *Node) error {
 	return userErrorf("%s: %q must be followed by one of: %s", msgIncomplete, n.Path(), strings.Join(labels, " "))
 }
 
-func errMissingArg(n *Node, a Arg) error {
+func errMissingArg(n *Command, a *Arg) error {
 	return userErrorf("Missing argument: %s needs %s. Syntax: %s", n.Path(), a.Usage(), n.Syntax())
 }
 
-func errExtraArg(n *Node, word string) error {
+func errExtraArg(n *Command) error {
 	if len(n.Args) == 0 {
-		return userErrorf("Too many arguments: %s takes no arguments, but %s was given.", n.Path(), quoteWord(word))
+		return userErrorf("Too many arguments: %s takes no arguments.", n.Path())
 	}
-	return userErrorf("Too many arguments: %s was not expected. Syntax: %s", quoteWord(word), n.Syntax())
+	return userErrorf("Too many arguments: more words than %s takes. Syntax: %s", n.Path(), n.Syntax())
 }
 
 // quoteWord shows user input safely: never raw control characters, and
@@ -91,6 +93,32 @@ func quoteWord(s string) string {
 		s = string(r[:max]) + "…"
 	}
 	return strconv.QuoteToGraphic(s)
+}
+
+// quoteUnknown shows a word the shell does not know, never whole: at most
+// a third of it (and 8 characters), then "…". A line that is not a command
+// may be an answer to a question that was never asked (a password in a
+// script that ran ahead); its error must not print it back.
+func quoteUnknown(s string) string {
+	r := []rune(s)
+	if len(r) < 2 {
+		return strconv.QuoteToGraphic(s)
+	}
+	return strconv.QuoteToGraphic(string(r[:min((len(r)+2)/3, 8)]) + "…")
+}
+
+// EchoLine is what a transcript (--echo) shows of a line: the line, made
+// safe, when it starts with a command word; otherwise its first word
+// shortened as in errors, so an answer fed to a question that was never
+// asked is not printed back.
+func EchoLine(line string) string {
+	line = strings.ReplaceAll(line, "\n", "")
+	words := strings.Fields(line)
+	if len(words) == 0 || words[0] == "?" || Tree.child(strings.TrimSuffix(words[0], "?")) != nil {
+		return Sanitize(line)
+	}
+	q := quoteUnknown(words[0])
+	return q[1 : len(q)-1]
 }
 
 // Sanitize makes a command line safe to echo to a terminal.

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -8,17 +9,17 @@ import (
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
-func (r *Runner) quit(*Call) error { return errQuit }
+func (r *Runner) quit(context.Context, *Call) error { return errQuit }
 
-func (r *Runner) paginationOn(c *Call) error {
-	c.T.SetPagination(true)
-	fmt.Fprintln(c.T, msgPaginationOn)
+func (r *Runner) paginationOn(ctx context.Context, c *Call) error {
+	c.Term.SetPagination(true)
+	fmt.Fprintln(c.Term, msgPaginationOn)
 	return nil
 }
 
-func (r *Runner) paginationOff(c *Call) error {
-	c.T.SetPagination(false)
-	fmt.Fprintln(c.T, msgPaginationOff)
+func (r *Runner) paginationOff(ctx context.Context, c *Call) error {
+	c.Term.SetPagination(false)
+	fmt.Fprintln(c.Term, msgPaginationOff)
 	return nil
 }
 
@@ -29,24 +30,24 @@ func onOff(on bool) string {
 	return "Off"
 }
 
-func (r *Runner) showPagination(c *Call) error {
-	fmt.Fprintf(c.T, "Automatic Pagination : %s.\n", onOff(c.T.Pagination()))
+func (r *Runner) showPagination(ctx context.Context, c *Call) error {
+	fmt.Fprintf(c.Term, "Automatic Pagination : %s.\n", onOff(c.Term.Pagination()))
 	return nil
 }
 
 // showMyself: [ucmsh] layout, in the style of the VOS CLI.
-func (r *Runner) showMyself(c *Call) error {
-	fmt.Fprintf(c.T, "Machine Name    : %s\naccount name    : %s\nprivilege level : 4\ncommand count   : %d\nlogging setting : No\npagination      : %s\n",
-		r.Profile.Hostname, c.T.User(), c.T.CommandCount(), onOff(c.T.Pagination()))
+func (r *Runner) showMyself(ctx context.Context, c *Call) error {
+	fmt.Fprintf(c.Term, "Machine Name    : %s\naccount name    : %s\nprivilege level : 4\ncommand count   : %d\nlogging setting : No\npagination      : %s\n",
+		r.Profile.Hostname, c.Term.User(), c.Term.CommandCount(), onOff(c.Term.Pagination()))
 	return nil
 }
 
-func (r *Runner) showVersion(c *Call) error {
-	fmt.Fprintf(c.T, "Active Master Version: %s\nActive Version Installed Software Options:\nNo Installed Software Options Found.\n", r.Profile.Version)
+func (r *Runner) showVersion(ctx context.Context, c *Call) error {
+	fmt.Fprintf(c.Term, "Active Master Version: %s\nActive Version Installed Software Options:\nNo Installed Software Options Found.\n", r.Profile.Version)
 	return nil
 }
 
-func (r *Runner) showCluster(c *Call) error {
+func (r *Runner) showCluster(ctx context.Context, c *Call) error {
 	var b strings.Builder
 	members := r.Profile.SortedCluster()
 	for _, m := range members {
@@ -65,7 +66,7 @@ func (r *Runner) showCluster(c *Call) error {
 		b.WriteString(r.Profile.FQDN(m.Hostname) + "\n")
 	}
 	b.WriteString("\nSuccessful\n")
-	io.WriteString(c.T, b.String())
+	io.WriteString(c.Term, b.String())
 	return nil
 }
 

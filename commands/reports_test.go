@@ -10,15 +10,16 @@ import (
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
-var reports = map[string]string{
-	"show_license_all":          "show license all",
-	"show_license_status":       "show license status",
-	"show_license_summary":      "show license summary",
-	"show_license_usage":        "show license usage",
-	"show_license_UDI":          "show license UDI",
-	"show_license_tech_support": "show license tech support",
-	"show_license_trace":        "show license trace",
-}
+// reports is every command under show license, by its golden file name.
+var reports = func() map[string]string {
+	m := map[string]string{}
+	Tree.child("show").child("license").Walk(func(c *Command) {
+		if c.Run != nil {
+			m[goldenName(c)] = c.Path()
+		}
+	})
+	return m
+}()
 
 // Every report in every state this release can reach.
 func TestReportsInEveryState(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ucmsh/ucmsh/publisher"
+	"github.com/ucmsh/ucmsh/shell"
 )
 
 // Terminal is what a handler may ask of the session it runs in. The shell
@@ -27,14 +28,15 @@ type Terminal interface {
 	Interactive() bool
 }
 
-// Outcome is how a command ended.
-type Outcome int
+// Outcome is how a command ended: the shell's type itself, so the two
+// layers cannot disagree on what a value means.
+type Outcome = shell.Outcome
 
 // The outcomes of Execute.
 const (
-	OK Outcome = iota
-	Failed
-	Quit
+	OK     = shell.OK
+	Failed = shell.Failed
+	Quit   = shell.Quit
 )
 
 // Role is the node's role in its cluster.
@@ -57,8 +59,12 @@ type Runner struct {
 	ServiceErr error
 	// JSON makes reports print their model as JSON (for scripts).
 	JSON bool
+	// Audit, when set, is told of every command run that may change the
+	// node's licensing state (the license tree): its words without the
+	// arguments (tokens, codes), and whether it succeeded.
+	Audit func(path string, ok bool)
 
-	root *Node
+	root *Command
 }
 
 // NewRunner returns a runner over the command tree.
@@ -66,27 +72,22 @@ func NewRunner(role Role, profile *publisher.Profile, svc *publisher.Service) *R
 	return &Runner{Role: role, Profile: profile, Service: svc, root: Tree}
 }
 
-// Call is one resolved command line being run.
-type Call struct {
-	Node *Node
-	Args map[string]string
-	Rest []string
-	T    Terminal
-	Ctx  context.Context
-}
-
 var errQuit = errors.New("quit")
 
 // Execute runs one command line and prints its output, or its error and
 // "Executed command unsuccessfully", to t.
 func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outcome) {
+	var cmd *Command
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(t, "Internal error: %v. Nothing was changed; please report this.\n%s\n", p, msgFailed)
 			out = Failed
 		}
+		if r.Audit != nil && cmd != nil && cmd.changesState() {
+			r.Audit(cmd.Path(), out != Failed)
+		}
 	}()
-	err := r.execute(ctx, t, line)
+	err := r.execute(ctx, t, line, &cmd)
 	switch {
 	case err == nil:
 		return OK
@@ -103,7 +104,9 @@ func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outc
 	return Failed
 }
 
-func (r *Runner) execute(ctx context.Context, t Terminal, line string) error {
+// execute runs line; *cmd is set to the command it resolves to, so that
+// even a panic of its handler is audited.
+func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Command) error {
 	toks, err := Tokenize(line)
 	if err != nil {
 		return err
@@ -118,7 +121,9 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string) error {
 	if err != nil {
 		return err
 	}
-	if call.Node.Licensing {
+	c := call.Command
+	*cmd = c
+	if c.Licensing {
 		if r.Role == Subscriber {
 			return nil // the Smart License Manager does not run here
 		}
@@ -129,22 +134,23 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string) error {
 		// timers would have; their failures are recorded, not fatal.
 		// Reports run them themselves (Service.ReportDue), to need one
 		// store transaction instead of two.
-		if !call.Node.OwnTimers {
+		if !c.OwnTimers {
 			if err := r.Service.RunDue(ctx); err != nil {
 				return err
 			}
 		}
 	}
-	call.T, call.Ctx = t, ctx
-	return call.Node.Run(r, call)
+	call.Term = t
+	call.JSON = r.JSON
+	return c.Run(r, ctx, call)
 }
 
 // walk follows the tokens down the tree as far as they name commands; it
 // returns the deepest node and the index of the first token left over.
-func (r *Runner) walk(toks []Token) (*Node, int) {
+func (r *Runner) walk(toks []Token) (*Command, int) {
 	n := r.root
 	for i, tk := range toks {
-		c := (*Node)(nil)
+		c := (*Command)(nil)
 		if !tk.Quoted {
 			c = n.child(tk.Text)
 		}
@@ -165,13 +171,13 @@ func (r *Runner) resolve(toks []Token) (*Call, error) {
 		}
 		return nil, errIncomplete(n)
 	}
-	call := &Call{Node: n, Args: map[string]string{}}
+	call := &Call{Command: n, values: map[*Arg]string{}}
 	rest := toks[i:]
 	for _, a := range n.Args {
 		switch {
 		case a.Rest:
 			for _, t := range rest {
-				call.Rest = append(call.Rest, t.Text)
+				call.words = append(call.words, t.Text)
 			}
 			rest = nil
 		case len(rest) == 0:
@@ -180,17 +186,17 @@ func (r *Runner) resolve(toks []Token) (*Call, error) {
 			}
 		case a.Literal:
 			if !strings.EqualFold(rest[0].Text, a.Name) || rest[0].Quoted {
-				return nil, errExtraArg(n, rest[0].Text)
+				return nil, errExtraArg(n)
 			}
-			call.Args[a.Name] = a.Name
+			call.values[a] = a.Name
 			rest = rest[1:]
 		default:
-			call.Args[a.Name] = rest[0].Text
+			call.values[a] = rest[0].Text
 			rest = rest[1:]
 		}
 	}
 	if len(rest) > 0 {
-		return nil, errExtraArg(n, rest[0].Text)
+		return nil, errExtraArg(n)
 	}
 	return call, nil
 }
@@ -208,7 +214,7 @@ func (r *Runner) syntaxHelp(t Terminal, toks []Token) error {
 	return nil
 }
 
-func writeSyntax(b *strings.Builder, n *Node) {
+func writeSyntax(b *strings.Builder, n *Command) {
 	if n.Run != nil {
 		b.WriteString("Syntax:\n" + n.Syntax() + "\n")
 		width := 12
@@ -231,7 +237,7 @@ func writeSyntax(b *strings.Builder, n *Node) {
 	}
 }
 
-func writeOptions(b *strings.Builder, path string, subs []*Node) {
+func writeOptions(b *strings.Builder, path string, subs []*Command) {
 	if path == "" {
 		b.WriteString("Commands:\n")
 	} else {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 
@@ -10,31 +11,35 @@ import (
 // Each report handler builds the model once and renders it as text, or as
 // JSON (the same model, or the part of it the report covers) for scripts.
 
-func (r *Runner) showReport(c *Call, text func(*publisher.Report) string, part func(*publisher.Report) any) error {
-	m, err := r.Service.ReportDue(c.Ctx) // the timers, then the report
+func (r *Runner) showReport(ctx context.Context, c *Call, text func(*publisher.Report) string, part func(*publisher.Report) any) error {
+	m, err := r.Service.ReportDue(ctx) // the timers, then the report
 	if err != nil {
 		return err
 	}
-	if !r.JSON {
-		_, err = io.WriteString(c.T, text(m))
+	if !c.JSON {
+		_, err = io.WriteString(c.Term, text(m))
 		return err
 	}
 	data, err := json.MarshalIndent(part(m), "", "  ")
 	if err != nil {
 		return err
 	}
-	_, err = c.T.Write(append(data, '\n'))
+	_, err = c.Term.Write(append(data, '\n'))
 	return err
 }
 
 func whole(m *publisher.Report) any { return m }
 
-func (r *Runner) showAll(c *Call) error { return r.showReport(c, RenderAll, whole) }
+func (r *Runner) showAll(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderAll, whole)
+}
 
-func (r *Runner) showTechSupport(c *Call) error { return r.showReport(c, RenderTechSupport, whole) }
+func (r *Runner) showTechSupport(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderTechSupport, whole)
+}
 
-func (r *Runner) showStatus(c *Call) error {
-	return r.showReport(c, RenderStatus, func(m *publisher.Report) any {
+func (r *Runner) showStatus(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderStatus, func(m *publisher.Report) any {
 		return struct {
 			SmartLicensing string                  `json:"smart_licensing"`
 			Registration   publisher.Registration  `json:"registration"`
@@ -47,8 +52,8 @@ func (r *Runner) showStatus(c *Call) error {
 	})
 }
 
-func (r *Runner) showSummary(c *Call) error {
-	return r.showReport(c, RenderSummary, func(m *publisher.Report) any {
+func (r *Runner) showSummary(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderSummary, func(m *publisher.Report) any {
 		return struct {
 			SmartLicensing string                  `json:"smart_licensing"`
 			Registration   publisher.Registration  `json:"registration"`
@@ -58,20 +63,20 @@ func (r *Runner) showSummary(c *Call) error {
 	})
 }
 
-func (r *Runner) showUsage(c *Call) error {
-	return r.showReport(c, RenderUsage, func(m *publisher.Report) any { return m.Usage })
+func (r *Runner) showUsage(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderUsage, func(m *publisher.Report) any { return m.Usage })
 }
 
-func (r *Runner) showUDI(c *Call) error {
-	return r.showReport(c, RenderUDI, func(m *publisher.Report) any {
+func (r *Runner) showUDI(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderUDI, func(m *publisher.Report) any {
 		return struct {
 			UDI string `json:"udi"`
 		}{m.UDI}
 	})
 }
 
-func (r *Runner) showTrace(c *Call) error {
-	return r.showReport(c, RenderTrace, func(m *publisher.Report) any {
+func (r *Runner) showTrace(ctx context.Context, c *Call) error {
+	return r.showReport(ctx, c, RenderTrace, func(m *publisher.Report) any {
 		return struct {
 			Events []publisher.Event `json:"events"`
 		}{m.Events}

@@ -2,26 +2,23 @@ package commands
 
 // Tree is the whole CLI, declared once (REFERENCE §2 and the platform
 // commands). Words are matched case-insensitively.
-var Tree = link(&Node{Sub: []*Node{
+var Tree = link(&Command{Sub: []*Command{
 	{Word: "help", Help: "Show help for the command line or a command", Run: (*Runner).help,
 		Detail:  "This command shows how to use the command line interface, or the detailed help of one command.",
 		Example: "help license smart reservation install",
-		Args:    []Arg{{Name: "command", Help: "the command to explain", Optional: true, Rest: true}}},
-	{Word: "license", Help: "Smart Licensing configuration", Licensing: true, Priv: 4, Sub: []*Node{
-		{Word: "smart", Help: "Configure Smart Licensing on this node", Sub: []*Node{
-			{Word: "register", Help: "Register this node with Cisco Smart Software Manager", Sub: []*Node{
+		Args:    []*Arg{argHelpCommand}},
+	{Word: "license", Help: "Smart Licensing configuration", Licensing: true, Priv: 4, Sub: []*Command{
+		{Word: "smart", Help: "Configure Smart Licensing on this node", Sub: []*Command{
+			{Word: "register", Help: "Register this node with Cisco Smart Software Manager", Sub: []*Command{
 				{Word: "idtoken", Help: "Register with a product registration token", Run: (*Runner).register,
 					Detail:  "This command registers the node with Cisco Smart Software Manager (or an on-premises satellite) using a product instance registration token created in the Smart Account.",
 					Example: "license smart register idtoken ODRlOTM5MjItOTQzOS00YjY0LWIxMTktNWI4ZTg5ZDA4YTNiLTE1MzM2",
-					Args: []Arg{
-						{Name: "token", Help: "registration token from the Smart Account"},
-						{Name: "force", Help: "register even if already registered", Optional: true, Literal: true},
-					}},
+					Args:    []*Arg{argToken, argForce}},
 			}},
 			{Word: "deregister", Help: "Deregister this node and release its licenses", Run: (*Runner).deregister,
 				Detail:  "This command deregisters the node from Cisco Smart Software Manager, releases its licenses and returns it to evaluation mode.",
 				Example: "license smart deregister"},
-			{Word: "renew", Help: "Renew the registration or the authorization now", Sub: []*Node{
+			{Word: "renew", Help: "Renew the registration or the authorization now", Sub: []*Command{
 				{Word: "auth", Help: "Renew the license authorization now", Run: (*Runner).renewAuth,
 					Detail:  "This command renews the license authorization with Cisco Smart Software Manager now instead of waiting for the 30-day renewal.",
 					Example: "license smart renew auth"},
@@ -29,28 +26,25 @@ var Tree = link(&Node{Sub: []*Node{
 					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 6-month renewal.",
 					Example: "license smart renew ID"},
 			}},
-			{Word: "transport", Help: "Choose how the node reaches the licensing server", Sub: []*Node{
+			{Word: "transport", Help: "Choose how the node reaches the licensing server", Sub: []*Command{
 				{Word: "direct", Help: "Connect directly to Cisco Smart Software Manager", Run: (*Runner).transportDirect,
 					Detail:  "This command sets the transport mode to direct: the node talks to Cisco Smart Software Manager over HTTPS.",
 					Example: "license smart transport direct"},
 				{Word: "proxy", Help: "Connect through an HTTP proxy", Run: (*Runner).transportProxy,
 					Detail:  "This command sets the transport mode to proxy: the node talks to Cisco Smart Software Manager through an HTTP proxy, optionally with authentication.",
 					Example: "license smart transport proxy proxy.example.com 3128",
-					Args: []Arg{
-						{Name: "proxy-server", Help: "host name or IP address of the proxy"},
-						{Name: "proxy-port", Help: "TCP port of the proxy"},
-					}},
+					Args:    []*Arg{argProxyServer, argProxyPort}},
 				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite,
 					Detail:  "This command sets the transport mode to an on-premises Smart Software Manager satellite at the given URL.",
 					Example: "license smart transport ssm-satellite https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler",
-					Args:    []Arg{{Name: "URL", Help: "URL of the satellite"}}},
+					Args:    []*Arg{argSatelliteURL}},
 			}},
-			{Word: "factory", Help: "Factory operations", Sub: []*Node{
+			{Word: "factory", Help: "Factory operations", Sub: []*Command{
 				{Word: "reset", Help: "Clear all licensing state except the evaluation counter", Run: (*Runner).factoryReset,
 					Detail:  "This command clears all Smart Licensing state except the evaluation countdown and the reservation sequence number.",
 					Example: "license smart factory reset"},
 			}},
-			{Word: "reservation", Help: "Specific License Reservation for air-gapped networks", Sub: []*Node{
+			{Word: "reservation", Help: "Specific License Reservation for air-gapped networks", Sub: []*Command{
 				{Word: "enable", Help: "Enable license reservation mode", Run: (*Runner).reservationEnable,
 					Detail:  "This command enables Specific License Reservation mode. The node must not be registered.",
 					Example: "license smart reservation enable"},
@@ -66,37 +60,37 @@ var Tree = link(&Node{Sub: []*Node{
 				{Word: "install", Help: "Install a reservation authorization code", Run: (*Runner).reservationInstall,
 					Detail:  "This command installs the reservation authorization code generated in Cisco Smart Software Manager. Enclose the code in double quotes; it may be pasted across several lines.",
 					Example: `license smart reservation install "<authorization-code>"`,
-					Args:    []Arg{{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}}},
+					Args:    []*Arg{argAuthCode}},
 				{Word: "install-file", Help: "Install a reservation authorization code from an SFTP server", Run: (*Runner).reservationInstallFile,
 					Detail:  "This command downloads the reservation authorization code from an SFTP server and installs it. The URL has the form sftp://<HostName/IP>:<port>/<path>.",
 					Example: "license smart reservation install-file sftp://192.0.2.50:22/home/admin/authcode.txt",
-					Args:    []Arg{{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}}},
+					Args:    []*Arg{argFileURL}},
 				{Word: "return", Help: "Return the reserved licenses", Run: (*Runner).reservationReturn,
 					Detail:  "This command removes the installed authorization code and prints the return code to enter in Cisco Smart Software Manager.",
 					Example: "license smart reservation return",
-					Sub: []*Node{
+					Sub: []*Command{
 						{Word: "authorization", Hidden: true, Help: "Return licenses for a code not yet installed", Run: (*Runner).reservationReturnAuthorization,
 							Detail:  "This command is the same as license smart reservation return-authorization.",
 							Example: `license smart reservation return authorization "<authorization-code>"`,
-							Args:    []Arg{{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}}},
+							Args:    []*Arg{argAuthCode}},
 					}},
 				{Word: "return-authorization", Help: "Return licenses for a code not yet installed", Run: (*Runner).reservationReturnAuthorization,
 					Detail:  "This command prints the return code for an authorization code that was generated but not installed. It may also be written return authorization.",
 					Example: `license smart reservation return-authorization "<authorization-code>"`,
-					Args:    []Arg{{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}}},
+					Args:    []*Arg{argAuthCode}},
 			}},
-			{Word: "export", Help: "Export-controlled functionality", Sub: []*Node{
-				{Word: "request", Help: "Request an export authorization key", Sub: []*Node{
+			{Word: "export", Help: "Export-controlled functionality", Sub: []*Command{
+				{Word: "request", Help: "Request an export authorization key", Sub: []*Command{
 					{Word: "local", Help: "Request the key for this node", Run: (*Runner).exportRequest,
 						Detail:  "This command requests the export authorization key for an export-controlled feature from Cisco Smart Software Manager.",
 						Example: "license smart export request local CUCM_Export_Restricted_Authorization_Key",
-						Args:    []Arg{{Name: "exportfeaturename", Help: "name of the export-controlled feature"}}},
+						Args:    []*Arg{argExportFeature}},
 				}},
-				{Word: "return", Help: "Return an export authorization key", Sub: []*Node{
+				{Word: "return", Help: "Return an export authorization key", Sub: []*Command{
 					{Word: "local", Help: "Return the key held by this node", Run: (*Runner).exportReturn,
 						Detail:  "This command returns the export authorization key of an export-controlled feature to Cisco Smart Software Manager.",
 						Example: "license smart export return local CUCM_Export_Restricted_Authorization_Key",
-						Args:    []Arg{{Name: "exportfeaturename", Help: "name of the export-controlled feature"}}},
+						Args:    []*Arg{argExportFeature}},
 				}},
 				{Word: "cancel", Help: "Cancel a pending export request or return", Run: (*Runner).exportCancel,
 					Detail:  "This command cancels the retry of an export key request or return that failed.",
@@ -106,9 +100,9 @@ var Tree = link(&Node{Sub: []*Node{
 	}},
 	{Word: "quit", Help: "Leave the command line interface", Run: (*Runner).quit,
 		Detail: "This command ends the command line session.", Example: "quit"},
-	{Word: "set", Help: "Change a setting", Sub: []*Node{
-		{Word: "cli", Help: "Command line settings", Sub: []*Node{
-			{Word: "pagination", Help: "Turn automatic pagination on or off", Sub: []*Node{
+	{Word: "set", Help: "Change a setting", Sub: []*Command{
+		{Word: "cli", Help: "Command line settings", Sub: []*Command{
+			{Word: "pagination", Help: "Turn automatic pagination on or off", Sub: []*Command{
 				{Word: "on", Help: "Page output longer than the terminal", Run: (*Runner).paginationOn,
 					Detail: "This command turns automatic pagination on for this session.", Example: "set cli pagination on"},
 				{Word: "off", Help: "Never page output", Run: (*Runner).paginationOff,
@@ -116,12 +110,12 @@ var Tree = link(&Node{Sub: []*Node{
 			}},
 		}},
 	}},
-	{Word: "show", Help: "Show information", Sub: []*Node{
-		{Word: "cli", Help: "Command line settings", Sub: []*Node{
+	{Word: "show", Help: "Show information", Sub: []*Command{
+		{Word: "cli", Help: "Command line settings", Sub: []*Command{
 			{Word: "pagination", Help: "Show whether output is paged", Run: (*Runner).showPagination,
 				Detail: "This command shows whether automatic pagination is on for this session.", Example: "show cli pagination"},
 		}},
-		{Word: "license", Help: "Smart Licensing reports", Licensing: true, OwnTimers: true, Sub: []*Node{
+		{Word: "license", Help: "Smart Licensing reports", Licensing: true, OwnTimers: true, Sub: []*Command{
 			{Word: "all", Help: "Show every Smart Licensing report", Run: (*Runner).showAll,
 				Detail: "This command shows the status, license usage, product information and agent version.", Example: "show license all"},
 			{Word: "status", Help: "Show the Smart Licensing status", Run: (*Runner).showStatus,
@@ -132,7 +126,7 @@ var Tree = link(&Node{Sub: []*Node{
 				Detail: "This command shows the count and compliance status of every license type.", Example: "show license usage"},
 			{Word: "UDI", Help: "Show the unique device identifier", Run: (*Runner).showUDI,
 				Detail: "This command shows the node's unique device identifier (product ID, serial number and UUID).", Example: "show license UDI"},
-			{Word: "tech", Help: "Technical support information", Sub: []*Node{
+			{Word: "tech", Help: "Technical support information", Sub: []*Command{
 				{Word: "support", Help: "Show everything support needs", Run: (*Runner).showTechSupport,
 					Detail: "This command shows the full licensing state, upcoming scheduled jobs and recent events, for Cisco TAC.", Example: "show license tech support"},
 			}},
@@ -141,13 +135,27 @@ var Tree = link(&Node{Sub: []*Node{
 		}},
 		{Word: "myself", Help: "Show the current account", Run: (*Runner).showMyself,
 			Detail: "This command shows information about the current account and session.", Example: "show myself"},
-		{Word: "network", Help: "Network information", Sub: []*Node{
+		{Word: "network", Help: "Network information", Sub: []*Command{
 			{Word: "cluster", Help: "Show the nodes of the cluster", Run: (*Runner).showCluster,
 				Detail: "This command lists the publisher and subscribers of the cluster.", Example: "show network cluster"},
 		}},
-		{Word: "version", Help: "Software version", Sub: []*Node{
+		{Word: "version", Help: "Software version", Sub: []*Command{
 			{Word: "active", Help: "Show the active software version", Run: (*Runner).showVersion,
 				Detail: "This command shows the active software version and installed options.", Example: "show version active"},
 		}},
 	}},
 }})
+
+// The arguments, each declared once: the tree lists them and handlers read
+// them through these variables (Call.Value), never by name.
+var (
+	argHelpCommand   = &Arg{Name: "command", Help: "the command to explain", Optional: true, Rest: true}
+	argToken         = &Arg{Name: "token", Help: "registration token from the Smart Account"}
+	argForce         = &Arg{Name: "force", Help: "register even if already registered", Optional: true, Literal: true}
+	argProxyServer   = &Arg{Name: "proxy-server", Help: "host name or IP address of the proxy"}
+	argProxyPort     = &Arg{Name: "proxy-port", Help: "TCP port of the proxy"}
+	argSatelliteURL  = &Arg{Name: "URL", Help: "URL of the satellite"}
+	argAuthCode      = &Arg{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}
+	argFileURL       = &Arg{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}
+	argExportFeature = &Arg{Name: "exportfeaturename", Help: "name of the export-controlled feature"}
+)

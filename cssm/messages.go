@@ -82,6 +82,14 @@ func errNotHeld(f string) error {
 	return cssmapi.Errorf(cssmapi.CodeNotHeld, "This product does not hold an export authorization key for %s, so there is nothing to return.", f)
 }
 
+func errIdempotencyKey() error {
+	return cssmapi.Errorf(cssmapi.CodeBadRequest, "The %s header must be 16 to 128 characters of A-Z, a-z, 0-9, '-' and '_'; send a fresh key of that form.", cssmapi.HeaderIdempotencyKey)
+}
+
+func errIdempotencyReused(key string) error {
+	return cssmapi.Errorf(cssmapi.CodeIdempotencyReused, "The idempotency key %s was already used for another request; send this request with a fresh key.", key)
+}
+
 func errShuttingDown() error {
 	return cssmapi.Errorf(cssmapi.CodeUnavailable, "The licensing server is shutting down; try again when it is back.")
 }

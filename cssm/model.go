@@ -27,6 +27,12 @@ type State struct {
 	// that every later code for that node is newer, even under a fixed --now.
 	ReservationStamps map[string]time.Time `json:"reservation_timestamps,omitempty"`
 
+	// Idempotency holds the first answer to each call that carried an
+	// idempotency key, by key, for IdempotencyRetention.
+	Idempotency map[string]*IdempotencyRecord `json:"idempotency,omitempty"`
+
+	pruned time.Time // when pruneIdempotency last scanned; never saved
+
 	idx *index      // derived from Instances on load; never saved
 	enc encodeCache // each instance's JSON as last saved
 }

@@ -22,6 +22,7 @@ type ServeConfig struct {
 	Listen      string
 	AllowRemote bool // bind addresses other than loopback
 	TLS         bool
+	Limits      Limits    // connection caps; zero fields take the defaults
 	Out         io.Writer // start-up lines: URL, fingerprint, trust file
 	Log         *log.Logger
 }
@@ -55,6 +56,8 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 		ln.Close()
 		return errNotLoopback(cfg.Listen)
 	}
+	lim := newLimitListener(ln, cfg.Limits, cfg.Log)
+	ln = lim
 	scheme := "http"
 	if cfg.TLS {
 		cert, _, err := store.TLSCertificate()
@@ -70,6 +73,7 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 
 	api := NewServer(store, clock, cfg.Log)
 	srv := NewHTTPServer(api, cfg.Log)
+	srv.ConnState = lim.ConnState
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

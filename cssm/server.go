@@ -2,6 +2,9 @@ package cssm
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -27,6 +30,9 @@ type Server struct {
 	clock Clock
 	log   *log.Logger
 
+	key    *ecdsa.PrivateKey // signs every answer of a state-changing call
+	keyErr error
+
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
 	queue  chan *call
@@ -35,9 +41,19 @@ type Server struct {
 
 type call struct {
 	op   opFunc
-	resp any
-	err  error
+	path string
+	key  string // idempotency key; "" when the client sent none
+	req  string // requestHash of the credential and body, for key reuse
+	ans  *answer
+	err  error // not an API answer: the store failed; nothing is recorded
 	done chan struct{}
+}
+
+// answer is one signed HTTP answer, exactly as sent (and as replayed).
+type answer struct {
+	status int
+	body   []byte
+	sig    string
 }
 
 // opFunc is one API call bound to its decoded request.
@@ -56,6 +72,10 @@ func NewServer(store *Store, clock Clock, logger *log.Logger) *Server {
 		logger = log.New(io.Discard, "", 0)
 	}
 	s := &Server{store: store, clock: clock, log: logger, queue: make(chan *call, maxBatch), done: make(chan struct{})}
+	s.key, s.keyErr = store.SigningKey()
+	if s.keyErr != nil {
+		logger.Printf("no signing key, every state-changing call fails: %v", s.keyErr)
+	}
 	go s.commitLoop()
 	return s
 }
@@ -72,8 +92,8 @@ func (s *Server) Close() {
 	<-s.done
 }
 
-func (s *Server) submit(op opFunc) (any, error) {
-	c := &call{op: op, done: make(chan struct{})}
+func (s *Server) submit(c *call) (*answer, error) {
+	c.done = make(chan struct{})
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -82,7 +102,7 @@ func (s *Server) submit(op opFunc) (any, error) {
 	s.queue <- c
 	s.mu.RUnlock()
 	<-c.done
-	return c.resp, c.err
+	return c.ans, c.err
 }
 
 func (s *Server) commitLoop() {
@@ -108,27 +128,87 @@ func (s *Server) commitLoop() {
 }
 
 // commit runs a batch in one transaction. Refused calls change nothing, so the
-// state is saved if any call succeeded; if that save fails, those calls fail too
-// and the store reloads from disk next time.
+// state is saved if any call succeeded or recorded its answer under an
+// idempotency key; if that save fails, those calls fail too (their answers and
+// records are dropped with the cache) and the store reloads from disk next time.
 func (s *Server) commit(batch []*call) {
 	now := s.clock.Now()
 	err := s.store.apply(func(st *State) bool {
-		changed := false
+		changed := st.pruneIdempotency(now)
 		for _, c := range batch {
-			c.resp, c.err = c.op(st, now)
-			changed = changed || c.err == nil
+			c.ans, c.err = nil, nil
+			if c.key != "" {
+				if rec := st.Idempotency[c.key]; rec != nil {
+					if rec.Path == c.path && rec.RequestSHA256 == c.req {
+						c.ans = rec.answer()
+					} else {
+						c.ans, c.err = s.answer(c.path, c.key, errIdempotencyReused(c.key))
+					}
+					continue
+				}
+			}
+			resp, err := c.op(st, now)
+			if err != nil {
+				if _, ok := errors.AsType[*cssmapi.Error](err); !ok {
+					c.err = err
+					continue
+				}
+				resp = err
+			}
+			if c.ans, c.err = s.answer(c.path, c.key, resp); c.err != nil {
+				changed = changed || err == nil // the change stays, unanswered
+				continue
+			}
+			// A 5xx answer says "try again": never replay it.
+			if c.key != "" && c.ans.status < 500 {
+				st.recordAnswer(c.key, c.path, c.req, c.ans, now)
+				changed = true
+			}
+			changed = changed || err == nil
 		}
 		return changed
 	})
 	for _, c := range batch {
 		if err != nil && c.err == nil {
-			c.resp, c.err = nil, err
+			c.ans, c.err = nil, err
 		}
 		close(c.done)
 	}
 }
 
-// ServeHTTP routes the API. Every answer is JSON.
+// answer encodes v (a response, or an *cssmapi.Error) and signs it.
+func (s *Server) answer(path, key string, v any) (*answer, error) {
+	status := http.StatusOK
+	if e, ok := v.(*cssmapi.Error); ok {
+		status = cssmapi.HTTPStatus(e.Code)
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, '\n')
+	if s.keyErr != nil {
+		return nil, s.keyErr
+	}
+	sig, err := cssmapi.SignAnswer(s.key, path, key, status, body)
+	if err != nil {
+		return nil, err
+	}
+	return &answer{status: status, body: body, sig: sig}, nil
+}
+
+// requestHash binds an idempotency key to what was asked and by whom: a key
+// replayed with another credential or body is a reuse, not a repeat.
+func requestHash(credential string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(credential))
+	h.Write([]byte{0})
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ServeHTTP routes the API. Every answer is JSON; every answer on a path of a
+// state-changing call, refusals included, is signed (cssmapi.HeaderSignature).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == cssmapi.PathHealth {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -143,37 +223,80 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errNoSuchPath(r.URL.Path))
 		return
 	}
+	key := r.Header.Get(cssmapi.HeaderIdempotencyKey)
+	signedKey := key // the key the answer is bound to
+	if !cssmapi.ValidIdempotencyKey(key) {
+		signedKey = ""
+	}
+	refuse := func(err error) { s.writeSigned(w, r, signedKey, err) }
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		s.writeError(w, r, errMethod(r.Method, http.MethodPost))
+		refuse(errMethod(r.Method, http.MethodPost))
+		return
+	}
+	if key != "" && signedKey == "" {
+		refuse(errIdempotencyKey())
 		return
 	}
 	// Requiring JSON also makes a browser send a CORS preflight, which this
 	// server never answers, so a web page cannot drive a loopback cssm.
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
-		s.writeError(w, r, errMediaType(r.Header.Get("Content-Type")))
+		refuse(errMediaType(r.Header.Get("Content-Type")))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cssmapi.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			s.writeError(w, r, errBodyTooLarge())
+			refuse(errBodyTooLarge())
 			return
 		}
-		s.writeError(w, r, errBadJSON(r.URL.Path, err))
+		refuse(errBadJSON(r.URL.Path, err))
 		return
 	}
-	op, err := route(bearer(r), body)
+	cred := bearer(r)
+	op, err := route(cred, body)
 	if err != nil {
-		s.writeError(w, r, errBadJSON(r.URL.Path, err))
+		refuse(errBadJSON(r.URL.Path, err))
 		return
 	}
-	resp, err := s.submit(op)
+	if s.keyErr != nil {
+		refuse(s.keyErr)
+		return
+	}
+	c := &call{op: op, path: r.URL.Path, key: key}
+	if key != "" {
+		c.req = requestHash(cred, body)
+	}
+	ans, err := s.submit(c)
 	if err != nil {
-		s.writeError(w, r, err)
+		refuse(err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeAnswer(w, ans)
+}
+
+// writeSigned answers an error that was not recorded, signed.
+func (s *Server) writeSigned(w http.ResponseWriter, r *http.Request, key string, err error) {
+	apiErr, ok := errors.AsType[*cssmapi.Error](err)
+	if !ok {
+		s.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+		apiErr = errInternal().(*cssmapi.Error)
+	}
+	ans, serr := s.answer(r.URL.Path, key, apiErr)
+	if serr != nil {
+		s.log.Printf("%s %s: cannot sign the answer: %v", r.Method, r.URL.Path, serr)
+		writeJSON(w, cssmapi.HTTPStatus(apiErr.Code), apiErr)
+		return
+	}
+	writeAnswer(w, ans)
+}
+
+func writeAnswer(w http.ResponseWriter, a *answer) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set(cssmapi.HeaderSignature, a.sig)
+	w.WriteHeader(a.status)
+	_, _ = w.Write(a.body)
 }
 
 // routes decode a body into the call to make. Decoding happens in the handler's

@@ -66,7 +66,18 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the cssm store directory %s: %w", abs, err)
 	}
-	return &Store{dir: abs}, nil
+	s := &Store{dir: abs}
+	// A cssm killed between writing a temporary file and renaming it left the
+	// file behind; no writer can be at work on one while we hold the lock.
+	if err := s.withLock(func() error {
+		for _, name := range []string{stateFile, signingKeyFile, tlsCertFile, tlsKeyFile} {
+			atomicfile.RemoveStale(filepath.Join(abs, name))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close releases the file the store keeps open; the Store stays usable.

@@ -135,16 +135,12 @@ func TestUnusableStateIsNeverReplaced(t *testing.T) {
 // A folder the node cannot write to fails the command and keeps the old
 // state.
 func TestSaveFailureKeepsOldState(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root can write to read-only folders; the crash and disk tests cover this as root")
-	}
 	dir := t.TempDir()
 	if _, err := serviceAt(t, dir, t0, nil).Report(); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, StateFile))
-	os.Chmod(dir, 0o500)
-	defer os.Chmod(dir, 0o700)
+	makeReadOnly(t, dir)
 	_, err := serviceAt(t, dir, t0.Add(time.Hour), inUse).Report()
 	var se *SaveError
 	if !errors.As(err, &se) {
@@ -260,4 +256,22 @@ func TestProfileValidation(t *testing.T) {
 	if err != nil || p.UsageOf("Basic") != 2 || p.Location().String() != "Asia/Kolkata" || len(p.Cluster) != 1 {
 		t.Fatalf("%+v %v", p, err)
 	}
+}
+
+// makeReadOnly keeps everyone, root included, from writing in dir until the
+// test ends: permissions for a user, the immutable attribute for root (who
+// ignores permissions; CI runs as root).
+func makeReadOnly(t *testing.T, dir string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+		return
+	}
+	if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+		t.Fatalf("as root the folder must be made immutable (chattr from e2fsprogs): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
 }

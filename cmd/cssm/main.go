@@ -95,7 +95,7 @@ var commands = []command{
 	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
-	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls]", "serve the product API", 0, serve},
+	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API", 0, serve},
 }
 
 func usageText() string {
@@ -546,7 +546,12 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.StringVar(&cfg.Listen, "listen", cssm.DefaultListen, "address to listen on")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address")
 	fs.BoolVar(&cfg.TLS, "tls", false, "serve HTTPS with a self-signed certificate kept in the store")
+	fs.IntVar(&cfg.Limits.MaxConnections, "max-connections", cssm.DefaultMaxConnections, "open connections at most; at the cap a new one closes the oldest idle one")
+	fs.IntVar(&cfg.Limits.PerClient, "max-connections-per-client", cssm.DefaultMaxConnectionsPerClient, "open connections at most from one client address")
 	return func(e *env, _ []string) error {
+		if cfg.Limits.MaxConnections < 1 || cfg.Limits.PerClient < 1 {
+			return usageError{errors.New("--max-connections and --max-connections-per-client must be at least 1")}
+		}
 		clock, err := e.clock()
 		if err != nil {
 			return err

@@ -111,24 +111,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		HistoryFile: statedir.Node(o.state).History(),
 		MaxLine:     commands.MaxCommandBytes,
 		OpenQuote:   commands.OpenQuote,
-		Sanitize:    commands.Sanitize,
+		Sanitize:    commands.EchoLine,
 		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
-			return shell.Outcome(runner.Execute(ctx, s, line))
+			return runner.Execute(ctx, s, line)
 		},
-		Complete: func(line string) (string, []shell.Candidate) {
-			partial, cands := runner.Complete(line)
-			out := make([]shell.Candidate, len(cands))
-			for i, c := range cands {
-				out[i] = shell.Candidate(c)
-			}
-			return partial, out
-		},
+		Complete: runner.Complete,
 	})
 	ctx := context.Background()
 	switch {
 	case o.command != "":
 		if o.echo {
-			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.Sanitize(o.command))
+			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.EchoLine(o.command))
 		}
 		if !sess.RunCommand(ctx, o.command) {
 			return 1

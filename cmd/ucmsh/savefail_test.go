@@ -81,7 +81,7 @@ func TestDiskFullKeepsOldState(t *testing.T) {
 	if err := unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_FSIZE, &lim, nil); err != nil {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Skipf("cannot limit the child's file size (prlimit: %v)", err)
+		t.Fatalf("cannot limit the child's file size (prlimit: %v)", err)
 	}
 	io.WriteString(stdin, "license smart reservation enable\nshow license status\n")
 	stdin.Close()
@@ -90,21 +90,16 @@ func TestDiskFullKeepsOldState(t *testing.T) {
 }
 
 // A read-only state folder. Root ignores permissions, so as root the
-// folder is made immutable (chattr +i, which binds root); where that is
-// not allowed (no CAP_LINUX_IMMUTABLE, or a file system without the
-// attribute) the test is skipped.
+// folder is made immutable (chattr +i, which binds root).
 func TestReadOnlyFolderKeepsOldState(t *testing.T) {
 	dir, before := savedNode(t)
 	cause := "permission denied"
 	if os.Geteuid() == 0 {
-		chattr, err := exec.LookPath("chattr")
-		if err != nil {
-			t.Skip("running as root, and chattr (e2fsprogs) is not installed to make the folder immutable")
+		// Root ignores permissions: make the folder immutable (chattr, e2fsprogs).
+		if out, err := exec.Command("chattr", "+i", dir).CombinedOutput(); err != nil {
+			t.Fatalf("as root the folder must be made immutable: %v %s", err, out)
 		}
-		if out, err := exec.Command(chattr, "+i", dir).CombinedOutput(); err != nil {
-			t.Skipf("running as root, and the folder cannot be made immutable: %v %s", err, out)
-		}
-		defer exec.Command(chattr, "-i", dir).Run()
+		defer exec.Command("chattr", "-i", dir).Run()
 		cause = "operation not permitted"
 	} else {
 		if err := os.Chmod(dir, 0o500); err != nil {

@@ -219,8 +219,15 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			return 2
 		}
 		runner := n.runner()
-		runner.JSON = json
 		addr := s.RemoteAddr.String()
+		runner.JSON = json
+		runner.Audit = func(path string, ok bool) {
+			result := "ok"
+			if !ok {
+				result = "failed"
+			}
+			log.Info("command", "user", s.User, "addr", addr, "command", path, "result", result)
+		}
 		in, out := s.In, s.Out
 		if s.Exec && s.PTY {
 			// ssh -t host 'command': a terminal with no driver between
@@ -236,24 +243,9 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			OpenQuote: commands.OpenQuote,
 			Sanitize:  commands.Sanitize,
 			Run: func(ctx context.Context, sh *shell.Session, line string) shell.Outcome {
-				out := runner.Execute(ctx, sh, line)
-				if path := changesState(line); path != "" {
-					result := "ok"
-					if out == commands.Failed {
-						result = "failed"
-					}
-					log.Info("command", "user", s.User, "addr", addr, "command", path, "result", result)
-				}
-				return shell.Outcome(out)
+				return runner.Execute(ctx, sh, line)
 			},
-			Complete: func(line string) (string, []shell.Candidate) {
-				partial, cands := runner.Complete(line)
-				out := make([]shell.Candidate, len(cands))
-				for i, c := range cands {
-					out[i] = shell.Candidate(c)
-				}
-				return partial, out
-			},
+			Complete: runner.Complete,
 		})
 		s.OnInterrupt(sess.Interrupt)
 		switch {
@@ -321,34 +313,4 @@ func execOptions(cmd string) (line string, json bool, err error) {
 		line = strings.TrimLeft(rest, " \t")
 	}
 	return line, json, nil
-}
-
-// changesState returns the command's words when it is one that may change
-// the node's licensing state (the license ... tree), for the audit log;
-// arguments (tokens, codes) are left out.
-func changesState(line string) string {
-	toks, err := commands.Tokenize(line)
-	if err != nil || len(toks) == 0 || !strings.EqualFold(toks[0].Text, "license") {
-		return ""
-	}
-	node := commands.Tree
-	var words []string
-	for _, t := range toks {
-		var next *commands.Node
-		for _, c := range node.Sub {
-			if !t.Quoted && strings.EqualFold(c.Word, t.Text) {
-				next = c
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		node = next
-		words = append(words, next.Word)
-	}
-	if node.Run == nil {
-		return ""
-	}
-	return strings.Join(words, " ")
 }

@@ -500,16 +500,4 @@ func TestExecOptions(t *testing.T) {
 	if _, _, err := execOptions("-x show"); err == nil {
 		t.Error("-x accepted")
 	}
-	for line, want := range map[string]string{
-		"license smart reservation enable":         "license smart reservation enable",
-		`LICENSE Smart register idtoken "abc def"`: "license smart register idtoken",
-		"license smart":            "",
-		"show license status":      "",
-		"license smart bogus":      "",
-		`license "smart" register`: "",
-	} {
-		if got := changesState(line); got != want {
-			t.Errorf("%q: %q, want %q", line, got, want)
-		}
-	}
 }
