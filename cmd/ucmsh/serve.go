@@ -65,6 +65,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.DurationVar(&o.login, "login-timeout", time.Minute, "time allowed from connection to login")
 	fs.IntVar(&o.maxConns, "max-connections", 100, "most connections open at once")
 	fs.IntVar(&o.maxSessions, "max-sessions", 10, "most sessions on one connection")
+	readyFile := fs.String("ready-file", "", "write the bound address there (JSON) once the server accepts logins")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ucmsh serve: "+format+"\n", a...)
@@ -132,6 +133,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		return 1
 	}
 	fmt.Fprintf(stdout, "ucmsh: serving %s as %s on %s\n", o.state, n.role, ln.Addr())
+	if *readyFile != "" {
+		if err := writeServeReady(*readyFile, ln.Addr().String()); err != nil {
+			fmt.Fprintf(stderr, "ucmsh serve: cannot write the ready file: %v\n", err)
+			ln.Close()
+			return 1
+		}
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/ucmsh/ucmsh/golden"
+	ulab "github.com/ucmsh/ucmsh/lab"
+)
+
+// The lab scripts drive `ucmsh lab` as a user does: up in the background,
+// the subcommands, and SSH logins to its nodes (labssh).
+func TestLabScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           "testdata/lab",
+		UpdateScripts: golden.Updating(),
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
+			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfile": waitfile,
+			"labssh":   labssh,
+			"labtoken": labtoken,
+		},
+	})
+}
+
+// waitfile FILE waits (up to a minute) for a file to appear.
+func waitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within a minute", args[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func labInventory(ts *testscript.TestScript, dir string) ulab.Inventory {
+	jsonFile, _ := ulab.InventoryFiles(ts.MkAbs(dir))
+	var inv ulab.Inventory
+	if err := json.Unmarshal([]byte(ts.ReadFile(jsonFile)), &inv); err != nil {
+		ts.Fatalf("inventory: %v", err)
+	}
+	return inv
+}
+
+// labtoken DIR TOKEN VAR sets $VAR to a seeded token of the lab in DIR.
+func labtoken(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: labtoken DIR TOKEN VAR")
+	}
+	for _, tok := range labInventory(ts, args[0]).Tokens {
+		if tok.Name == args[1] {
+			ts.Setenv(args[2], tok.Token)
+			return
+		}
+	}
+	ts.Fatalf("no token %s", args[1])
+}
+
+// labssh DIR HOST COMMAND... logs in to a lab node as admin with the
+// password in $WORK/pw and runs the command; its output is the stdout
+// the next "stdout" checks, and a failing command fails unless negated.
+func labssh(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 3 {
+		ts.Fatalf("usage: labssh DIR HOST COMMAND...")
+	}
+	var addr string
+	for _, n := range labInventory(ts, args[0]).Nodes {
+		if n.Hostname == args[1] {
+			addr = n.Addr()
+		}
+	}
+	if addr == "" {
+		ts.Fatalf("no node %s in the inventory", args[1])
+	}
+	pw := strings.TrimSpace(ts.ReadFile("pw"))
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User:            "admin",
+		Auth:            []ssh.AuthMethod{ssh.Password(pw)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         30 * time.Second,
+	})
+	ts.Check(err)
+	defer c.Close()
+	s, err := c.NewSession()
+	ts.Check(err)
+	defer s.Close()
+	var out, errOut bytes.Buffer // two: the session copies them concurrently
+	s.Stdout, s.Stderr = &out, &errOut
+	err = s.Run(strings.Join(args[2:], " "))
+	ts.Stdout().Write(out.Bytes())
+	ts.Stderr().Write(errOut.Bytes())
+	switch {
+	case err != nil && !neg:
+		ts.Fatalf("%s: %v\n%s", args[1], err, out.String())
+	case err == nil && neg:
+		ts.Fatalf("%s: the command succeeded", args[1])
+	}
+}
+
+// ucmsh serve --listen 127.0.0.1:0 --ready-file writes the bound address
+// once it accepts.
+func TestServeReadyFile(t *testing.T) {
+	state, ready := t.TempDir(), filepath.Join(t.TempDir(), "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		done <- serve(ctx, []string{"--state", state, "--listen", "127.0.0.1:0", "--ready-file", ready}, new(bytes.Buffer), new(bytes.Buffer), nil)
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(time.Minute)
+	var data []byte
+	for {
+		var err error
+		if data, err = os.ReadFile(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no ready file")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var r ServeReady
+	if err := json.Unmarshal(data, &r); err != nil || !strings.HasPrefix(r.SSH, "127.0.0.1:") {
+		t.Fatalf("ready file %s: %v", data, err)
+	}
+	c, err := net.DialTimeout("tcp", r.SSH, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	banner := make([]byte, 4)
+	if _, err := c.Read(banner); err != nil || string(banner) != "SSH-" {
+		t.Fatalf("no SSH server at the ready address: %q %v", banner, err)
+	}
+}
