@@ -16,6 +16,7 @@ import (
 
 	"github.com/ucmsh/ucmsh/golden"
 	ulab "github.com/ucmsh/ucmsh/lab"
+	"github.com/ucmsh/ucmsh/lab/labtest"
 )
 
 // The lab scripts drive `ucmsh lab` as a user does: up in the background,
@@ -93,26 +94,12 @@ func labssh(ts *testscript.TestScript, neg bool, args []string) {
 	if addr == "" {
 		ts.Fatalf("no node %s in the inventory", args[1])
 	}
-	pw := strings.TrimSpace(ts.ReadFile("pw"))
-	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
-		User:            "admin",
-		Auth:            []ssh.AuthMethod{ssh.Password(pw)},
-		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
-		Timeout:         30 * time.Second,
-	})
-	ts.Check(err)
-	defer c.Close()
-	s, err := c.NewSession()
-	ts.Check(err)
-	defer s.Close()
-	var out, errOut bytes.Buffer // two: the session copies them concurrently
-	s.Stdout, s.Stderr = &out, &errOut
-	err = s.Run(strings.Join(args[2:], " "))
-	ts.Stdout().Write(out.Bytes())
-	ts.Stderr().Write(errOut.Bytes())
+	out, errOut, err := sshRun(addr, strings.TrimSpace(ts.ReadFile("pw")), strings.Join(args[2:], " "))
+	ts.Stdout().Write([]byte(out))
+	ts.Stderr().Write([]byte(errOut))
 	switch {
 	case err != nil && !neg:
-		ts.Fatalf("%s: %v\n%s", args[1], err, out.String())
+		ts.Fatalf("%s: %v\n%s", args[1], err, out)
 	case err == nil && neg:
 		ts.Fatalf("%s: the command succeeded", args[1])
 	}
@@ -153,5 +140,53 @@ func TestServeReadyFile(t *testing.T) {
 	banner := make([]byte, 4)
 	if _, err := c.Read(banner); err != nil || string(banner) != "SSH-" {
 		t.Fatalf("no SSH server at the ready address: %q %v", banner, err)
+	}
+}
+
+// sshRun logs in as admin with a password and runs one command.
+func sshRun(addr, password, command string) (stdout, stderr string, err error) {
+	c, err := ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User:            "admin",
+		Auth:            []ssh.AuthMethod{ssh.Password(password)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         30 * time.Second,
+	})
+	if err != nil {
+		return "", "", err
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		return "", "", err
+	}
+	defer s.Close()
+	var out, errOut bytes.Buffer // two: the session copies them concurrently
+	s.Stdout, s.Stderr = &out, &errOut
+	err = s.Run(command)
+	return out.String(), errOut.String(), err
+}
+
+// The test helper package starts a lab and a single node, as another
+// project's tests would (here with this test binary as ucmsh).
+func TestLabtestStartsALabAndANode(t *testing.T) {
+	o := labtest.Options{Binary: os.Args[0], Env: []string{"UCMSH_AS_MAIN=1"}}
+	l := labtest.Start(t, o, "--clusters", "2", "--subscribers", "1")
+	if len(l.Inventory.Nodes) != 4 || len(l.Inventory.Tokens) != 2 {
+		t.Fatalf("inventory %+v", l.Inventory)
+	}
+	out, _, err := sshRun(l.Node("c2-sub1").Addr(), l.Password, "show network cluster")
+	if err != nil || !strings.Contains(out, "c2-pub.lab.example.com c2-pub Publisher") || strings.Contains(out, "c1-pub") {
+		t.Fatalf("show network cluster on c2-sub1: %v\n%s", err, out)
+	}
+	var st ulab.Status
+	if err := l.Control().Do("GET", "/v1/status", nil, &st); err != nil || len(st.Nodes) != 4 {
+		t.Fatalf("status %+v %v", st, err)
+	}
+	l.Stop()
+
+	n := labtest.StartNode(t, o)
+	out, _, err = sshRun(n.Addr, n.Password, "show myself")
+	if err != nil || !strings.Contains(out, "admin") {
+		t.Fatalf("show myself on the node: %v\n%s", err, out)
 	}
 }
