@@ -418,3 +418,31 @@ func TestTimersFireByThemselves(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// The hosts plan gives each node its own loopback address on one port.
+func TestHostsPlanListensOnEachAddress(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.1.1.1:0") // a port free on 127.1.1.1, very likely on the others
+	if err != nil {
+		t.Fatalf("127.1.1.1 is not a loopback address here (Linux routes all of 127.0.0.0/8): %v", err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	f, err := Generate(2, 1, Plan{Kind: PlanHosts, Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := upLab(t, t.TempDir(), f)
+	var got []string
+	for _, p := range l.Places() {
+		got = append(got, p.Addr())
+		c, err := net.DialTimeout("tcp", p.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s does not accept: %v", p.Addr(), err)
+		}
+		c.Close()
+	}
+	p := strconv.Itoa(port)
+	if want := "127.1.1.1:" + p + " 127.1.1.2:" + p + " 127.1.2.1:" + p + " 127.1.2.2:" + p; strings.Join(got, " ") != want {
+		t.Fatalf("addresses %s, want %s", strings.Join(got, " "), want)
+	}
+}

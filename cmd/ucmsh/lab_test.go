@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,5 +189,62 @@ func TestLabtestStartsALabAndANode(t *testing.T) {
 	out, _, err = sshRun(n.Addr, n.Password, "show myself")
 	if err != nil || !strings.Contains(out, "admin") {
 		t.Fatalf("show myself on the node: %v\n%s", err, out)
+	}
+}
+
+// A lab killed at any moment resumes from its folder: same addresses,
+// same registrations.
+func TestLabResumesAfterKill(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("correct horse battery\n"), 0o600)
+	up := func(ready string, args ...string) (*exec.Cmd, ulab.Inventory) {
+		cmd := exec.Command(os.Args[0], append([]string{"lab", "up", "--dir", filepath.Join(dir, "lab"), "--ready-file", ready}, args...)...)
+		cmd.Env = append(os.Environ(), "UCMSH_AS_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if data, err := os.ReadFile(ready); err == nil {
+				var inv ulab.Inventory
+				if err := json.Unmarshal(data, &inv); err != nil {
+					t.Fatal(err)
+				}
+				return cmd, inv
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatal("the lab did not start")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	cmd, inv := up(filepath.Join(dir, "ready1"), "--clusters", "1", "--first-port", "0", "--password-file", pw)
+	var pub ulab.Place
+	for _, n := range inv.Nodes {
+		if n.Role == ulab.Publisher {
+			pub = n
+		}
+	}
+	if out, _, err := sshRun(pub.Addr(), "correct horse battery", "license smart register idtoken "+inv.Tokens[0].Token); err != nil {
+		t.Fatalf("register: %v\n%s", err, out)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	cmd, inv2 := up(filepath.Join(dir, "ready2"))
+	defer func() {
+		if c, err := ulab.Dial(filepath.Join(dir, "lab")); err == nil {
+			c.Do("POST", "/v1/down", struct{}{}, nil)
+		}
+		cmd.Wait()
+	}()
+	if inv2.Nodes[0].Addr() != inv.Nodes[0].Addr() {
+		t.Errorf("resumed on %s, was %s", inv2.Nodes[0].Addr(), inv.Nodes[0].Addr())
+	}
+	out, _, err := sshRun(pub.Addr(), "correct horse battery", "show license summary")
+	if err != nil || !strings.Contains(out, "Status: REGISTERED") {
+		t.Fatalf("after the kill and resume: %v\n%s", err, out)
 	}
 }
