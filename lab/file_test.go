@@ -2,6 +2,7 @@ package lab
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -133,4 +134,25 @@ func FuzzParseFile(f *testing.F) {
 		}
 		_, _ = Resolve(lf, false)
 	})
+}
+
+// The lab file shown in README is a valid lab file.
+func TestREADMELabFile(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "### The lab file\n")
+	_, rest, ok2 := strings.Cut(rest, "```json\n")
+	block, _, ok3 := strings.Cut(rest, "```\n")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("README has no lab file example under \"### The lab file\"")
+	}
+	f, err := ParseFile([]byte(block))
+	if err != nil {
+		t.Fatalf("README's lab file: %v", err)
+	}
+	if _, err := Resolve(f, false); err != nil {
+		t.Fatalf("README's lab file: %v", err)
+	}
 }

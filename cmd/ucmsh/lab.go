@@ -23,6 +23,7 @@ import (
 
 const labUsage = `Usage: ucmsh lab up [LAB.json] [flags]   start (or resume) a lab: cssm and every node
        ucmsh lab status                  health of every node and cssm, the seeded tokens
+       ucmsh lab token NAME              print a seeded registration token
        ucmsh lab clock show | advance DURATION | speed N
        ucmsh lab fault set TARGET KIND [--delay D] [--status N]
        ucmsh lab fault clear [TARGET [KIND]] | list
@@ -289,6 +290,24 @@ func labCommand(c *ulab.Client, sub string, words []string, o labOptions, stdout
 			}
 		default:
 			return usage("snapshot save NAME, snapshot load NAME or snapshot list")
+		}
+	case "token":
+		if len(words) != 1 {
+			return usage("token NAME (a token of the lab file, or a cluster's name with --clusters)")
+		}
+		var st ulab.Status
+		if err = get("/v1/status", &st); err == nil {
+			for _, t := range st.Tokens {
+				if t.Name == words[0] {
+					fmt.Fprintln(stdout, t.Token)
+					return 0, nil
+				}
+			}
+			var names []string
+			for _, t := range st.Tokens {
+				names = append(names, t.Name)
+			}
+			err = fmt.Errorf("the lab has no token %q; its tokens are %s", words[0], strings.Join(names, ", "))
 		}
 	case "reset":
 		if err = post("/v1/reset", struct{}{}, nil); err == nil {
