@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interop: reservation.Fetch against OpenSSH's real sshd and sftp-server on
+# Interop: installfile.Fetch against OpenSSH's real sshd and sftp-server on
 # 127.0.0.1. Installs Debian's openssh-server if needed (root, as in CI),
 # starts sshd on a free loopback port with a temporary config, host key and
 # client key, runs TestFetchInterop, and stops sshd. Leaves nothing behind
@@ -109,7 +109,7 @@ echo "== sshd $("$SSHD" -V 2>&1 | head -1) on 127.0.0.1:$port (pid $sshd_pid)"
 echo "== go test (SFTP interop)"
 status=0
 UCMSH_SFTP_INTEROP="127.0.0.1:$port,$user,$tmp/client_key,$tmp/files,$tmp/host_key.pub" \
-  timeout 50 go test ./reservation -run '^TestFetchInterop$' -count=1 -v || status=$?
+  timeout 50 go test ./installfile -run '^TestFetchInterop$' -count=1 -v || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== sshd log"; cat "$tmp/sshd.log"
 fi

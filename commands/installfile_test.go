@@ -1,8 +1,11 @@
 package commands
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/pem"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,12 +14,15 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"github.com/ucmsh/ucmsh/internal/statedir"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // sftpServer serves the file system over SFTP on 127.0.0.1 to user
-// "admin" with password "s3cret".
-func sftpServer(t *testing.T) (addr string, hostKey ssh.PublicKey) {
+// "admin" with password "s3cret", and to any user with one of keys.
+func sftpServer(t *testing.T, keys ...ssh.PublicKey) (addr string, hostKey ssh.PublicKey) {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -29,6 +35,13 @@ func sftpServer(t *testing.T) (addr string, hostKey ssh.PublicKey) {
 	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 		if c.User() == "admin" && string(pw) == "s3cret" {
 			return nil, nil
+		}
+		return nil, os.ErrPermission
+	}, PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		for _, k := range keys {
+			if bytes.Equal(k.Marshal(), key.Marshal()) {
+				return nil, nil
+			}
 		}
 		return nil, os.ErrPermission
 	}}
@@ -105,7 +118,7 @@ func TestInstallFile(t *testing.T) {
 		!strings.Contains(out, "Authorization code installed successfully.\nPlease enter the confirmation code to CSSM account:") {
 		t.Fatalf("interactive install-file:\n%s", out)
 	}
-	if info, err := os.Stat(filepath.Join(s.store.Dir(), "known_hosts")); err != nil || info.Mode().Perm() != 0o600 {
+	if info, err := os.Stat(statedir.Node(s.store.Dir()).KnownHosts()); err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("known_hosts: %v %v", info, err)
 	}
 	// Known now: a script may fetch; a wrong password or a missing file is
@@ -118,5 +131,133 @@ func TestInstallFile(t *testing.T) {
 	}
 	if out, res := runAs(false, "license smart reservation install-file ftp://"+addr+"/code.txt"); res != Failed || strings.Contains(out, "User ID:") {
 		t.Fatalf("bad URL:\n%s", out)
+	}
+}
+
+// newKey makes an ed25519 SSH key.
+func newKey(t *testing.T) (ssh.Signer, ed25519.PrivateKey) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, priv
+}
+
+// asUser gives the test process a user's SSH credentials, as the account
+// running ucmsh serve may have: an agent holding agentKey and ~/.ssh/id_ed25519.
+func asUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	os.Mkdir(filepath.Join(home, ".ssh"), 0o700)
+	block, err := ssh.MarshalPrivateKey(fileKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: agentKey}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); agent.ServeAgent(keyring, c) }()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+}
+
+// installFileNode is a node with a request made and a code on an SFTP
+// server that takes keys, the server's host key already trusted.
+func installFileNode(t *testing.T, keys ...ssh.PublicKey) (s *slrNode, url string) {
+	t.Helper()
+	s = newSLRNode(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "code.txt"), []byte(s.code(t, t0, enough, false)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr, hostKey := sftpServer(t, keys...)
+	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, hostKey) + "\n"
+	if err := os.WriteFile(statedir.Node(s.store.Dir()).KnownHosts(), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	return s, "sftp://alice@" + addr + dir + "/code.txt"
+}
+
+// Issue 10.12: the process's own agent and ~/.ssh keys are never offered
+// unless the caller opts in (only the local console does); a session with
+// nothing to type is refused.
+func TestInstallFileNeverBorrowsTheProcessKeys(t *testing.T) {
+	agentKey, agentPriv := newKey(t)
+	fileKey, filePriv := newKey(t)
+	s, url := installFileNode(t, agentKey.PublicKey(), fileKey.PublicKey())
+	asUser(t, agentPriv, filePriv)
+
+	out, res := run(s.at(t0.Add(time.Hour), labUsage), "license smart reservation install-file "+url)
+	if res != Failed || strings.Contains(out, "installed successfully") || !strings.Contains(out, "Password:") {
+		t.Fatalf("install-file logged in with the serving account's keys:\n%s", out)
+	}
+
+	// The local console opts in (cmd/ucmsh/main.go): its user's keys work.
+	r := s.at(t0.Add(time.Hour), labUsage)
+	r.Service.InstallFile.UserKeys = true
+	if out, res := run(r, "license smart reservation install-file "+url); res != OK {
+		t.Fatalf("local console with the user's agent:\n%s", out)
+	}
+}
+
+// The node's own key (ssh/install_file_key) logs in, and the log names the
+// server, the user and the key's fingerprint.
+func TestInstallFileNodeKeyIsLogged(t *testing.T) {
+	nodeKey, nodePriv := newKey(t)
+	s, url := installFileNode(t, nodeKey.PublicKey())
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("SSH_AUTH_SOCK", "")
+
+	path := statedir.Node(s.store.Dir()).InstallFileKey()
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	block, err := ssh.MarshalPrivateKey(nodePriv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A key others can read is refused, as OpenSSH refuses it.
+	if out, res := run(s.at(t0.Add(time.Hour), labUsage), "license smart reservation install-file "+url); res != Failed || !strings.Contains(out, "chmod 600 "+path) {
+		t.Fatalf("unprotected node key:\n%s", out)
+	}
+	os.Chmod(path, 0o600)
+
+	var log bytes.Buffer
+	r := s.at(t0.Add(time.Hour), labUsage)
+	r.Service.InstallFile.Log = slog.New(slog.NewTextHandler(&log, nil))
+	if out, res := run(r, "license smart reservation install-file "+url); res != OK {
+		t.Fatalf("install-file with the node key:\n%s", out)
+	}
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.SplitN(url, "/", 4)[2], "alice@"))
+	for _, want := range []string{"install-file login", "host=" + host, "port=" + port, "user=alice", ssh.FingerprintSHA256(nodeKey.PublicKey())} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
 	}
 }

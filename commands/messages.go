@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Every sentence the command layer prints lives here.
@@ -121,11 +122,32 @@ func EchoLine(line string) string {
 	return q[1 : len(q)-1]
 }
 
-// Sanitize makes a command line safe to echo to a terminal.
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || (r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
+}
+
+// sanitizeLines is Sanitize for text of several lines: the breaks stay.
+func sanitizeLines(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unsafeRune(r) }) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Sanitize makes text safe to print to a terminal: control characters and
+// invisible formatting (bidi overrides, zero-width characters, line and
+// paragraph separators) are shown escaped, e.g. \u202e.
 func Sanitize(line string) string {
+	if !strings.ContainsFunc(line, unsafeRune) {
+		return line // nearly always: reports are printed many times a second
+	}
 	var b strings.Builder
 	for _, r := range line {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' {
+		if unsafeRune(r) {
 			q := strconv.QuoteRuneToASCII(r)
 			b.WriteString(q[1 : len(q)-1])
 			continue

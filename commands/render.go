@@ -24,9 +24,19 @@ type report struct {
 
 func newReport(m *publisher.Report) *report { return &report{loc: m.Location} }
 
-func (b *report) line(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
-func (b *report) blank()                          { b.WriteString(" \n") }
-func (b *report) stamp(t time.Time) string        { return t.In(b.loc).Format(StampLayout) }
+// line writes one line; text in it may come from a signed code or a
+// server, so it is sanitized (no control, bidi or zero-width characters raw).
+func (b *report) line(format string, args ...any) {
+	for i, a := range args {
+		if t, ok := a.(string); ok {
+			args[i] = Sanitize(t)
+		}
+	}
+	fmt.Fprintf(b, format+"\n", args...)
+}
+
+func (b *report) blank()                   { b.WriteString(" \n") }
+func (b *report) stamp(t time.Time) string { return t.In(b.loc).Format(StampLayout) }
 
 func (b *report) heading(title string, rule int) {
 	b.line("%s", title)
@@ -150,6 +160,10 @@ func (b *report) extraStatus(m *publisher.Report) {
 	}
 	if res.InstalledAt != nil {
 		b.line("  Authorization Code Installed: %s", b.stamp(*res.InstalledAt))
+		if res.VerificationFailure != "" {
+			b.line("  Authorization Code Verification: FAILED")
+			b.line("    Failure reason: %s", res.VerificationFailure)
+		}
 		b.line("  Last Confirmation Code: %s", res.ConfirmationCode)
 		b.line("  Reserved Licenses:")
 		for _, l := range res.Licenses {
@@ -286,7 +300,7 @@ func RenderSummary(m *publisher.Report) string {
 		if len(name) >= 28 {
 			name += " " // the captured width fits no real name; keep them apart
 		}
-		fmt.Fprintf(b, summaryRow, name, e.Tag, fmt.Sprint(e.Count), e.Status)
+		fmt.Fprintf(b, summaryRow, Sanitize(name), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
 	}
 	return b.String()
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-
-	"github.com/ucmsh/ucmsh/internal/statedir"
-
-	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // Handlers of Specific License Reservation (REFERENCE §2 and §4).
@@ -46,11 +42,11 @@ func (r *Runner) reservationCancel(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
-	return r.install(ctx, c, c.Value(argAuthCode))
+	confirmation, err := r.Service.ReservationInstall(c.Value(argAuthCode))
+	return installed(c, confirmation, err)
 }
 
-func (r *Runner) install(ctx context.Context, c *Call, code string) error {
-	confirmation, err := r.Service.ReservationInstall(code)
+func installed(c *Call, confirmation string, err error) error {
 	if err != nil {
 		return err
 	}
@@ -58,31 +54,12 @@ func (r *Runner) install(ctx context.Context, c *Call, code string) error {
 	return nil
 }
 
-// reservationInstallFile fetches the code over SFTP (REFERENCE §2: User
-// ID and Password questions, OpenSSH's host-key question), then installs it.
+// reservationInstallFile: the service runs the whole sequence; the session
+// answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
+// host-key question).
 func (r *Runner) reservationInstallFile(ctx context.Context, c *Call) error {
-	u, err := reservation.ParseSFTPURL(c.Value(argFileURL))
-	if err != nil {
-		return err
-	}
-	if err := r.Service.ReservationReady(); err != nil {
-		return err
-	}
-	keys, hangUp := reservation.UserKeys()
-	defer hangUp()
-	data, err := reservation.Fetch(ctx, u, reservation.FetchOptions{
-		KnownHosts:  statedir.Node(r.Service.Store().Dir()).KnownHosts(),
-		Interactive: c.Term.Interactive(),
-		Ask:         c.Term.Prompt,
-		Secret:      c.Term.ReadSecret,
-		Confirm:     c.Term.Confirm,
-		Signers:     keys,
-		Out:         c.Term,
-	})
-	if err != nil {
-		return err
-	}
-	return r.install(ctx, c, string(data))
+	confirmation, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
+	return installed(c, confirmation, err)
 }
 
 func (r *Runner) reservationReturn(ctx context.Context, c *Call) error {

@@ -96,7 +96,7 @@ func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outc
 	case errors.Is(err, context.Canceled):
 		return Failed // Control-C: the shell says so
 	}
-	msg := err.Error()
+	msg := sanitizeLines(err.Error()) // errors quote codes, files and servers
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}

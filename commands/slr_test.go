@@ -2,15 +2,19 @@ package commands
 
 import (
 	"crypto/ecdsa"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/cryptotest"
 	"time"
+	"unicode"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/internal/statedir"
+	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/reservation"
 )
 
@@ -98,6 +102,13 @@ func TestReservationReports(t *testing.T) {
 			s.do(t, 0, "license smart reservation enable")
 			s.do(t, 0, "license smart reservation request")
 			s.do(t, time.Hour, `license smart reservation install "`+s.code(t, t0, enough, true)+`"`)
+		}},
+		// Issue 10.2: counts raised by editing state.json grant nothing.
+		{"reserved_tampered", func(t *testing.T, s *slrNode) {
+			s.do(t, 0, "license smart reservation enable")
+			s.do(t, 0, "license smart reservation request")
+			s.do(t, time.Hour, `license smart reservation install "`+s.code(t, t0, enough, false)+`"`)
+			s.editCode(t, func(c string) string { return strings.Replace(c, "<count>5</count>", "<count>50</count>", 1) })
 		}},
 	} {
 		t.Run(st.name, func(t *testing.T) {
@@ -201,5 +212,215 @@ func TestReservationFlow(t *testing.T) {
 	s.do(t, 6*time.Hour, "license smart factory reset")
 	s.do(t, 6*time.Hour, "license smart reservation enable")
 	s.do(t, 6*time.Hour, "license smart reservation request")
-	fail(6*time.Hour, `license smart reservation install "`+newer+`"`, "is not newer than the one last installed")
+	fail(6*time.Hour, `license smart reservation install "`+good+`"`, "is not newer than the one last installed")
+	fail(6*time.Hour, `license smart reservation install "`+newer+`"`, "was already returned")
+}
+
+// Issue 10.1: a code whose licenses went back to CSSM never installs
+// again, whether it was returned after an install or never installed; the
+// refusal says why, and the sequence moves past it.
+func TestReturnedCodeNeverInstallsAgain(t *testing.T) {
+	s := newSLRNode(t)
+	fail := func(at time.Duration, line, want string) {
+		t.Helper()
+		out, res := run(s.at(t0.Add(at), labUsage), line)
+		if res != Failed || !strings.Contains(out, want) {
+			t.Fatalf("%s:\n%s\nwant a failure saying %q", line, out, want)
+		}
+	}
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	unused := s.code(t, t0, enough, false)
+	out := s.do(t, 0, `license smart reservation return-authorization "`+unused+`"`)
+	// The licenses are back in CSSM: the same code must not grant them here.
+	s.do(t, time.Hour, "license smart reservation request")
+	fail(time.Hour, `license smart reservation install "`+unused+`"`, "was already returned (return code "+strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])+")")
+	// Nor a code issued before it (the sequence moved past it).
+	older := s.code(t, t0.Add(-time.Minute), enough, false)
+	fail(time.Hour, `license smart reservation install "`+older+`"`, "is not newer than the one last installed")
+
+	// Installed, then returned: refused as returned, after a factory reset too.
+	code := s.code(t, t0.Add(time.Hour), enough, false)
+	s.do(t, time.Hour, `license smart reservation install "`+code+`"`)
+	s.do(t, 2*time.Hour, "license smart reservation return", "y")
+	s.do(t, 2*time.Hour, "license smart factory reset")
+	s.do(t, 2*time.Hour, "license smart reservation enable")
+	s.do(t, 2*time.Hour, "license smart reservation request")
+	fail(2*time.Hour, `license smart reservation install "`+code+`"`, "was already returned")
+	// A new code installs.
+	s.do(t, 3*time.Hour, `license smart reservation install "`+s.code(t, t0.Add(3*time.Hour), enough, false)+`"`)
+}
+
+// editCode rewrites the installed code's text in state.json, as someone
+// editing the file by hand would.
+func (s *slrNode) editCode(t *testing.T, edit func(string) string) {
+	t.Helper()
+	path := statedir.Node(s.store.Dir()).State()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	code := st["reservation"].(map[string]any)["code"].(map[string]any)
+	text := code["text"].(string)
+	if code["text"] = edit(text); code["text"] == text {
+		t.Fatal("the edit changed nothing")
+	}
+	if data, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Issue 10.2: the installed code is verified again whenever it is used. A
+// state file whose code no longer verifies grants nothing, and show license
+// status says why.
+func TestEditedCodeGrantsNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name, why string
+		edit      func(s *slrNode, t *testing.T, code string) string
+	}{
+		{"counts raised", "signature does not match", func(_ *slrNode, _ *testing.T, c string) string {
+			return strings.Replace(c, "<count>1</count>", "<count>500</count>", 1)
+		}},
+		{"export flag added", "signature does not match", func(_ *slrNode, _ *testing.T, c string) string {
+			return strings.Replace(c, "</entitlements></authorizationCode>", "</entitlements><exportAllowed>true</exportAllowed></authorizationCode>", 1)
+		}},
+		{"another node's code", "does not match the Reservation Request Code", func(s *slrNode, t *testing.T, _ string) string {
+			other := *s
+			other.udi = reservation.UDI{PID: "UCM", SN: "cc920", UUID: "e53fc96802534d61a355ba908a6cc920"}
+			return other.code(t, t0, map[string]int{"Enhanced": 500, "Basic": 3, "Essential": 2}, true)
+		}},
+		{"an older code put back", "not the newest code", func(s *slrNode, t *testing.T, _ string) string {
+			return s.code(t, t0.Add(-time.Hour), map[string]int{"Enhanced": 500, "Basic": 3, "Essential": 2}, true)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSLRNode(t)
+			s.do(t, 0, "license smart reservation enable")
+			s.do(t, 0, "license smart reservation request")
+			s.do(t, time.Hour, `license smart reservation install "`+s.code(t, t0, map[string]int{"Enhanced": 1, "Basic": 3, "Essential": 2}, false)+`"`)
+			s.editCode(t, func(c string) string { return tc.edit(s, t, c) })
+
+			status := s.do(t, 2*time.Hour, "show license status")
+			for _, want := range []string{"Status: NOT AUTHORIZED - RESERVED", "Authorization Code Verification: FAILED", "Failure reason: ", tc.why, "Export-Controlled Functionality: Not Allowed"} {
+				if !strings.Contains(status, want) {
+					t.Errorf("show license status lacks %q:\n%s", want, status)
+				}
+			}
+			if usage := s.do(t, 2*time.Hour, "show license usage"); strings.Contains(usage, "ReservedAuthorized") {
+				t.Errorf("an edited code still authorizes:\n%s", usage)
+			}
+			if out, _ := run(s.at(t0.Add(2*time.Hour), labUsage), "license smart export request local "+publisher.ExportFeature); !strings.Contains(out, "not allowed") {
+				t.Errorf("export under an edited code:\n%s", out)
+			}
+		})
+	}
+}
+
+// Issue 10.3: bidi, zero-width and other invisible characters of signed
+// text are printed escaped, never raw.
+func TestSignedTextPrintedEscaped(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	ac := &reservation.AuthCode{Flag: "A", Version: "C", PIID: "d8a3c5b2-1f4e-4c6a-9b7d-2e5f8a1c3b4d", Timestamp: t0, UDI: s.udi}
+	for _, e := range cssmapi.Entitlements {
+		if n, ok := enough[e.Tier]; ok {
+			ac.Entitlements = append(ac.Entitlements, reservation.Entitlement{Tag: e.Tag, Count: n, Type: reservation.LicensePerpetual,
+				DisplayName: "Evil\u202etxt.exe\u200b\u2028", Description: "\u2066hidden\u2069\ufeff"})
+		}
+	}
+	text, err := reservation.Sign(s.key, ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.do(t, time.Hour, `license smart reservation install "`+text+`"`)
+	for _, cmd := range []string{"show license all", "show license status", "show license summary", "show license usage"} {
+		out := s.do(t, 2*time.Hour, cmd)
+		if i := strings.IndexFunc(out, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }); i >= 0 {
+			t.Errorf("%s prints %q raw:\n%s", cmd, []rune(out[i:])[0], out)
+		}
+		if !strings.Contains(out, `Evil\u202etxt.exe\u200b\u2028`) && cmd != "show license usage" {
+			t.Errorf("%s does not show the name escaped:\n%s", cmd, out)
+		}
+	}
+}
+
+// Issue 10.3 at install: a code issued more than a day ahead of the node's
+// clock is refused; a PERPETUAL licence with lapsed dates is refused at
+// install (it used to install, then show NOT AUTHORIZED); a refusal that
+// quotes signed text shows invisible characters escaped.
+func TestInstallRefusesWhatReportsWouldNotGrant(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	fail := func(text, want string) {
+		t.Helper()
+		out, res := run(s.at(t0, labUsage), `license smart reservation install "`+text+`"`)
+		if res != Failed || !strings.Contains(out, want) {
+			t.Fatalf("install:\n%s\nwant a failure saying %q", out, want)
+		}
+		if strings.ContainsFunc(out, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }) {
+			t.Fatalf("the refusal prints invisible characters raw: %q", out)
+		}
+	}
+	fail(s.code(t, t0.Add(25*time.Hour), enough, false), "more than 24 hours after this node's clock")
+
+	sign := func(edit func(*reservation.Entitlement)) string {
+		ac := &reservation.AuthCode{Flag: "A", Version: "C", PIID: "d8a3c5b2-1f4e-4c6a-9b7d-2e5f8a1c3b4d", Timestamp: t0, UDI: s.udi}
+		for _, e := range cssmapi.Entitlements {
+			if n, ok := enough[e.Tier]; ok {
+				ent := reservation.Entitlement{Tag: e.Tag, Count: n, Type: reservation.LicensePerpetual, DisplayName: e.DisplayName}
+				edit(&ent)
+				ac.Entitlements = append(ac.Entitlements, ent)
+			}
+		}
+		text, err := reservation.Sign(s.key, ac)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
+	fail(sign(func(e *reservation.Entitlement) {
+		e.Start, e.End = t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -2)
+	}), "PERPETUAL licence")
+	// A code cut and pasted wrong: the refusal quotes the tag it was signed with.
+	bidi := sign(func(e *reservation.Entitlement) {
+		e.Start, e.End = t0.AddDate(0, 0, -3), t0.AddDate(0, 0, -2)
+		e.Tag += "\u202e"
+	})
+	start, end := "<startDate>"+t0.AddDate(0, 0, -3).Format("2006-Jan-02")+" UTC</startDate>", "<endDate>"+t0.AddDate(0, 0, -2).Format("2006-Jan-02")+" UTC</endDate>"
+	swapped := strings.Replace(bidi, start+end, strings.NewReplacer("endDate", "startDate").Replace(end)+strings.NewReplacer("startDate", "endDate").Replace(start), 1)
+	if swapped == bidi {
+		t.Fatal("the dates were not swapped")
+	}
+	fail(swapped, `ends before it starts`)
+	fail(swapped, `\u202e`)
+}
+
+// The installed code is checked against trust/ as it is now: once its
+// licensing server is no longer trusted, the code grants nothing.
+func TestInstalledCodeNeedsItsKeyStillTrusted(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	s.do(t, time.Hour, `license smart reservation install "`+s.code(t, t0, enough, true)+`"`)
+	if out := s.do(t, 2*time.Hour, "show license status"); !strings.Contains(out, "Status: AUTHORIZED - RESERVED") {
+		t.Fatal(out)
+	}
+	if err := os.Remove(filepath.Join(statedir.Node(s.store.Dir()).Trust(), "cssm.pem")); err != nil {
+		t.Fatal(err)
+	}
+	out := s.do(t, 2*time.Hour, "show license status")
+	for _, want := range []string{"Status: NOT AUTHORIZED - RESERVED", "Failure reason: No licensing-server key is trusted", "Export-Controlled Functionality: Not Allowed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show license status lacks %q:\n%s", want, out)
+		}
+	}
 }

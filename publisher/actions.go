@@ -276,7 +276,8 @@ func (s *Service) export(ctx context.Context, op, feature string) error {
 	r := st.Registration
 	switch {
 	case st.Reservation != nil && st.Reservation.Code != nil:
-		return errExportByReservation(st.Reservation.installed())
+		ac, _ := s.checkInstalled(st) // a code that no longer verifies allows nothing
+		return errExportByReservation(ac)
 	case r == nil || !r.registrationValid(now):
 		return errNotRegistered
 	case !r.ExportAllowed:

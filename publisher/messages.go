@@ -3,6 +3,7 @@ package publisher
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/reservation"
@@ -36,6 +37,14 @@ func errExportKept(cause error, op string) error {
 
 func errReservationNotEnabled() error {
 	return errorf("License reservation mode is not enabled. Enable it with license smart reservation enable.")
+}
+
+func errCodeReturned(rc *ReturnedCode) error {
+	return errorf("This authorization code was already returned (return code %s): its licenses went back to CSSM, so it can never be installed again on this node. Reserve the licenses again in CSSM and install the new authorization code.", rc.ReturnCode)
+}
+
+func errNotNewestCode(issued, newest time.Time) error {
+	return errorf("It is not the newest code this node installed (issued %s; the newest was issued %s), so the state file was changed by hand.", issued.UTC().Format(time.RFC3339Nano), newest.UTC().Format(time.RFC3339Nano))
 }
 
 func errReservationInstalled() error {

@@ -125,6 +125,9 @@ type Reservation struct {
 	InstalledAt      *time.Time        `json:"installed_at,omitempty"`
 	ConfirmationCode string            `json:"confirmation_code,omitempty"`
 	Licenses         []ReservedLicense `json:"licenses,omitempty"`
+	// VerificationFailure says why the installed code no longer verifies
+	// (it then grants nothing).
+	VerificationFailure string `json:"verification_failure,omitempty"`
 }
 
 // ReservedLicense is one entitlement of the installed code.

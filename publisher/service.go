@@ -26,6 +26,8 @@ type Service struct {
 	// PinnedCertSHA256, when set, is the only TLS certificate accepted
 	// from an https licensing server (a self-signed cssm).
 	PinnedCertSHA256 string
+	// InstallFile says how install-file logs in (zero: as a server must).
+	InstallFile InstallFileConfig
 }
 
 // NewService wires the service to its state, clock and node profile.
@@ -171,8 +173,9 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		if res.Requested {
 			r.Reservation.RequestCode = reservation.RequestCode(st.udi())
 		}
-		if ac := res.installed(); ac != nil {
-			s.reservedReport(r, res.Code, ac, now)
+		if res.Code != nil {
+			ac, err := s.checkInstalled(st)
+			s.reservedReport(r, res.Code, ac, err, now)
 			return r
 		}
 	}
@@ -210,11 +213,16 @@ func (s *Service) report(st *State, now time.Time) *Report {
 }
 
 // reservedReport describes a node living on a reservation: no tier
-// borrowing, each license type stands on its reserved count alone.
-func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation.AuthCode, now time.Time) {
+// borrowing, each license type stands on its reserved count alone. A code
+// that no longer verifies (verr) grants nothing.
+func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation.AuthCode, verr error, now time.Time) {
 	at := code.InstalledAt
 	r.Registration.Status = RegisteredSLR
 	r.Reservation.InstalledAt, r.Reservation.ConfirmationCode = &at, code.Confirmation
+	if verr != nil {
+		r.Reservation.VerificationFailure = verr.Error()
+		ac = &reservation.AuthCode{}
+	}
 	if ac.ExportAllowed {
 		r.Registration.ExportControlled = ExportAllowed
 		r.ExportKeys = append(r.ExportKeys, ExportFeature)
@@ -230,12 +238,12 @@ func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation
 		}
 		r.Reservation.Licenses = append(r.Reservation.Licenses, rl)
 	}
-	ok := true
+	ok := verr == nil
 	grants := map[string]*EntitlementGrant{}
 	for _, l := range cssmapi.Entitlements {
 		n := s.profile.UsageOf(l.Tier)
 		e := reserved[l.Tag]
-		covered := e != nil && n <= e.Count && (e.End.IsZero() || now.Before(e.End.AddDate(0, 0, 1)))
+		covered := e != nil && n <= e.Count && e.InDate(now) == nil
 		if e != nil {
 			grants[l.Tag] = &EntitlementGrant{Tag: e.Tag, DisplayName: e.DisplayName, Description: e.Description, Status: EntReservedAuth}
 		}

@@ -2,6 +2,11 @@ package publisher
 
 import (
 	"crypto/ecdsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
@@ -28,10 +33,49 @@ type InstalledCode struct {
 	Confirmation string    `json:"confirmation_code"`
 }
 
+// ReturnedCode is a code whose licenses went back to CSSM (return, or
+// return-authorization): it never installs on this node again.
+type ReturnedCode struct {
+	Issued     time.Time `json:"issued"` // the code's timestamp
+	ReturnCode string    `json:"return_code"`
+	ReturnedAt time.Time `json:"returned_at"`
+}
+
+// maxReturned bounds the list; older returned codes are refused anyway,
+// as the sequence (LastCodeTimestamp) has moved past them.
+const maxReturned = 32
+
+// recordReturn moves the reservation sequence past a returned code and
+// remembers it, so installing it again is refused with the reason.
+func (st *State) recordReturn(ac *reservation.AuthCode, code string, now time.Time) {
+	if ac.Timestamp.After(st.LastCodeTimestamp) {
+		st.LastCodeTimestamp = ac.Timestamp
+	}
+	if st.returned(code) != nil {
+		return
+	}
+	st.Returned = append(st.Returned, ReturnedCode{Issued: ac.Timestamp, ReturnCode: code, ReturnedAt: now.UTC()})
+	if n := len(st.Returned) - maxReturned; n > 0 {
+		st.Returned = append([]ReturnedCode(nil), st.Returned[n:]...)
+	}
+}
+
+// returned finds a returned code by its return code.
+func (st *State) returned(returnCode string) *ReturnedCode {
+	for i := range st.Returned {
+		if st.Returned[i].ReturnCode == returnCode {
+			return &st.Returned[i]
+		}
+	}
+	return nil
+}
+
 // udi is the node's identity in the reservation codes' terms.
 func (st *State) udi() reservation.UDI { return st.Identity.reservationUDI() }
 
-// installed parses the installed code; a node only stores codes it parsed.
+// installed parses the installed code without checking it: enough to
+// return it (CSSM checks the return code against what it issued). Whatever
+// grants licenses uses Service.checkInstalled instead.
 func (r *ReservationState) installed() *reservation.AuthCode {
 	if r == nil || r.Code == nil {
 		return nil
@@ -127,6 +171,72 @@ func verified(text string, keys []*ecdsa.PublicKey, keysErr error) (*reservation
 	return ac, nil
 }
 
+// checkInstalled verifies the installed code again, as at install: the
+// signature against trust/ as it is now, this node's UDI, and the
+// reservation sequence (it must be the newest code installed). A state file
+// edited by hand (counts, UDI, export flag) or a key removed from trust/
+// makes it grant nothing. Dates are checked per licence by the report.
+// Results are remembered for the same code, keys and node, so a report
+// costs one read of trust/, not a signature check.
+func (s *Service) checkInstalled(st *State) (*reservation.AuthCode, error) {
+	code := st.Reservation.Code
+	keys, kerr := reservation.LoadTrustDir(statedir.Node(s.store.Dir()).Trust())
+	memo := installedMemoKey(code.Text, st.udi(), st.LastCodeTimestamp, keys, kerr)
+	if v, ok := installedMemo.Load(memo); ok {
+		r := v.(installedResult)
+		return r.ac, r.err
+	}
+	ac, err := verifyInstalled(code.Text, st, keys, kerr)
+	if installedMemoSize.Add(1) > maxInstalledMemo {
+		installedMemo.Clear() // bounded: a long-running server sees few codes
+		installedMemoSize.Store(1)
+	}
+	installedMemo.Store(memo, installedResult{ac, err})
+	return ac, err
+}
+
+func verifyInstalled(text string, st *State, keys []*ecdsa.PublicKey, kerr error) (*reservation.AuthCode, error) {
+	ac, err := verified(text, keys, kerr)
+	if err != nil {
+		return nil, err
+	}
+	if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+		return nil, err
+	}
+	if !ac.Timestamp.Equal(st.LastCodeTimestamp) {
+		return nil, errNotNewestCode(ac.Timestamp, st.LastCodeTimestamp)
+	}
+	return ac, nil
+}
+
+type installedResult struct {
+	ac  *reservation.AuthCode // shared: callers only read it
+	err error
+}
+
+const maxInstalledMemo = 64
+
+var (
+	installedMemo     sync.Map // installedMemoKey -> installedResult
+	installedMemoSize atomic.Int64
+)
+
+// installedMemoKey covers every input of verifyInstalled.
+func installedMemoKey(text string, udi reservation.UDI, last time.Time, keys []*ecdsa.PublicKey, kerr error) [sha256.Size]byte {
+	h := sha256.New()
+	for _, part := range []string{text, udi.String(), last.UTC().Format(time.RFC3339Nano), fmt.Sprint(kerr)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	for _, k := range keys {
+		if der, err := x509.MarshalPKIXPublicKey(k); err == nil {
+			h.Write(der)
+		}
+		h.Write([]byte{0})
+	}
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
 // readyToInstall: a code answers a request, or updates an installed code.
 func readyToInstall(r *ReservationState) error {
 	switch {
@@ -139,7 +249,7 @@ func readyToInstall(r *ReservationState) error {
 }
 
 // ReservationReady says whether a code could be installed now, so
-// install-file can stop before asking for passwords.
+// install-file stops before asking for passwords.
 func (s *Service) ReservationReady() error {
 	return s.store.View(func(st *State) error { return readyToInstall(st.Reservation) })
 }
@@ -157,6 +267,12 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 		ac, err := verified(text, keys, kerr)
 		if err != nil {
 			return err
+		}
+		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+			return err
+		}
+		if rc := st.returned(reservation.ReturnCode(ac)); rc != nil {
+			return errCodeReturned(rc)
 		}
 		if err := reservation.CheckFor(ac, st.udi(), st.LastCodeTimestamp, now); err != nil {
 			return err
@@ -190,6 +306,7 @@ func (s *Service) ReservationReturn() (string, error) {
 		}
 		code = reservation.ReturnCode(ac)
 		st.Reservation = nil
+		st.recordReturn(ac, code, now)
 		st.logEvent(now, "Reservation returned; return code %s", code)
 		return nil
 	})
@@ -213,12 +330,14 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		if err != nil {
 			return err
 		}
-		// Only the UDI matters: an old or lapsed code can still be returned.
-		if err := reservation.CheckFor(ac, st.udi(), time.Time{}, ac.Timestamp); err != nil {
+		// Only the UDI matters: an old or lapsed code can still be returned,
+		// and returning one twice gives the same return code again.
+		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
 			return err
 		}
 		code = reservation.ReturnCode(ac)
 		r.Requested = false
+		st.recordReturn(ac, code, now)
 		st.logEvent(now, "Return code generated for an authorization code never installed: %s", code)
 		return nil
 	})

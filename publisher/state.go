@@ -26,6 +26,10 @@ type State struct {
 	// newest code installed, so an older one is never installed again.
 	// Factory reset keeps it.
 	LastCodeTimestamp time.Time `json:"last_code_timestamp,omitzero"`
+	// Returned lists the codes whose licenses went back to CSSM, newest
+	// last, so that installing one again is refused with that reason.
+	// Factory reset keeps it.
+	Returned []ReturnedCode `json:"returned_codes,omitempty"`
 }
 
 // Evaluation is the 90-day evaluation counter, kept as stored instants so

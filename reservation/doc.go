@@ -1,10 +1,12 @@
 // Package reservation holds the Specific License Reservation (SLR) code
 // formats shared by the node (ucmsh) and the licensing server (cssm): the
 // request code, the signed authorization code, the confirmation and return
-// codes, the trusted-key directory and the install-file SFTP URL.
+// codes, and the pure checks a node applies before it installs a code.
 //
 // Everything here is a pure function of its arguments (no clock, no store,
-// no network), so both sides compute the same codes and tests need no set-up.
+// no network; LoadTrustDir alone reads the folder it is given), so both
+// sides compute the same codes and tests need no set-up. Fetching a code
+// over SFTP is package installfile's job.
 // Every error a user can see is one sentence saying what is wrong and what to
 // do; its kind is one of the Err* sentinels, to be tested with errors.Is.
 //
@@ -25,8 +27,10 @@
 //     of "ucmsh-return" 0 UDI 0 timestamp-ms, reduced modulo 62^51 and written
 //     as 51 base-62 digits (0-9A-Za-z) in groups 6-6-6-6-6-6-6-6-3. Keying
 //     with the signature means only a holder of the issued code can make it.
-//   - [ucmsh] A TERM licence is valid from the start of its start day through
-//     the end of its end day (UTC, both inclusive).
-//   - [ucmsh] The install-file URL's user and path are taken literally (no
-//     %-decoding): they name an account and a file as the admin typed them.
+//   - [ucmsh] A licence that carries dates (TERM always; PERPETUAL may) is
+//     valid from the start of its start day through the end of its end day
+//     (UTC, both inclusive), the same at install as in the reports.
+//   - [ucmsh] A code issued more than MaxClockSkew (24 hours) after the
+//     node's clock is refused: the clock is wrong, or the code would push
+//     the reservation sequence ahead of every honest code.
 package reservation

@@ -15,7 +15,8 @@ var (
 	ErrNoTrustedKeys = errors.New("reservation: no trusted key")
 	ErrWrongUDI      = errors.New("reservation: wrong UDI")
 	ErrStale         = errors.New("reservation: stale code")
-	ErrExpired       = errors.New("reservation: term licence out of date")
+	ErrExpired       = errors.New("reservation: licence out of date")
+	ErrFuture        = errors.New("reservation: code issued in the future")
 	ErrBadTrustKey   = errors.New("reservation: bad trusted key")
 )
 
@@ -58,8 +59,9 @@ const (
 	msgBadSig      = "The authorization code's signature does not match any trusted licensing-server key: check that the whole code was pasted unchanged and that it comes from a trusted server."
 	msgWrongUDI    = "The Reservation Authorization Code does not match the Reservation Request Code: the code is for %s but this node's request code is %s; generate the code from this node's request code."
 	msgStale       = "The authorization code is not newer than the one last installed (issued %s, last installed %s): generate a new code on the licensing server."
-	msgTermExpired = "The authorization code's TERM licence %q expired on %s: renew the subscription and generate a new code."
-	msgTermFuture  = "The authorization code's TERM licence %q starts on %s and is not valid yet: install it on or after that day."
+	msgTermExpired = "The authorization code's %s licence %q expired on %s: renew the subscription and generate a new code."
+	msgTermFuture  = "The authorization code's %s licence %q starts on %s and is not valid yet: install it on or after that day."
+	msgFuture      = "The authorization code was issued at %s, more than 24 hours after this node's clock (%s): check the node's date and time, then install the code again."
 
 	// Request code and UDI.
 	msgReqEmpty   = "The %s is empty: it looks like %s."
@@ -71,21 +73,6 @@ const (
 
 	// Return code.
 	msgRetShape = "The return code %q is not in the form xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxxxxx-xxx (letters and digits): copy it again from the node."
-
-	// SFTP URL.
-	msgURLEmpty    = "The URL is empty: use sftp://[user@]host[:port]/path."
-	msgURLTooLong  = "The URL is too long (%d characters, the limit is %d)."
-	msgURLControl  = "The URL contains a control character: type it again without it."
-	msgURLScheme   = "The URL %q does not start with sftp://: use sftp://[user@]host[:port]/path."
-	msgURLQuery    = "The URL contains %q, but queries and fragments are not allowed: give the file path only."
-	msgURLPassword = "The URL contains a password: omit it (sftp://user@host/path) and type the password when asked."
-	msgURLUser     = "The URL has an invalid user name %q: use the account name without spaces, ':' or '@'."
-	msgURLNoHost   = "The URL has no host name: use sftp://[user@]host[:port]/path."
-	msgURLHost     = "The URL has an invalid host %q: use a host name, an IPv4 address, or an IPv6 address in brackets."
-	msgURLIPv6     = "The URL's IPv6 address must be written in brackets, e.g. sftp://[%s]:22/path."
-	msgURLPort     = "The URL has an invalid port %q: use a number from 1 to 65535, or leave it out for 22."
-	msgURLNoPath   = "The URL has no file path: use sftp://[user@]host[:port]/path/to/file."
-	msgURLDir      = "The URL's path %q names a directory: give the path of the code file."
 
 	// Trusted keys.
 	msgKeyRead    = "The trusted key file %s cannot be read: %v."

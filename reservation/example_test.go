@@ -81,13 +81,3 @@ func ExampleConfirmationCode() {
 	// eacef7c1
 	// xij7mc-xpDEua-wzcGpy-x5QNNA-oK6Q5P-4NYen6-JX8jtA-qsBAQt-DJK
 }
-
-func ExampleParseSFTPURL() {
-	u, _ := reservation.ParseSFTPURL("sftp://admin@[2001:db8::10]:2222/slr/auth-code.txt")
-	fmt.Println(u.User, u.Addr(), u.Path)
-	_, err := reservation.ParseSFTPURL("sftp://admin:secret@10.0.0.5/slr/auth-code.txt")
-	fmt.Println(err)
-	// Output:
-	// admin [2001:db8::10]:2222 /slr/auth-code.txt
-	// The URL contains a password: omit it (sftp://user@host/path) and type the password when asked.
-}

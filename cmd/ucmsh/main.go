@@ -87,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return fail("--echo is for scripts: use it with -c or piped input")
 	}
 
+	if n.svc != nil {
+		n.svc.InstallFile.UserKeys = true // install-file may use the local user's agent and ~/.ssh keys; serve never does
+	}
 	runner := n.runner()
 	runner.JSON = o.json
 	switch {

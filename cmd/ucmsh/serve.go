@@ -94,6 +94,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if n.svc != nil {
+		n.svc.InstallFile.Log = log // install-file logins: host, port, user, method or key
+	}
 	sshDir := statedir.Node(o.state).SSH()
 	key, created, err := sshd.LoadHostKey(sshDir)
 	if err != nil {

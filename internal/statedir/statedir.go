@@ -41,6 +41,7 @@ const (
 	HostKeyFile        = "host_key"
 	UsersFile          = "users"
 	AuthorizedKeysFile = "authorized_keys"
+	InstallFileKeyFile = "install_file_key"
 )
 
 // Dir is the folder itself.
@@ -72,6 +73,10 @@ func (n Node) Users() string { return filepath.Join(n.SSH(), UsersFile) }
 
 // AuthorizedKeys holds the public keys allowed to log in.
 func (n Node) AuthorizedKeys() string { return filepath.Join(n.SSH(), AuthorizedKeysFile) }
+
+// InstallFileKey is the node's own SSH private key for install-file's SFTP
+// logins (its public half, InstallFileKey()+".pub", goes on the server).
+func (n Node) InstallFileKey() string { return filepath.Join(n.SSH(), InstallFileKeyFile) }
 
 // DefaultLab is `ucmsh lab`'s folder when --dir is not given.
 func DefaultLab() string { return filepath.Join(Root(), "lab") }

@@ -34,6 +34,7 @@ func TestNodeLayout(t *testing.T) {
 		n.HostKey():        "/s/ssh/host_key",
 		n.Users():          "/s/ssh/users",
 		n.AuthorizedKeys(): "/s/ssh/authorized_keys",
+		n.InstallFileKey(): "/s/ssh/install_file_key",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)

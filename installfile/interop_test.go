@@ -1,4 +1,4 @@
-package reservation
+package installfile
 
 import (
 	"context"
@@ -38,14 +38,6 @@ func TestFetchInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	port, _ := strconv.Atoi(portText)
-	pem, err := os.ReadFile(keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clientKey, err := ssh.ParsePrivateKey(pem)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pubText, err := os.ReadFile(hostPub)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +56,8 @@ func TestFetchInterop(t *testing.T) {
 	kh := filepath.Join(t.TempDir(), "known_hosts")
 	withKey := func(p *person) FetchOptions {
 		o := p.options(kh)
-		o.Signers = func() ([]ssh.Signer, error) { return []ssh.Signer{clientKey}, nil }
+		// The client key, as ssh-keygen wrote it, stands as the node's own key.
+		o.Signers, _ = Keys(keyFile, false)
 		o.ConnectTimeout, o.TransferTimeout = 10*time.Second, 10*time.Second
 		return o
 	}

@@ -1,4 +1,4 @@
-package reservation
+package installfile
 
 import (
 	"net"
@@ -42,26 +42,26 @@ const maxURLLen = 2048
 func ParseSFTPURL(s string) (SFTPURL, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLEmpty)
+		return SFTPURL{}, urlErr(msgURLEmpty)
 	}
 	if len(s) > maxURLLen {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLTooLong, len(s), maxURLLen)
+		return SFTPURL{}, urlErr(msgURLTooLong, len(s), maxURLLen)
 	}
 	if !utf8.ValidString(s) {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLControl)
+		return SFTPURL{}, urlErr(msgURLControl)
 	}
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return SFTPURL{}, newErr(ErrBadFormat, msgURLControl)
+			return SFTPURL{}, urlErr(msgURLControl)
 		}
 	}
 	const scheme = "sftp://"
 	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLScheme, short(s))
+		return SFTPURL{}, urlErr(msgURLScheme, short(s))
 	}
 	rest := s[len(scheme):]
 	if i := strings.IndexAny(rest, "?#"); i >= 0 {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLQuery, rest[i:i+1])
+		return SFTPURL{}, urlErr(msgURLQuery, rest[i:i+1])
 	}
 	authority, path := rest, ""
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
@@ -73,10 +73,10 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		u.User, hostport = authority[:at], authority[at+1:]
 		if strings.Contains(u.User, ":") {
-			return SFTPURL{}, newErr(ErrBadFormat, msgURLPassword)
+			return SFTPURL{}, urlErr(msgURLPassword)
 		}
 		if u.User == "" || strings.ContainsFunc(u.User, unicode.IsSpace) {
-			return SFTPURL{}, newErr(ErrBadFormat, msgURLUser, short(u.User))
+			return SFTPURL{}, urlErr(msgURLUser, short(u.User))
 		}
 	}
 
@@ -89,16 +89,16 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || len(port) > 5 || n < 1 || n > 65535 || port[0] == '+' || port[0] == '-' {
-			return SFTPURL{}, newErr(ErrBadFormat, msgURLPort, short(port))
+			return SFTPURL{}, urlErr(msgURLPort, short(port))
 		}
 		u.Port = n
 	}
 
 	if path == "" || path == "/" {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLNoPath)
+		return SFTPURL{}, urlErr(msgURLNoPath)
 	}
 	if strings.HasSuffix(path, "/") {
-		return SFTPURL{}, newErr(ErrBadFormat, msgURLDir, short(path))
+		return SFTPURL{}, urlErr(msgURLDir, short(path))
 	}
 	u.Path = path
 	return u, nil
@@ -109,17 +109,17 @@ func splitHostPort(hp string) (host, port string, err error) {
 	if strings.HasPrefix(hp, "[") {
 		end := strings.IndexByte(hp, ']')
 		if end < 0 {
-			return "", "", newErr(ErrBadFormat, msgURLHost, short(hp))
+			return "", "", urlErr(msgURLHost, short(hp))
 		}
 		addr, perr := netip.ParseAddr(hp[1:end])
 		if perr != nil || !addr.Is6() {
-			return "", "", newErr(ErrBadFormat, msgURLHost, short(hp[:end+1]))
+			return "", "", urlErr(msgURLHost, short(hp[:end+1]))
 		}
 		after := hp[end+1:]
 		if after != "" {
 			p, ok := strings.CutPrefix(after, ":")
 			if !ok || p == "" {
-				return "", "", newErr(ErrBadFormat, msgURLPort, short(after))
+				return "", "", urlErr(msgURLPort, short(after))
 			}
 			port = p
 		}
@@ -128,22 +128,22 @@ func splitHostPort(hp string) (host, port string, err error) {
 	if strings.Count(hp, ":") > 1 {
 		// An unbracketed IPv6 address: the port would be ambiguous.
 		if addr, perr := netip.ParseAddr(hp); perr == nil {
-			return "", "", newErr(ErrBadFormat, msgURLIPv6, addr.String())
+			return "", "", urlErr(msgURLIPv6, addr.String())
 		}
-		return "", "", newErr(ErrBadFormat, msgURLHost, short(hp))
+		return "", "", urlErr(msgURLHost, short(hp))
 	}
 	host = hp
 	if i := strings.IndexByte(hp, ':'); i >= 0 {
 		host, port = hp[:i], hp[i+1:]
 		if port == "" {
-			return "", "", newErr(ErrBadFormat, msgURLPort, "")
+			return "", "", urlErr(msgURLPort, "")
 		}
 	}
 	if host == "" {
-		return "", "", newErr(ErrBadFormat, msgURLNoHost)
+		return "", "", urlErr(msgURLNoHost)
 	}
 	if !validHostName(host) {
-		return "", "", newErr(ErrBadFormat, msgURLHost, short(host))
+		return "", "", urlErr(msgURLHost, short(host))
 	}
 	return strings.ToLower(host), port, nil
 }

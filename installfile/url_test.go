@@ -1,4 +1,4 @@
-package reservation
+package installfile
 
 import (
 	"strings"
@@ -73,7 +73,7 @@ func TestParseSFTPURL(t *testing.T) {
 			t.Errorf("ParseSFTPURL(%q) accepted", c.in)
 			continue
 		}
-		wantKind(t, err, ErrBadFormat)
+		wantKind(t, err, ErrBadURL)
 		if err.Error() != c.want {
 			t.Errorf("ParseSFTPURL(%q):\n got %s\nwant %s", c.in, err, c.want)
 		}

@@ -1,4 +1,4 @@
-package reservation
+package installfile
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/reservation"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -21,7 +22,7 @@ const codePath = "/codes/auth.txt"
 
 // withCode puts a signed code at codePath.
 func withCode(t *testing.T) (func(*testServer), []byte) {
-	code := []byte(signed(t, captureUDI) + "\n")
+	code := []byte(signedCode(t) + "\n")
 	return func(s *testServer) { s.files[codePath] = &testFile{data: code} }, code
 }
 
@@ -54,7 +55,7 @@ func TestFetchAskedUserUnknownHostThenKnown(t *testing.T) {
 	if !bytes.Equal(data, code) {
 		t.Fatalf("Fetch returned %q, want the code", data)
 	}
-	if _, err := ParseAuthCode(string(data)); err != nil {
+	if _, err := reservation.ParseAuthCode(string(data)); err != nil {
 		t.Errorf("fetched code does not parse: %v", err)
 	}
 	if got, want := p.prompts(), "User ID: | Password: | Continue (y/n)?"; got != want {
@@ -555,7 +556,7 @@ func TestFetchTransferTimeout(t *testing.T) {
 func TestFetchBadURL(t *testing.T) {
 	for _, u := range []SFTPURL{{}, {Host: "h", Port: 22}, {Host: "h", Port: 0, Path: "/x"}} {
 		_, err := Fetch(t.Context(), u, FetchOptions{KnownHosts: knownHostsPath(t)})
-		wantKind(t, err, ErrBadFormat)
+		wantKind(t, err, ErrBadURL)
 	}
 }
 
