@@ -12,6 +12,9 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 	if err := checkFault(&f); err != nil {
 		return err
 	}
+	if u := l.saved.External.URL; u != "" {
+		return fmt.Errorf("this lab's nodes use the cssm at %s; set faults on the lab that runs it", u)
+	}
 	l.world.Lock()
 	defer l.world.Unlock()
 	clusters, err := l.targetClusters(f.Target)
@@ -27,11 +30,15 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 	switch f.Kind {
 	case FaultUnreachable:
 		for _, c := range clusters {
-			l.fronts[c.Name].setDown(true)
+			if f := l.fronts[c.Name]; f != nil { // another shard's otherwise
+				f.setDown(true)
+			}
 		}
 		if f.Target == TargetCSSM {
 			l.fronts[""].setDown(true)
 		}
+		// (A shard of the lab that uses this cssm reaches it through "":
+		// only cssm-wide faults apply to its clusters.)
 	case FaultPoolExhausted:
 		for _, c := range clusters {
 			h, err := l.cssm.startHog(l.virtualOf(c.Name), "lab-hog-"+c.Name)
@@ -105,14 +112,14 @@ func (l *Lab) clearLocked(ctx context.Context, target, kind string) error {
 		switch f.Kind {
 		case FaultUnreachable:
 			for _, c := range clusters {
-				if !l.hasFault(c.Name, FaultUnreachable) {
-					if err := l.fronts[c.Name].setDown(false); err != nil {
+				if f := l.fronts[c.Name]; f != nil && !l.hasFault(c.Name, FaultUnreachable) {
+					if err := f.setDown(false); err != nil {
 						errs = append(errs, err.Error())
 					}
 				}
 			}
-			if !l.hasFault("", FaultUnreachable) {
-				if err := l.fronts[""].setDown(false); err != nil {
+			if f := l.fronts[""]; f != nil && !l.hasFault("", FaultUnreachable) {
+				if err := f.setDown(false); err != nil {
 					errs = append(errs, err.Error())
 				}
 			}

@@ -33,7 +33,10 @@ type InvCluster struct {
 // Inventory describes the running lab.
 func (l *Lab) Inventory() Inventory {
 	inv := Inventory{Dir: l.dir.root(), CSSM: l.CSSMURL(), Control: l.dir.control(), Nodes: l.Places(), Fronts: map[string]string{}}
-	for _, c := range l.saved.File.Clusters {
+	for ci, c := range l.saved.File.Clusters {
+		if !l.saved.Shard.has(ci) {
+			continue
+		}
 		ic := InvCluster{Name: c.Name}
 		for _, n := range c.Nodes {
 			ic.Nodes = append(ic.Nodes, n.Hostname)
@@ -42,7 +45,7 @@ func (l *Lab) Inventory() Inventory {
 			}
 		}
 		inv.Clusters = append(inv.Clusters, ic)
-		inv.Fronts[c.Name] = "http://" + l.saved.Fronts[c.Name]
+		inv.Fronts[c.Name] = l.cssmURLFor(c.Name)
 	}
 	for _, a := range l.saved.File.CSSM.Accounts {
 		for _, t := range a.Tokens {

@@ -9,9 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
 
 	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
@@ -29,6 +33,13 @@ type Config struct {
 	// Accounts from the command line (admin's --password-file,
 	// --authorized-keys), used instead of the file's.
 	Accounts []Account
+	// Shard, when N > 0, serves only the clusters of this shard: cluster c
+	// (from 0) when c % N == I-1.
+	Shard Shard
+	// CSSM, when URL is set, is a licensing server run elsewhere (by the
+	// lab of another shard): no cssm is started here, and the nodes trust
+	// KeyPEM, its signing key.
+	CSSM ExternalCSSM
 	// StartNode serves one node on ln (the shell over SSH).
 	StartNode func(ctx context.Context, spec NodeSpec, ln net.Listener) (*StartedNode, error)
 	Log       *slog.Logger
@@ -110,6 +121,9 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := cfg.Shard.check(len(cfg.File.Clusters)); err != nil {
+			return nil, err
+		}
 		speed := cfg.Speed
 		if speed == 0 {
 			speed = 1
@@ -118,7 +132,7 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 		if wall == nil {
 			wall = time.Now
 		}
-		sv = &saved{Version: 1, File: *cfg.File, Places: places, AllowRemote: cfg.AllowRemote,
+		sv = &saved{Version: 1, File: *cfg.File, Places: places, AllowRemote: cfg.AllowRemote, Shard: cfg.Shard, External: cfg.CSSM,
 			Clock: savedClock{Sim: wall().UTC(), Wall: wall().UTC(), Speed: speed}}
 	case cfg.File != nil && !sameFile(&sv.File, cfg.File):
 		return nil, fmt.Errorf("%s holds another lab; resume it with ucmsh lab up --dir %s (no file), or use another --dir", dir.root(), dir.root())
@@ -210,12 +224,19 @@ func (l *Lab) bindAll() (*listeners, error) {
 	var err error
 	for i := range sv.Places {
 		p := &sv.Places[i]
+		if !sv.mine(*p) {
+			ls.nodes = append(ls.nodes, nil)
+			continue
+		}
 		ln, err := listen(p.Addr(), p.Hostname+" ("+p.path+")")
 		if err != nil {
 			return nil, err
 		}
 		p.Port = ln.Addr().(*net.TCPAddr).Port
 		ls.nodes = append(ls.nodes, ln)
+	}
+	if sv.External.URL != "" {
+		return ls, l.bindControl(ls, listen)
 	}
 	cssmAddr := sv.CSSMAddr
 	if cssmAddr == "" {
@@ -235,7 +256,10 @@ func (l *Lab) bindAll() (*listeners, error) {
 	if sv.Fronts == nil {
 		sv.Fronts = map[string]string{}
 	}
-	for _, c := range sv.File.Clusters {
+	for ci, c := range sv.File.Clusters {
+		if !sv.Shard.has(ci) {
+			continue
+		}
 		addr := sv.Fronts[c.Name]
 		if addr == "" {
 			addr = "127.0.0.1:0"
@@ -247,15 +271,21 @@ func (l *Lab) bindAll() (*listeners, error) {
 		sv.Fronts[c.Name] = ln.Addr().String()
 		ls.fronts[c.Name] = ln
 	}
-	caddr := sv.ControlAddr
+	return ls, l.bindControl(ls, listen)
+}
+
+func (l *Lab) bindControl(ls *listeners, listen func(addr, what string) (net.Listener, error)) error {
+	caddr := l.saved.ControlAddr
 	if caddr == "" {
 		caddr = "127.0.0.1:0"
 	}
-	if ls.control, err = listen(caddr, "the control plane"); err != nil {
-		return nil, err
+	ln, err := listen(caddr, "the control plane")
+	if err != nil {
+		return err
 	}
-	sv.ControlAddr = ls.control.Addr().String()
-	return ls, nil
+	ls.control = ln
+	l.saved.ControlAddr = ln.Addr().String()
+	return nil
 }
 
 func errText(err error) string {
@@ -278,6 +308,39 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 		}
 	}()
 	sv := l.saved
+	l.fronts = map[string]*front{}
+	if sv.External.URL == "" {
+		if err := l.startCSSM(ls); err != nil {
+			return err
+		}
+	}
+	l.nodes = nil
+	for i, p := range sv.Places {
+		ln := ls.nodes[i]
+		if ln == nil {
+			continue // another shard's
+		}
+		ls.nodes[i] = nil // the node owns it now
+		n, err := l.startNode(ctx, p, ln)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot start %s: %w", p.Hostname, err)
+		}
+		l.nodes = append(l.nodes, n)
+	}
+	for _, n := range l.nodes {
+		if n.svc() != nil {
+			l.agents.Add(1)
+			go l.agent(ctx, n)
+		}
+	}
+	return nil
+}
+
+// startCSSM opens cssm, seeds it the first time, publishes its key for
+// other shards and serves its fronts.
+func (l *Lab) startCSSM(ls *listeners) error {
+	sv := l.saved
 	c, err := openCSSM(l.dir.cssm(), l.clock, log.New(io.Discard, "", 0))
 	if err != nil {
 		return err
@@ -293,7 +356,9 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 			return err
 		}
 	}
-	l.fronts = map[string]*front{}
+	if err := atomicfile.Write(l.dir.cssmKey(), c.pubPEM, 0o644); err != nil {
+		return err
+	}
 	own := &front{addr: sv.CSSMAddr, handler: l.faultMiddleware("", c.handler())}
 	own.serve(ls.cssm)
 	l.fronts[""] = own
@@ -309,24 +374,6 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 	}
 	if l.hasFault("", FaultUnreachable) {
 		own.setDown(true)
-	}
-
-	l.nodes = make([]*labNode, len(sv.Places))
-	for i, p := range sv.Places {
-		ln := ls.nodes[i]
-		ls.nodes[i] = nil // the node owns it now
-		n, err := l.startNode(ctx, p, ln)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("cannot start %s: %w", p.Hostname, err)
-		}
-		l.nodes[i] = n
-	}
-	for _, n := range l.nodes {
-		if n.svc() != nil {
-			l.agents.Add(1)
-			go l.agent(ctx, n)
-		}
 	}
 	return nil
 }
@@ -353,7 +400,7 @@ func (l *Lab) startNode(ctx context.Context, p Place, ln net.Listener) (*labNode
 			started.Stop()
 			return nil, err
 		}
-		if err := pointTransport(svc, l.fronts[c.Name].url()); err != nil {
+		if err := pointTransport(svc, l.cssmURLFor(c.Name)); err != nil {
 			started.Stop()
 			return nil, err
 		}
@@ -399,12 +446,19 @@ func (l *Lab) restartWorld(change func() error) error {
 	ls := &listeners{fronts: map[string]net.Listener{}}
 	var err error
 	for _, p := range l.saved.Places {
+		if !l.saved.mine(p) {
+			ls.nodes = append(ls.nodes, nil)
+			continue
+		}
 		ln, e := net.Listen("tcp", p.Addr())
 		if e != nil {
 			ls.closeAll()
 			return fmt.Errorf("cannot listen again on %s for %s: %v", p.Addr(), p.Hostname, errText(e))
 		}
 		ls.nodes = append(ls.nodes, ln)
+	}
+	if l.saved.External.URL != "" {
+		return l.startAgain(ls, cerr)
 	}
 	if ls.cssm, err = net.Listen("tcp", l.saved.CSSMAddr); err != nil {
 		ls.closeAll()
@@ -418,6 +472,10 @@ func (l *Lab) restartWorld(change func() error) error {
 		}
 		ls.fronts[name] = ln
 	}
+	return l.startAgain(ls, cerr)
+}
+
+func (l *Lab) startAgain(ls *listeners, cerr error) error {
 	if err := l.startWorld(ls); err != nil {
 		return err
 	}
@@ -605,10 +663,73 @@ func (l *Lab) Stop() {
 }
 
 // Places are the nodes' addresses, ports bound.
-func (l *Lab) Places() []Place { return append([]Place(nil), l.saved.Places...) }
+func (l *Lab) Places() []Place {
+	var out []Place
+	for _, p := range l.saved.Places {
+		if l.saved.mine(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
-// CSSMURL is the lab's own way to cssm's product API.
-func (l *Lab) CSSMURL() string { return "http://" + l.saved.CSSMAddr }
+// CSSMURL is cssm's product API: the lab's own listener, or the cssm of
+// another shard.
+func (l *Lab) CSSMURL() string {
+	if u := l.saved.External.URL; u != "" {
+		return u
+	}
+	return "http://" + l.saved.CSSMAddr
+}
+
+// cssmURLFor is where a cluster's publisher sends its requests.
+func (l *Lab) cssmURLFor(cluster string) string {
+	if f := l.fronts[cluster]; f != nil {
+		return f.url()
+	}
+	return l.CSSMURL()
+}
+
+// trustPEM is the key of the cssm the nodes trust.
+func (l *Lab) trustPEM() []byte {
+	if l.cssm != nil {
+		return l.cssm.pubPEM
+	}
+	return []byte(l.saved.External.KeyPEM)
+}
+
+// Shard is I of N (from 1); N == 0: the whole lab.
+type Shard struct {
+	I int `json:"i"`
+	N int `json:"n"`
+}
+
+// ParseShard reads --shard I/N.
+func ParseShard(s string) (Shard, error) {
+	i, n, ok := strings.Cut(s, "/")
+	si, e1 := strconv.Atoi(i)
+	sn, e2 := strconv.Atoi(n)
+	if !ok || e1 != nil || e2 != nil || sn < 1 || si < 1 || si > sn {
+		return Shard{}, fmt.Errorf("--shard %q: give I/N with 1 <= I <= N, e.g. 1/2", s)
+	}
+	return Shard{I: si, N: sn}, nil
+}
+
+func (s Shard) check(clusters int) error {
+	if s.N > clusters {
+		return fmt.Errorf("--shard %d/%d: the lab has %d clusters, fewer than shards", s.I, s.N, clusters)
+	}
+	return nil
+}
+
+// has reports whether cluster c (from 0) is this shard's.
+func (s Shard) has(c int) bool { return s.N == 0 || c%s.N == s.I-1 }
+
+// ExternalCSSM is a licensing server run by another shard's lab.
+type ExternalCSSM struct {
+	URL    string `json:"url,omitempty"`
+	KeyPEM string `json:"key_pem,omitempty"`
+}
 
 // Tokens are the seeded tokens by name.
 func (l *Lab) Tokens() map[string]SeededToken { return l.saved.Tokens }

@@ -446,3 +446,57 @@ func TestHostsPlanListensOnEachAddress(t *testing.T) {
 		t.Fatalf("addresses %s, want %s", strings.Join(got, " "), want)
 	}
 }
+
+// Two shards of one lab file on this machine: shard 1 runs cssm (and
+// its own clusters), shard 2 only its clusters, registering with shard
+// 1's cssm.
+func TestTwoShardsOneCSSM(t *testing.T) {
+	zero := 0
+	f, err := Generate(2, 1, Plan{FirstPort: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("correct horse battery\n"), 0o600)
+	accounts := []Account{{Name: "admin", PasswordFile: pw}}
+	one, err := Up(context.Background(), Config{Dir: t.TempDir(), File: f, Shard: Shard{I: 1, N: 2}, Accounts: accounts, StartNode: fakeNode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Stop()
+	key, err := os.ReadFile(one.dir.cssmKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := Up(context.Background(), Config{Dir: t.TempDir(), File: f, Shard: Shard{I: 2, N: 2}, Accounts: accounts, StartNode: fakeNode,
+		CSSM: ExternalCSSM{URL: one.CSSMURL(), KeyPEM: string(key)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer two.Stop()
+
+	var hosts1, hosts2 []string
+	for _, p := range one.Places() {
+		hosts1 = append(hosts1, p.Hostname)
+	}
+	for _, p := range two.Places() {
+		hosts2 = append(hosts2, p.Hostname)
+	}
+	if strings.Join(hosts1, " ") != "c1-pub c1-sub1" || strings.Join(hosts2, " ") != "c2-pub c2-sub1" {
+		t.Fatalf("shard 1 serves %v, shard 2 %v", hosts1, hosts2)
+	}
+	svc := two.service(t, "c2-pub")
+	if _, err := svc.Register(context.Background(), one.Tokens()["cluster2"].Token, false); err != nil {
+		t.Fatalf("shard 2 registering with shard 1's cssm: %v", err)
+	}
+	list, err := one.cssm.portal.Instances("cluster2")
+	if err != nil || len(list) != 1 || list[0].Hostname != "c2-pub" {
+		t.Fatalf("shard 1's cssm holds %+v, %v", list, err)
+	}
+	if err := two.SetFault(context.Background(), Fault{Target: TargetCSSM, Kind: FaultSlow}); err == nil {
+		t.Error("a fault was set on the shard without cssm")
+	}
+	if _, err := ParseShard("3/2"); err == nil {
+		t.Error("--shard 3/2 accepted")
+	}
+}

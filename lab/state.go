@@ -28,6 +28,7 @@ import (
 //	cssm-store/      cssm's store (not "cssm": its key would go to ../node/trust)
 //	nodes/HOST/      each node's state folder
 //	snapshots/NAME/  saved snapshots
+//	cssm-key.pem     cssm's public key, for the nodes of other shards (--cssm-key)
 //	accounts/        the accounts' password hashes while they are made (once for all nodes)
 type layout string
 
@@ -42,6 +43,7 @@ func (d layout) nodes() string               { return filepath.Join(string(d), "
 func (d layout) node(host string) string     { return filepath.Join(d.nodes(), host) }
 func (d layout) snapshots() string           { return filepath.Join(string(d), "snapshots") }
 func (d layout) snapshot(name string) string { return filepath.Join(d.snapshots(), name) }
+func (d layout) cssmKey() string             { return filepath.Join(string(d), "cssm-key.pem") }
 func (d layout) accounts() string            { return filepath.Join(string(d), "accounts") }
 
 // ControlFile is where a lab in dir keeps its control plane's address and
@@ -68,7 +70,12 @@ type saved struct {
 	Tokens      map[string]SeededToken `json:"tokens,omitempty"` // nil until seeded
 	Clock       savedClock             `json:"clock"`
 	Faults      []Fault                `json:"faults,omitempty"`
+	Shard       Shard                  `json:"shard,omitzero"`
+	External    ExternalCSSM           `json:"external_cssm,omitzero"`
 }
+
+// mine: the node is served by this lab (its shard).
+func (sv *saved) mine(p Place) bool { return sv.Shard.has(p.cluster) }
 
 // savedClock: the lab clock read Sim when the machine's read Wall. A lab
 // that was down resumes as if its clock had kept running.
@@ -224,7 +231,7 @@ func (l *Lab) prepareNode(state string, publisher bool) error {
 		if err := os.MkdirAll(n.Trust(), 0o700); err != nil {
 			return err
 		}
-		if err := atomicfile.Write(filepath.Join(n.Trust(), "lab-cssm.pem"), l.cssm.pubPEM, 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(n.Trust(), "lab-cssm.pem"), l.trustPEM(), 0o600); err != nil {
 			return err
 		}
 	}

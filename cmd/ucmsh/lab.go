@@ -93,6 +93,7 @@ type labOptions struct {
 	readyFile                    string
 	json                         bool
 	delay                        time.Duration
+	shard, cssmURL, cssmKey      string
 	status                       int
 }
 
@@ -111,6 +112,9 @@ func labFlags(name string, o *labOptions) *pflag.FlagSet {
 	fs.StringVar(&o.authorizedKeys, "authorized-keys", "", "up: OpenSSH public keys that may log in (as admin or any account)")
 	fs.StringVar(&o.readyFile, "ready-file", "", "up: write the lab's addresses (JSON) there once every listener accepts")
 	fs.BoolVar(&o.json, "json", false, "status, fault list, snapshot list: print JSON")
+	fs.StringVar(&o.shard, "shard", "", "up: serve only shard I of N of the clusters (cluster c when c mod N = I-1), e.g. 1/2")
+	fs.StringVar(&o.cssmURL, "cssm", "", "up: use the cssm at URL (another shard's) instead of starting one")
+	fs.StringVar(&o.cssmKey, "cssm-key", "", "up --cssm: that cssm's public key (its lab folder's cssm-key.pem)")
 	fs.DurationVar(&o.delay, "delay", 0, "fault set ... slow: the delay (default 5s)")
 	fs.IntVar(&o.status, "status", 0, "fault set ... http-5xx: the status (default 503)")
 	return fs
@@ -148,6 +152,26 @@ func labUp(ctx context.Context, o labOptions, fs *pflag.FlagSet, words []string,
 			return 2
 		}
 		cfg.File = f
+	}
+	if o.shard != "" {
+		sh, err := ulab.ParseShard(o.shard)
+		if err != nil {
+			fmt.Fprintf(stderr, "ucmsh lab up: %v\n", err)
+			return 2
+		}
+		cfg.Shard = sh
+	}
+	if (o.cssmURL == "") != (o.cssmKey == "") {
+		fmt.Fprintln(stderr, "ucmsh lab up: --cssm URL and --cssm-key FILE go together")
+		return 2
+	}
+	if o.cssmURL != "" {
+		key, err := os.ReadFile(o.cssmKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "ucmsh lab up: --cssm-key: %v\n", err)
+			return 2
+		}
+		cfg.CSSM = ulab.ExternalCSSM{URL: o.cssmURL, KeyPEM: string(key)}
 	}
 	if o.passwordFile != "" || o.authorizedKeys != "" {
 		cfg.Accounts = []ulab.Account{{Name: "admin", PasswordFile: o.passwordFile, AuthorizedKeysFile: o.authorizedKeys}}

@@ -27,6 +27,11 @@ func TestLabScripts(t *testing.T) {
 		Dir:           "testdata/lab",
 		UpdateScripts: golden.Updating(),
 		Setup: func(env *testscript.Env) error {
+			bin, err := cssmBinary()
+			if err != nil {
+				return err
+			}
+			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
 			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
 			return nil
@@ -35,6 +40,7 @@ func TestLabScripts(t *testing.T) {
 			"waitfile": waitfile,
 			"labssh":   labssh,
 			"labtoken": labtoken,
+			"labcssm":  labcssm,
 		},
 	})
 }
@@ -77,6 +83,14 @@ func labtoken(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no token %s", args[1])
+}
+
+// labcssm DIR VAR sets $VAR to the cssm URL of the lab in DIR.
+func labcssm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: labcssm DIR VAR")
+	}
+	ts.Setenv(args[1], labInventory(ts, args[0]).CSSM)
 }
 
 // labssh DIR HOST COMMAND... logs in to a lab node as admin with the
