@@ -2,13 +2,16 @@ package commands
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // Every command of REFERENCE §2 and the platform commands is in the table.
@@ -180,7 +183,7 @@ func TestQuotedCodeSpansLines(t *testing.T) {
 func TestCompletion(t *testing.T) {
 	r := NewRunner(Publisher, testProfile(t, nil), nil)
 	for _, tc := range []struct{ line, partial, want string }{
-		{"", "", "help license* quit set* show*"},
+		{"", "", "help license* quit set* show* utils*"},
 		{"sh", "sh", "show*"},
 		{"show license u", "u", "usage UDI"},
 		{"SHOW LICENSE ud", "ud", "UDI"},
@@ -206,11 +209,13 @@ func TestCompletion(t *testing.T) {
 // parse never runs.
 func FuzzExecute(f *testing.F) {
 	for _, s := range []string{"show license all", `license smart reservation install "a b`, "help license ?",
-		"license smart register idtoken x force", "\x1b[A", "set cli pagination off", "show license tech support ?"} {
+		"license smart register idtoken x force", "\x1b[A", "set cli pagination off", "show license tech support ?",
+		"--json show license UDI", "show license all --json", `help "--json"`, "-- ?", "help all"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		r := NewRunner(Subscriber, testProfile(t, nil), nil)
+		r.Clock = clock.Fixed(t0) // utils service list does not wait
 		out, res := run(r, line)
 		if res == Failed && !strings.HasSuffix(out, msgFailed+"\n") {
 			t.Fatalf("failure without the failure line: %q", out)
@@ -298,4 +303,88 @@ func TestUnknownLineIsNotEchoed(t *testing.T) {
 			t.Errorf("%q did not fail: %q", secret, out)
 		}
 	}
+}
+
+// help all lists the whole tree: every command offered, by its syntax.
+func TestHelpAllListsTheTree(t *testing.T) {
+	r := NewRunner(Publisher, testProfile(t, nil), nil)
+	out, res := run(r, "help all")
+	if res != OK {
+		t.Fatal(out)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")[1:]
+	var want []string
+	Tree.Walk(func(c *Command) {
+		hidden := false
+		for p := c; p != nil; p = p.parent {
+			hidden = hidden || p.Hidden
+		}
+		if c.Run != nil && !hidden {
+			want = append(want, c.Syntax())
+		}
+	})
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("help all:\n%s\nwant:\n%s", out, strings.Join(want, "\n"))
+	}
+	if !slices.Contains(lines, "license smart register idtoken <token> [force]") || slices.Contains(lines, `license smart reservation return authorization "<authorization-code>"`) {
+		t.Errorf("help all:\n%s", out)
+	}
+}
+
+// --json is one option of every command line, wherever it runs: the last
+// word, or before the command; any other option is refused.
+func TestJSONOption(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, line := range []string{"show license UDI --json", "--json show license UDI", "  --json --json show license UDI  "} {
+		if out, res := run(r, line); res != OK || out != "{\n  \"udi\": \"PID:UCM,SN:37624,UUID:"+testUUID+"\"\n}\n" {
+			t.Errorf("%q: %q", line, out)
+		}
+	}
+	if out, _ := run(r, "show license UDI"); !strings.HasPrefix(out, "UDI: ") {
+		t.Errorf("without --json: %q", out)
+	}
+	if out, res := run(r, "-x show license UDI"); res != Failed || !strings.HasPrefix(out, "Unknown option -x: the only option of a command is --json.\n") {
+		t.Errorf("-x: %q", out)
+	}
+	if out, res := run(r, "license smart register idtoken \"--json\" --json"); res != Failed || strings.Contains(out, "Missing argument") {
+		t.Errorf("a quoted --json is an argument: %q", out)
+	}
+}
+
+// A command above the account's privilege level is refused with a clear
+// sentence and changes nothing; show license (level 0) is for everyone, and
+// show myself tells the level.
+func TestPrivilegeLevels(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for _, level := range []int{0, 1} {
+		term := &fakeTerm{level: &level}
+		if res := r.Execute(context.Background(), term, "license smart reservation enable"); res != Failed ||
+			!strings.HasPrefix(term.String(), fmt.Sprintf("Insufficient privilege: license smart reservation enable needs privilege level 4, and the account admin has level %d.", level)) {
+			t.Errorf("level %d: %q", level, term.String())
+		}
+		term.Reset()
+		if res := r.Execute(context.Background(), term, "show license status"); res != OK {
+			t.Errorf("level %d: show license status: %q", level, term.String())
+		}
+		term.Reset()
+		r.Execute(context.Background(), term, "show myself")
+		if !strings.Contains(term.String(), fmt.Sprintf("privilege level : %d\n", level)) {
+			t.Errorf("show myself: %q", term.String())
+		}
+	}
+	if out, _ := run(r, "show license status"); !strings.Contains(out, "Status: DISABLED") {
+		t.Errorf("a refused command changed the state: %s", out)
+	}
+	// Every licensing change needs level 4 and every report level 0, as
+	// on CUCM (REFERENCE §2).
+	Tree.Walk(func(c *Command) {
+		if c.Run != nil && c.changesState() && c.Priv != 4 {
+			t.Errorf("%s has level %d, want 4", c.Path(), c.Priv)
+		}
+	})
+	Tree.child("show").child("license").Walk(func(c *Command) {
+		if c.Priv != 0 {
+			t.Errorf("%s has level %d, want 0", c.Path(), c.Priv)
+		}
+	})
 }

@@ -27,6 +27,9 @@ type Command struct {
 	OwnTimers bool
 	Priv      int  // privilege level needed (0, 1 or 4, as on CUCM); inherited
 	Hidden    bool // accepted but not offered by completion or listings
+	// Since is the first CUCM major release that has the command (0: all
+	// from 12.5 on); a node of an older version does not know it.
+	Since int
 
 	parent *Command
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log"
 	"net"
@@ -34,9 +35,20 @@ func (l *lab) expectFailure(at time.Duration, line, want string) {
 	if res != Failed || !strings.Contains(out, want) || !strings.HasSuffix(out, msgFailed+"\n") {
 		l.t.Fatalf("%s:\n%s\nwant a failure saying %q", line, out, want)
 	}
-	if after, _ := os.ReadFile(path); string(after) != string(before) {
+	// The clock's latest reading is kept as time passes, whatever runs.
+	if after, _ := os.ReadFile(path); withoutClockSeen(after) != withoutClockSeen(before) {
 		l.t.Fatalf("%s changed the state", line)
 	}
+}
+
+func withoutClockSeen(state []byte) string {
+	var m map[string]any
+	if json.Unmarshal(state, &m) != nil {
+		return string(state)
+	}
+	delete(m, "clock_seen")
+	out, _ := json.Marshal(m)
+	return string(out)
 }
 
 func (l *lab) status(at time.Duration) string {
@@ -66,9 +78,25 @@ func TestRegistrationRefusalsChangeNothing(t *testing.T) {
 	l.expectFailure(0, "license smart register idtoken "+strings.TrimSpace(once)+" force", "has been used as many times as it allows")
 	l.do(dayT, labUsage, "license smart register idtoken "+l.token(false)+" force")
 
+	// Down: the server read the deregistration, but no answer came. The node
+	// cannot tell whether it was done, so the next licensing command sends it
+	// again (same idempotency key), and nothing else is sent meanwhile.
 	l.down.Store(true)
-	l.expectFailure(dayT, "license smart deregister", "cannot be reached")
-	l.expectFailure(dayT, "license smart register idtoken "+l.token(false)+" force", "cannot be reached")
+	if out, res := run(l.node.at(t0.Add(dayT), labUsage), "license smart deregister"); res != Failed ||
+		!strings.Contains(out, "cannot be reached") || !strings.Contains(out, "The deregistration is sent again with the next licensing command") {
+		t.Fatal(out)
+	}
+	if out, res := run(l.node.at(t0.Add(dayT), labUsage), "license smart register idtoken "+l.token(false)+" force"); res != Failed ||
+		!strings.Contains(out, "has not answered this node's earlier deregistration yet") {
+		t.Fatal(out)
+	}
+	l.down.Store(false)
+	if s := l.status(dayT); !strings.Contains(s, "  Status: UNREGISTERED\n") {
+		t.Fatalf("the deregistration was not sent again:\n%s", s)
+	}
+	if insts, err := l.portal.Instances("TAC-CollabTesting"); err != nil || len(insts) != 0 {
+		t.Fatalf("cssm still holds %v (%v)", insts, err)
+	}
 }
 
 func TestExportControl(t *testing.T) {
@@ -126,8 +154,13 @@ func TestRenewalsFollowTheTimers(t *testing.T) {
 	if s := l.status(31 * dayT); !strings.Contains(s, "Status: AUTHORIZED on Feb 26 15:11:23 2026 IST") {
 		t.Fatalf("not renewed after 30 days:\n%s", s)
 	}
+	// The registration renews 180 days after it was made (Jan 26 -> Jul
+	// 25, as captured), not six calendar months.
+	if s := l.status(179 * dayT); !strings.Contains(s, "Last Renewal Attempt: SUCCEEDED on Jan 26 15:11:23 2026 IST\n  Next Renewal Attempt: Jul 25 15:11:23 2026 IST\n") {
+		t.Fatalf("before the first renewal:\n%s", s)
+	}
 	s := l.status(200 * dayT)
-	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 14 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
+	for _, want := range []string{"Last Renewal Attempt: SUCCEEDED on Aug 14 15:11:23 2026 IST", "Next Renewal Attempt: Feb 10 15:11:23 2027 IST", "Registration Expires: Aug 14 15:11:23 2027 IST"} {
 		if !strings.Contains(s, want) {
 			t.Fatalf("after 200 days, want %q:\n%s", want, s)
 		}
@@ -198,7 +231,7 @@ func TestRegisterThroughAuthenticatingProxy(t *testing.T) {
 	r := l.node.at(t0, labUsage)
 	r.Service.DirectURL = "http://cssm.invalid" // reached only through the proxy
 	out, res := run(r, "license smart transport proxy 127.0.0.1 "+port, "y", "labuser", "s3cret")
-	if res != OK || out != "Do you want to enable Authentication based proxy ? y/n\nUser Name :\nPassword:\nTransport settings updated successfully.\n" {
+	if res != OK || out != "\nDo you want to enable Authentication based proxy ? y/n \nUser Name : \nPassword: \nTransport settings updated successfully.\n" {
 		t.Fatalf("proxy dialogue:\n%s", out)
 	}
 	out, res = run(r, "license smart register idtoken "+l.token(false))

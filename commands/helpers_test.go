@@ -20,13 +20,20 @@ type fakeTerm struct {
 	count       int
 	answers     []string
 	interactive bool
+	level       *int // privilege level; 4 when nil
 }
 
 func (f *fakeTerm) Pagination() bool      { return f.pagination }
 func (f *fakeTerm) SetPagination(on bool) { f.pagination = on }
 func (f *fakeTerm) CommandCount() int     { return f.count }
 func (f *fakeTerm) User() string          { return "admin" }
-func (f *fakeTerm) Interactive() bool     { return f.interactive }
+func (f *fakeTerm) Privilege() int {
+	if f.level == nil {
+		return 4
+	}
+	return *f.level
+}
+func (f *fakeTerm) Interactive() bool { return f.interactive }
 func (f *fakeTerm) Confirm(ctx context.Context, p string) (bool, error) {
 	a, err := f.Prompt(ctx, p)
 	return a == "y" || a == "yes", err
@@ -95,7 +102,9 @@ func (n *node) at(now time.Time, usage map[string]int) *Runner {
 	svc.NewIdentity = func() (publisher.Identity, error) { return publisher.Identity{UUID: testUUID}, nil }
 	// Tests never leave loopback: "direct" goes to a closed local port.
 	svc.DirectURL = testDirectURL
-	return NewRunner(Publisher, testProfile(n.t, usage), svc)
+	r := NewRunner(Publisher, testProfile(n.t, usage), svc)
+	r.Clock = clock.Fixed(now)
+	return r
 }
 
 // run executes a command and returns its output and outcome.

@@ -73,18 +73,21 @@ func (r *Runner) transportProxy(ctx context.Context, c *Call) error {
 		return userErrorf("%s is not a TCP port; give a number from 1 to 65535.", quoteWord(c.Value(argProxyPort)))
 	}
 	tc := publisher.TransportConfig{Mode: publisher.TransportModeProxy, ProxyHost: host, ProxyPort: port}
-	auth, err := c.Term.Confirm(ctx, "Do you want to enable Authentication based proxy ? y/n")
+	// The CLI guide's dialogue: a blank line after the command, each
+	// answer a space after its question (REFERENCE §2).
+	fmt.Fprintln(c.Term)
+	auth, err := c.Term.Confirm(ctx, "Do you want to enable Authentication based proxy ? y/n ")
 	if err != nil {
 		return err
 	}
 	if auth {
-		if tc.ProxyUser, err = c.Term.Prompt(ctx, "User Name :"); err != nil {
+		if tc.ProxyUser, err = c.Term.Prompt(ctx, "User Name : "); err != nil {
 			return err
 		}
 		if tc.ProxyUser = strings.TrimSpace(tc.ProxyUser); tc.ProxyUser == "" {
 			return UserError(msgNoProxyUser)
 		}
-		if tc.ProxyPassword, err = c.Term.ReadSecret(ctx, "Password:"); err != nil {
+		if tc.ProxyPassword, err = c.Term.ReadSecret(ctx, "Password: "); err != nil {
 			return err
 		}
 	}
@@ -92,12 +95,22 @@ func (r *Runner) transportProxy(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) transportSatellite(ctx context.Context, c *Call) error {
-	raw := c.Value(argSatelliteURL)
+	u, err := serverURL(c.Value(argSatelliteURL), "%s is not a satellite URL; give an http:// or https:// URL with a host, such as https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler")
+	if err != nil {
+		return err
+	}
+	return r.setTransport(ctx, c, publisher.TransportConfig{Mode: publisher.TransportModeSatellite, URL: u})
+}
+
+// serverURL checks the URL of an on-premises server (a satellite or a
+// Transport Gateway) and drops a trailing slash; refusal is the sentence
+// that says what a valid one looks like.
+func serverURL(raw, refusal string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-		return userErrorf("%s is not a satellite URL; give an http:// or https:// URL with a host, such as https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler", quoteWord(raw))
+		return "", userErrorf(refusal, quoteWord(raw))
 	}
-	return r.setTransport(ctx, c, publisher.TransportConfig{Mode: publisher.TransportModeSatellite, URL: strings.TrimSuffix(raw, "/")})
+	return strings.TrimSuffix(raw, "/"), nil
 }
 
 func (r *Runner) factoryReset(ctx context.Context, c *Call) error {

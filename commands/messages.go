@@ -2,14 +2,17 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // Every sentence the command layer prints lives here.
 const (
 	msgFailed        = "Executed command unsuccessfully"
+	msgInternal      = "Internal error: %v. Nothing was changed; please report this."
 	msgNoCommand     = "No valid command entered"
 	msgIncomplete    = "Incomplete command"
 	msgUnbalanced    = "Unbalanced quotes: a quoted argument was not closed. Close it with a double quote (\") and enter the command again."
@@ -67,6 +70,21 @@ func errUnknownWord(word, after string) error {
 	return userErrorf("%s: the word after %q is not valid there. Type %q to list what can follow.", msgNoCommand, after, after+" ?")
 }
 
+func errPrivilege(c *Command, t Terminal) error {
+	return userErrorf("Insufficient privilege: %s needs privilege level %d, and the account %s has level %d. Log in with an account of level %d to run it.",
+		c.Path(), c.Priv, t.User(), t.Privilege(), c.Priv)
+}
+
+// errUnknownOption names an option whole only when it looks like one.
+func errUnknownOption(opt string) error {
+	if !optionLike.MatchString(opt) {
+		opt = quoteUnknown(opt)
+	}
+	return userErrorf("Unknown option %s: the only option of a command is --json.", opt)
+}
+
+var optionLike = regexp.MustCompile(`^--?[a-z][a-z0-9-]{0,15}$`)
+
 func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))
 	for _, c := range n.visible() {
@@ -122,9 +140,7 @@ func EchoLine(line string) string {
 	return q[1 : len(q)-1]
 }
 
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == '\uFFFD' || (r >= 0x80 && unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp))
-}
+func unsafeRune(r rune) bool { return sanitize.Unsafe(r) }
 
 // sanitizeLines is Sanitize for text of several lines: the breaks stay.
 func sanitizeLines(s string) string {
@@ -140,19 +156,6 @@ func sanitizeLines(s string) string {
 
 // Sanitize makes text safe to print to a terminal: control characters and
 // invisible formatting (bidi overrides, zero-width characters, line and
-// paragraph separators) are shown escaped, e.g. \u202e.
-func Sanitize(line string) string {
-	if !strings.ContainsFunc(line, unsafeRune) {
-		return line // nearly always: reports are printed many times a second
-	}
-	var b strings.Builder
-	for _, r := range line {
-		if unsafeRune(r) {
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// paragraph separators) are shown escaped, e.g. \u202e. It is the one
+// sanitizer, shared with the licensing client (internal/sanitize).
+func Sanitize(line string) string { return sanitize.Text(line) }

@@ -4,10 +4,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/ucmsh/ucmsh/internal/clock"
 
@@ -56,6 +60,7 @@ func newLab(t *testing.T, licenses map[string]int, exportKeys int) *lab {
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); h.Close() })
 	l.srv, l.portal, l.node, l.addr = srv, &cssm.Portal{Store: store, Clock: clock}, newNode(t), ln.Addr().String()
+	trustCSSM(t, store, l.node)
 	l.must(l.portal.CreateAccount("BU Production Test", "TAC-CollabTesting"))
 	for tier, n := range licenses {
 		l.must(l.portal.AddLicense("TAC-CollabTesting", cssm.LicenseSpec{Tier: tier, Count: n}))
@@ -64,6 +69,23 @@ func newLab(t *testing.T, licenses map[string]int, exportKeys int) *lab {
 		l.must(l.portal.AddExportKeys("TAC-CollabTesting", exportKeys))
 	}
 	return l
+}
+
+// trustCSSM puts cssm's key into the node's trust/, as cssm serve does for
+// the node that shares its state root.
+func trustCSSM(t testing.TB, store *cssm.Store, n *node) {
+	t.Helper()
+	key, err := store.SigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cssm.PublicKeyPEM(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(statedir.Node(n.store.Dir()).Trust(), "cssm.pem"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (l *lab) must(_ string, err error) {

@@ -58,6 +58,13 @@ func (b *report) attempt(label string, a *publisher.Attempt) {
 	}
 }
 
+// opt writes "  label: value" when there is a value.
+func (b *report) opt(label, value string) {
+	if value != "" {
+		b.line("  %s: %s", label, value)
+	}
+}
+
 func (b *report) optStamp(label string, t *time.Time) {
 	if t != nil {
 		b.line("  %s: %s", label, b.stamp(*t))
@@ -76,16 +83,14 @@ func (b *report) statusSection(m *publisher.Report) {
 	reg := m.Registration
 	b.line("Registration:")
 	b.line("  Status: %s", reg.Status)
-	if reg.SmartAccount != "" {
-		b.line("  Smart Account: %s", reg.SmartAccount)
-	}
-	if reg.VirtualAccount != "" {
-		b.line("  Virtual Account: %s", reg.VirtualAccount)
-	}
+	b.opt("Smart Account", reg.SmartAccount)
+	b.opt("Virtual Account", reg.VirtualAccount)
 	b.line("  Export-Controlled Functionality: %s", reg.ExportControlled)
 	b.attempt("Initial Registration", reg.InitialRegistration)
-	if reg.InitialRegistration != nil && reg.LastRenewal == nil {
-		b.line("  Last Renewal Attempt: None")
+	// Before any renewal the agent counts the registration itself as the
+	// last renewal here, while the summary says None (REFERENCE §3).
+	if reg.LastRenewal == nil {
+		b.attempt("Last Renewal Attempt", reg.InitialRegistration)
 	}
 	b.attempt("Last Renewal Attempt", reg.LastRenewal)
 	b.optStamp("Next Renewal Attempt", reg.NextRenewal)
@@ -142,22 +147,14 @@ func (b *report) extraStatus(m *publisher.Report) {
 	b.blank()
 	b.line("Transport:")
 	b.line("  Type: %s", m.Transport.Type)
-	if m.Transport.URL != "" {
-		b.line("  URL: %s", m.Transport.URL)
-	}
-	if m.Transport.Proxy != "" {
-		b.line("  Proxy: %s", m.Transport.Proxy)
-	}
-	if m.Transport.ProxyUser != "" {
-		b.line("  Proxy User: %s", m.Transport.ProxyUser)
-	}
+	b.opt("URL", m.Transport.URL)
+	b.opt("Proxy", m.Transport.Proxy)
+	b.opt("Proxy User", m.Transport.ProxyUser)
 	b.blank()
 	res := m.Reservation
 	b.line("License Reservation:")
 	b.line("  Status: %s", res.Status)
-	if res.RequestCode != "" {
-		b.line("  Request Code: %s", res.RequestCode)
-	}
+	b.opt("Request Code", res.RequestCode)
 	if res.InstalledAt != nil {
 		b.line("  Authorization Code Installed: %s", b.stamp(*res.InstalledAt))
 		if res.VerificationFailure != "" {
@@ -296,13 +293,23 @@ func RenderSummary(m *publisher.Report) string {
 	fmt.Fprintf(b, summaryRow, "License", "Entitlement Tag", "Count", "Status")
 	b.line("  %s", strings.Repeat("-", 134))
 	for _, e := range m.Usage.Entitlements {
-		name := e.DisplayName
-		if len(name) >= 28 {
-			name += " " // the captured width fits no real name; keep them apart
-		}
-		fmt.Fprintf(b, summaryRow, Sanitize(name), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
+		fmt.Fprintf(b, summaryRow, Sanitize(summaryLicense(e)), Sanitize(e.Tag), fmt.Sprint(e.Count), e.Status)
 	}
 	return b.String()
+}
+
+// summaryLicense is the License column of a summary row, as the captured
+// Smart Agent fills it: the tag's trailing 36-character UUID for an
+// entitlement in use (it overflows the 28 columns and runs into the tag,
+// moving Count and Status right), nothing for an Init row. [ucmsh] the
+// capture shows InCompliance rows; Eval, reserved and the other in-use
+// states are filled the same way.
+func summaryLicense(e publisher.EntitlementUsage) string {
+	const uuidLen = 36
+	if e.Status == publisher.EntInit || len(e.Tag) < uuidLen {
+		return ""
+	}
+	return e.Tag[len(e.Tag)-uuidLen:]
 }
 
 // RenderTrace is `show license trace`: the recorded events, oldest first.

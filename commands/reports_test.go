@@ -2,11 +2,13 @@ package commands
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/golden"
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -60,6 +62,9 @@ func TestReportsInEveryState(t *testing.T) {
 			r.JSON = true
 			out, _ := run(r, "show license all")
 			golden.Check(t, st.name+"/show_license_all.json", asUsersSeeIt(out))
+			if strings.Contains(out, `_ns"`) {
+				t.Error("a JSON duration is in nanoseconds")
+			}
 		})
 	}
 }
@@ -68,6 +73,7 @@ func TestReportsInEveryState(t *testing.T) {
 // command prints nothing and changes nothing.
 func TestSubscriberIsSilent(t *testing.T) {
 	r := NewRunner(Subscriber, testProfile(t, labUsage), nil)
+	r.Clock = clock.Fixed(t0)
 	lines := []string{}
 	for _, cmd := range []string{"show license all", "show license status", "show license summary",
 		"show license usage", "show license UDI", "show license tech support", "show license trace",
@@ -100,9 +106,11 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 		SmartLicensing: "ENABLED",
 		Registration: publisher.Registration{
 			Status: "REGISTERED", SmartAccount: "BU Production Test", VirtualAccount: "TAC-CollabTesting",
-			ExportControlled:    "Allowed",
-			InitialRegistration: ok("Jan 26 15:11:23 2018"), LastRenewal: ok("Jan 26 15:11:23 2018"),
-			NextRenewal: at("Jul 25 15:11:23 2018"), Expires: at("Jan 26 15:06:21 2019"),
+			ExportControlled: "Allowed",
+			// Registered, never renewed: all says the last renewal
+			// SUCCEEDED at the registration, summary says None.
+			InitialRegistration: ok("Jan 26 15:11:23 2018"),
+			NextRenewal:         at("Jul 25 15:11:23 2018"), Expires: at("Jan 26 15:06:21 2019"),
 		},
 		Authorization: publisher.Authorization{
 			Status: "AUTHORIZED", Since: at("Jan 26 15:12:59 2018"), LastCommunication: ok("Jan 26 15:12:59 2018"),
@@ -126,8 +134,13 @@ func TestRenderMatchesCUCMCaptures(t *testing.T) {
 	if got := RenderAll(m); got != string(want) {
 		t.Errorf("show license all differs from the capture:\n%s", got)
 	}
-	m.Registration.LastRenewal = nil // the summary capture had made no renewal yet
-	m.Usage.Entitlements = m.Usage.Entitlements[:1]
+	// The summary capture lists all six: the License column holds the
+	// UUID of the entitlements in use and nothing for Init ones.
+	ent := func(i, n int, status string) publisher.EntitlementUsage {
+		return publisher.EntitlementUsage{Tag: cssmapi.Entitlements[i].Tag, DisplayName: cssmapi.Entitlements[i].DisplayName, Count: n, Version: "12.0", Status: status}
+	}
+	m.Usage.Entitlements = []publisher.EntitlementUsage{ent(0, 0, "Init"), ent(1, 0, "Init"), ent(2, 5, "InCompliance"),
+		ent(3, 2, "InCompliance"), ent(4, 0, "Init"), ent(5, 0, "Init")}
 	want, err = os.ReadFile("testdata/capture_summary.txt")
 	if err != nil {
 		t.Fatal(err)

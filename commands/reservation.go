@@ -29,7 +29,7 @@ func (r *Runner) reservationRequest(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.Term, code)
+	fmt.Fprintf(c.Term, "\n%s\n", code) // a blank line first, as TAC 214381 shows
 	return nil
 }
 
@@ -42,15 +42,26 @@ func (r *Runner) reservationCancel(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
+	update := r.reservationInstalled()
 	confirmation, err := r.Service.ReservationInstall(c.Value(argAuthCode))
-	return installed(c, confirmation, err)
+	return installed(c, update, confirmation, err)
 }
 
-func installed(c *Call, confirmation string, err error) error {
+// reservationInstalled reports whether a code is installed, so that a
+// code updating it prints only the confirmation line (seed 003).
+func (r *Runner) reservationInstalled() bool {
+	m, err := r.Service.Report()
+	return err == nil && m.Reservation.InstalledAt != nil
+}
+
+func installed(c *Call, update bool, confirmation string, err error) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Term, "%s\n%s%s\n", msgCodeInstalled, msgEnterConfirmation, confirmation)
+	if !update {
+		fmt.Fprintln(c.Term, msgCodeInstalled)
+	}
+	fmt.Fprintf(c.Term, "%s%s\n", msgEnterConfirmation, confirmation)
 	return nil
 }
 
@@ -58,8 +69,9 @@ func installed(c *Call, confirmation string, err error) error {
 // answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
 // host-key question).
 func (r *Runner) reservationInstallFile(ctx context.Context, c *Call) error {
+	update := r.reservationInstalled()
 	confirmation, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
-	return installed(c, confirmation, err)
+	return installed(c, update, confirmation, err)
 }
 
 func (r *Runner) reservationReturn(ctx context.Context, c *Call) error {

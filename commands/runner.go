@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/publisher"
 	"github.com/ucmsh/ucmsh/shell"
 )
@@ -19,6 +20,9 @@ type Terminal interface {
 	SetPagination(on bool)
 	CommandCount() int
 	User() string
+	// Privilege is the account's level (0, 1 or 4, as on CUCM): a
+	// command whose table level is higher is refused.
+	Privilege() int
 	// Confirm asks a yes/no question such as "Continue (y/n)?".
 	Confirm(ctx context.Context, prompt string) (bool, error)
 	// Prompt reads one line; ReadSecret reads one without echo.
@@ -63,13 +67,29 @@ type Runner struct {
 	// node's licensing state (the license tree): its words without the
 	// arguments (tokens, codes), and whether it succeeded.
 	Audit func(path string, ok bool)
+	// Clock is the node's time, which the platform commands show (date,
+	// uptime, load) and wait on; the system clock when nil.
+	Clock clock.Clock
 
 	root *Command
 }
 
 // NewRunner returns a runner over the command tree.
 func NewRunner(role Role, profile *publisher.Profile, svc *publisher.Service) *Runner {
-	return &Runner{Role: role, Profile: profile, Service: svc, root: Tree}
+	return &Runner{Role: role, Profile: profile, Service: svc, root: treeFor(profile)}
+}
+
+// Session returns a shell session that runs its commands with r: cfg
+// gives the editor and the account; the banner, the limits and the hooks
+// of the command layer are filled in here.
+func (r *Runner) Session(cfg shell.Config) *shell.Session {
+	cfg.Banner = Banner(r.Profile)
+	cfg.MaxLine = MaxCommandBytes
+	cfg.OpenQuote = OpenQuote
+	cfg.EchoLine = EchoLine
+	cfg.Run = func(ctx context.Context, s *shell.Session, line string) shell.Outcome { return r.Execute(ctx, s, line) }
+	cfg.Complete = r.Complete
+	return shell.New(cfg)
 }
 
 var errQuit = errors.New("quit")
@@ -80,7 +100,7 @@ func (r *Runner) Execute(ctx context.Context, t Terminal, line string) (out Outc
 	var cmd *Command
 	defer func() {
 		if p := recover(); p != nil {
-			fmt.Fprintf(t, "Internal error: %v. Nothing was changed; please report this.\n%s\n", p, msgFailed)
+			fmt.Fprintf(t, msgInternal+"\n%s\n", p, msgFailed)
 			out = Failed
 		}
 		if r.Audit != nil && cmd != nil && cmd.changesState() {
@@ -111,11 +131,22 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	if err != nil {
 		return err
 	}
+	toks, json, err := options(toks)
+	if err != nil {
+		return err
+	}
 	if len(toks) == 0 {
 		return nil
 	}
-	if last := toks[len(toks)-1]; last.Text == "?" && !last.Quoted {
-		return r.syntaxHelp(t, toks[:len(toks)-1])
+	// "?" asks for help, alone or glued to the last word ("idtoken?"
+	// works like "idtoken ?", as captured: admin:file list activelog?).
+	if last := toks[len(toks)-1]; !last.Quoted && strings.HasSuffix(last.Text, "?") {
+		if last.Text == "?" {
+			toks = toks[:len(toks)-1]
+		} else {
+			toks[len(toks)-1].Text = strings.TrimSuffix(last.Text, "?")
+		}
+		return r.syntaxHelp(t, toks)
 	}
 	call, err := r.resolve(toks)
 	if err != nil {
@@ -123,6 +154,9 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	}
 	c := call.Command
 	*cmd = c
+	if c.Priv > t.Privilege() {
+		return errPrivilege(c, t)
+	}
 	if c.Licensing {
 		if r.Role == Subscriber {
 			return nil // the Smart License Manager does not run here
@@ -141,8 +175,27 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 		}
 	}
 	call.Term = t
-	call.JSON = r.JSON
+	call.JSON = r.JSON || json
 	return c.Run(r, ctx, call)
+}
+
+// options takes the one option a command line may carry, the same in every
+// session: --json as its last word, or before the command. (OpenSSH's ssh
+// takes a "-" word right after the host as its own option, so "ssh host
+// show license status --json" is the handy spelling.) A quoted "--json" is
+// an argument like any other.
+func options(toks []Token) ([]Token, bool, error) {
+	json := false
+	for len(toks) > 0 && !toks[0].Quoted && strings.HasPrefix(toks[0].Text, "-") {
+		if toks[0].Text != "--json" {
+			return nil, false, errUnknownOption(toks[0].Text)
+		}
+		toks, json = toks[1:], true
+	}
+	if n := len(toks); n > 0 && !toks[n-1].Quoted && toks[n-1].Text == "--json" {
+		toks, json = toks[:n-1], true
+	}
+	return toks, json, nil
 }
 
 // walk follows the tokens down the tree as far as they name commands; it
@@ -209,45 +262,25 @@ func (r *Runner) syntaxHelp(t Terminal, toks []Token) error {
 		return errUnknownWord(toks[i].Text, n.Path())
 	}
 	var b strings.Builder
-	writeSyntax(&b, n)
+	if subs := n.visible(); n.Run == nil && len(subs) > 0 {
+		// After a word with sub-commands "?" lists them as Tab does.
+		b.WriteString(shell.Listing(listingWidth, candidates(subs)) + "\n")
+	} else {
+		writeSyntax(&b, n)
+	}
 	io.WriteString(t, b.String())
 	return nil
 }
 
-func writeSyntax(b *strings.Builder, n *Command) {
-	if n.Run != nil {
-		b.WriteString("Syntax:\n" + n.Syntax() + "\n")
-		width := 12
-		for _, a := range n.Args {
-			width = max(width, len(a.Name)+2)
-		}
-		for _, a := range n.Args {
-			mode := "mandatory"
-			if a.Optional {
-				mode = "optional"
-			}
-			fmt.Fprintf(b, "%-*s%-12s%s\n", width, a.Name, mode, a.Help)
-		}
-	}
-	if subs := n.visible(); len(subs) > 0 {
-		if n.Run != nil {
-			b.WriteString("\n")
-		}
-		writeOptions(b, n.Path(), subs)
-	}
-}
+// listingWidth is the terminal width "?" lays its listing out for: the
+// command layer does not know the real one, and 80 columns is the VOS
+// console's ([ucmsh]).
+const listingWidth = 80
 
-func writeOptions(b *strings.Builder, path string, subs []*Command) {
-	if path == "" {
-		b.WriteString("Commands:\n")
-	} else {
-		b.WriteString("Syntax:\n" + path + " <option>\nOptions:\n")
+func candidates(subs []*Command) []Candidate {
+	out := make([]Candidate, len(subs))
+	for i, c := range subs {
+		out[i] = Candidate{Word: c.Word, Label: c.Label()}
 	}
-	width := 0
-	for _, c := range subs {
-		width = max(width, len(c.Label()))
-	}
-	for _, c := range subs {
-		fmt.Fprintf(b, "  %-*s  %s\n", width, c.Label(), c.Help)
-	}
+	return out
 }

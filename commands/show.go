@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 	"github.com/ucmsh/ucmsh/publisher"
 )
 
@@ -24,6 +25,7 @@ func (r *Runner) showReport(ctx context.Context, c *Call, text func(*publisher.R
 	if err != nil {
 		return err
 	}
+	data = sanitize.JSON(data)
 	_, err = c.Term.Write(append(data, '\n'))
 	return err
 }
@@ -38,28 +40,35 @@ func (r *Runner) showTechSupport(ctx context.Context, c *Call) error {
 	return r.showReport(ctx, c, RenderTechSupport, whole)
 }
 
+// jsonHead is how the JSON of status and summary begins.
+type jsonHead struct {
+	SmartLicensing string                  `json:"smart_licensing"`
+	Registration   publisher.Registration  `json:"registration"`
+	Authorization  publisher.Authorization `json:"authorization"`
+}
+
+func head(m *publisher.Report) jsonHead {
+	return jsonHead{m.SmartLicensing, m.Registration, m.Authorization}
+}
+
 func (r *Runner) showStatus(ctx context.Context, c *Call) error {
 	return r.showReport(ctx, c, RenderStatus, func(m *publisher.Report) any {
 		return struct {
-			SmartLicensing string                  `json:"smart_licensing"`
-			Registration   publisher.Registration  `json:"registration"`
-			Authorization  publisher.Authorization `json:"authorization"`
-			Evaluation     publisher.EvalStatus    `json:"evaluation"`
-			Transport      publisher.Transport     `json:"transport"`
-			Reservation    publisher.Reservation   `json:"reservation"`
-			ExportKeys     []string                `json:"export_features_authorized"`
-		}{m.SmartLicensing, m.Registration, m.Authorization, m.Evaluation, m.Transport, m.Reservation, m.ExportKeys}
+			jsonHead
+			Evaluation  publisher.EvalStatus  `json:"evaluation"`
+			Transport   publisher.Transport   `json:"transport"`
+			Reservation publisher.Reservation `json:"reservation"`
+			ExportKeys  []string              `json:"export_features_authorized"`
+		}{head(m), m.Evaluation, m.Transport, m.Reservation, m.ExportKeys}
 	})
 }
 
 func (r *Runner) showSummary(ctx context.Context, c *Call) error {
 	return r.showReport(ctx, c, RenderSummary, func(m *publisher.Report) any {
 		return struct {
-			SmartLicensing string                  `json:"smart_licensing"`
-			Registration   publisher.Registration  `json:"registration"`
-			Authorization  publisher.Authorization `json:"authorization"`
-			Usage          publisher.Usage         `json:"usage"`
-		}{m.SmartLicensing, m.Registration, m.Authorization, m.Usage}
+			jsonHead
+			Usage publisher.Usage `json:"usage"`
+		}{head(m), m.Usage}
 	})
 }
 

@@ -147,7 +147,7 @@ func TestReservationFlow(t *testing.T) {
 	fail(0, "license smart register idtoken abc", "Specific License Reservation is enabled on this node")
 	fail(0, `license smart reservation install "`+s.code(t, t0, enough, false)+`"`, "No reservation request code has been generated")
 	fail(0, "license smart reservation cancel", "No reservation request is in progress")
-	if out := s.do(t, 0, "license smart reservation request"); out != "P:UCM,S:37624,U:6fe83add-c802-40bc-92dc-071ac7a37624\n" {
+	if out := s.do(t, 0, "license smart reservation request"); out != "\nP:UCM,S:37624,U:6fe83add-c802-40bc-92dc-071ac7a37624\n" {
 		t.Fatalf("request code %q", out)
 	}
 	s.do(t, 0, "license smart reservation cancel")
@@ -173,10 +173,11 @@ func TestReservationFlow(t *testing.T) {
 	fail(time.Hour, "license smart reservation disable", "Return it first")
 	fail(time.Hour, "license smart deregister", "uses a Specific License Reservation")
 	fail(time.Hour, `license smart reservation install "`+good+`"`, "is not newer than the one last installed") // a replay
-	// Updating with a newer code prints a new confirmation code.
+	// Updating with a newer code prints only the new confirmation code
+	// (seed 003).
 	newer := s.code(t, t0.Add(time.Hour), map[string]int{"Enhanced": 6, "Basic": 3, "Essential": 2}, false)
-	if out2 := s.do(t, 2*time.Hour, `license smart reservation install "`+newer+`"`); out2 == out {
-		t.Fatal("the update gave the same confirmation code")
+	if out2 := s.do(t, 2*time.Hour, `license smart reservation install "`+newer+`"`); out2 == out || !strings.HasPrefix(out2, "Please enter the confirmation code to CSSM account:") || strings.Count(out2, "\n") != 1 {
+		t.Fatalf("the update printed %q", out2)
 	}
 	fail(3*time.Hour, `license smart reservation install "`+good+`"`, "is not newer than the one last installed") // a downgrade
 
@@ -341,12 +342,13 @@ func TestSignedTextPrintedEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.do(t, time.Hour, `license smart reservation install "`+text+`"`)
-	for _, cmd := range []string{"show license all", "show license status", "show license summary", "show license usage"} {
+	for _, cmd := range []string{"show license all", "show license status", "show license summary", "show license usage", "show license all --json"} {
 		out := s.do(t, 2*time.Hour, cmd)
 		if i := strings.IndexFunc(out, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }); i >= 0 {
 			t.Errorf("%s prints %q raw:\n%s", cmd, []rune(out[i:])[0], out)
 		}
-		if !strings.Contains(out, `Evil\u202etxt.exe\u200b\u2028`) && cmd != "show license usage" {
+		// The summary shows UUIDs, not names (REFERENCE §3).
+		if !strings.Contains(out, `Evil\u202etxt.exe\u200b\u2028`) && cmd != "show license usage" && cmd != "show license summary" && !strings.HasSuffix(cmd, "--json") {
 			t.Errorf("%s does not show the name escaped:\n%s", cmd, out)
 		}
 	}

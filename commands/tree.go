@@ -4,7 +4,7 @@ package commands
 // commands). Words are matched case-insensitively.
 var Tree = link(&Command{Sub: []*Command{
 	{Word: "help", Help: "Show help for the command line or a command", Run: (*Runner).help,
-		Detail:  "This command shows how to use the command line interface, or the detailed help of one command.",
+		Detail:  "This command shows how to use the command line interface, or the detailed help of one command; help all lists every command.",
 		Example: "help license smart reservation install",
 		Args:    []*Arg{argHelpCommand}},
 	{Word: "license", Help: "Smart Licensing configuration", Licensing: true, Priv: 4, Sub: []*Command{
@@ -23,7 +23,7 @@ var Tree = link(&Command{Sub: []*Command{
 					Detail:  "This command renews the license authorization with Cisco Smart Software Manager now instead of waiting for the 30-day renewal.",
 					Example: "license smart renew auth"},
 				{Word: "ID", Help: "Renew the registration (ID certificate) now", Run: (*Runner).renewID,
-					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 6-month renewal.",
+					Detail:  "This command renews the node's registration with Cisco Smart Software Manager now instead of waiting for the 180-day renewal.",
 					Example: "license smart renew ID"},
 			}},
 			{Word: "transport", Help: "Choose how the node reaches the licensing server", Sub: []*Command{
@@ -34,12 +34,16 @@ var Tree = link(&Command{Sub: []*Command{
 					Detail:  "This command sets the transport mode to proxy: the node talks to Cisco Smart Software Manager through an HTTP proxy, optionally with authentication.",
 					Example: "license smart transport proxy proxy.example.com 3128",
 					Args:    []*Arg{argProxyServer, argProxyPort}},
-				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite,
+				{Word: "gateway", Help: "Connect through a Transport Gateway", Run: (*Runner).transportGateway,
+					Detail:  "This command sets the transport mode to an on-premises Transport Gateway at the given URL (before 14SU4 and 15SU2 also a satellite). From 14SU4 and 15SU2 on it names a Transport Gateway only and cannot be used in Smart Transport mode or on a fresh install.",
+					Example: "license smart transport gateway https://tg.example.com:443/Transportgateway/services/DeviceRequestHandler",
+					Args:    []*Arg{argGatewayURL}},
+				{Word: "ssm-satellite", Help: "Connect to an on-premises satellite", Run: (*Runner).transportSatellite, Since: 14,
 					Detail:  "This command sets the transport mode to an on-premises Smart Software Manager satellite at the given URL.",
 					Example: "license smart transport ssm-satellite https://satellite.example.com:8443/Transportgateway/services/DeviceRequestHandler",
 					Args:    []*Arg{argSatelliteURL}},
 			}},
-			{Word: "factory", Help: "Factory operations", Sub: []*Command{
+			{Word: "factory", Help: "Factory operations", Since: 14, Sub: []*Command{
 				{Word: "reset", Help: "Clear all licensing state except the evaluation counter", Run: (*Runner).factoryReset,
 					Detail:  "This command clears all Smart Licensing state except the evaluation countdown and the reservation sequence number.",
 					Example: "license smart factory reset"},
@@ -79,7 +83,7 @@ var Tree = link(&Command{Sub: []*Command{
 					Example: `license smart reservation return-authorization "<authorization-code>"`,
 					Args:    []*Arg{argAuthCode}},
 			}},
-			{Word: "export", Help: "Export-controlled functionality", Sub: []*Command{
+			{Word: "export", Help: "Export-controlled functionality", Since: 14, Sub: []*Command{
 				{Word: "request", Help: "Request an export authorization key", Sub: []*Command{
 					{Word: "local", Help: "Request the key for this node", Run: (*Runner).exportRequest,
 						Detail:  "This command requests the export authorization key for an export-controlled feature from Cisco Smart Software Manager.",
@@ -115,6 +119,8 @@ var Tree = link(&Command{Sub: []*Command{
 			{Word: "pagination", Help: "Show whether output is paged", Run: (*Runner).showPagination,
 				Detail: "This command shows whether automatic pagination is on for this session.", Example: "show cli pagination"},
 		}},
+		{Word: "hardware", Help: "Show the hardware of this node", Run: (*Runner).showHardware,
+			Detail: "This command shows the platform, processors, memory, serial number, BIOS and disk partitions of this node.", Example: "show hardware"},
 		{Word: "license", Help: "Smart Licensing reports", Licensing: true, OwnTimers: true, Sub: []*Command{
 			{Word: "all", Help: "Show every Smart Licensing report", Run: (*Runner).showAll,
 				Detail: "This command shows the status, license usage, product information and agent version.", Example: "show license all"},
@@ -137,11 +143,37 @@ var Tree = link(&Command{Sub: []*Command{
 			Detail: "This command shows information about the current account and session.", Example: "show myself"},
 		{Word: "network", Help: "Network information", Sub: []*Command{
 			{Word: "cluster", Help: "Show the nodes of the cluster", Run: (*Runner).showCluster,
-				Detail: "This command lists the publisher and subscribers of the cluster.", Example: "show network cluster"},
+				Detail: "This command lists the nodes of the cluster with their roles and, on the publisher, the server table.", Example: "show network cluster"},
+			{Word: "eth0", Help: "Show the settings of Ethernet 0", Run: (*Runner).showEth0,
+				Detail:  "This command shows the address, mask, link, DNS and gateway settings of Ethernet 0; detail adds its counters.",
+				Example: "show network eth0 detail",
+				Args:    []*Arg{argDetail}},
+		}},
+		{Word: "status", Help: "Show the status of this node", Run: (*Runner).showSystemStatus,
+			Detail: "This command shows the host name, date, time zone, versions, uptime, CPU, memory and disk use of this node.", Example: "show status"},
+		{Word: "timezone", Help: "Time zone information", Sub: []*Command{
+			{Word: "config", Help: "Show the time zone of this node", Run: (*Runner).showTimeZone,
+				Detail: "This command shows the time zone of this node and the version of its time zone data.", Example: "show timezone config"},
 		}},
 		{Word: "version", Help: "Software version", Sub: []*Command{
-			{Word: "active", Help: "Show the active software version", Run: (*Runner).showVersion,
-				Detail: "This command shows the active software version and installed options.", Example: "show version active"},
+			{Word: "active", Help: "Show the active software version", Run: (*Runner).showVersionActive,
+				Detail: "This command shows the active software version and the software options installed on it.", Example: "show version active"},
+			{Word: "inactive", Help: "Show the inactive software version", Run: (*Runner).showVersionInactive,
+				Detail: "This command shows the software version on the inactive partition and the software options installed on it.", Example: "show version inactive"},
+		}},
+	}},
+	{Word: "utils", Help: "Utilities", Sub: []*Command{
+		{Word: "dbreplication", Help: "Database replication", Sub: []*Command{
+			{Word: "runtimestate", Help: "Show the replication state of the cluster", Run: (*Runner).dbReplicationRuntimeState,
+				Detail: "This command shows the database replication state of every node of the cluster, from this node.", Example: "utils dbreplication runtimestate"},
+		}},
+		{Word: "ntp", Help: "Network time", Sub: []*Command{
+			{Word: "status", Help: "Show the NTP status", Run: (*Runner).ntpStatus,
+				Detail: "This command shows the NTP peers of this node, whether its clock is synchronised, and the current time.", Example: "utils ntp status"},
+		}},
+		{Word: "service", Help: "Services", Sub: []*Command{
+			{Word: "list", Help: "List the services and their state", Run: (*Runner).serviceList,
+				Detail: "This command lists the platform services and the Service Manager services of this node with their state.", Example: "utils service list"},
 		}},
 	}},
 }})
@@ -157,5 +189,7 @@ var (
 	argSatelliteURL  = &Arg{Name: "URL", Help: "URL of the satellite"}
 	argAuthCode      = &Arg{Name: "authorization-code", Help: "authorization code from Cisco Smart Software Manager", Quoted: true}
 	argFileURL       = &Arg{Name: "url", Help: "sftp://<HostName/IP>:<port>/<path> of the file holding the code"}
+	argDetail        = &Arg{Name: "detail", Help: "add the interface counters", Optional: true, Literal: true}
+	argGatewayURL    = &Arg{Name: "URL", Help: "URL of the Transport Gateway"}
 	argExportFeature = &Arg{Name: "exportfeaturename", Help: "name of the export-controlled feature"}
 )

@@ -3,6 +3,7 @@ package cssmapi
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -12,9 +13,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
 
 // MaxBodyBytes bounds request and response bodies on both sides.
@@ -36,6 +42,13 @@ type Client struct {
 	// certificate with this SHA-256 fingerprint (hex, colons and case ignored, as
 	// printed by `cssm serve --tls`) instead of verifying it against CAs.
 	PinnedCertSHA256 string
+	// Trusted are the keys whose signature (HeaderSignature) an answer must
+	// carry; an answer none of them signed is an *UntrustedAnswerError, as
+	// if the server had not answered. A node passes the keys in its trust/.
+	Trusted []*ecdsa.PublicKey
+	// SkipAnswerVerification accepts unsigned answers: for tools and tests
+	// that talk to a server they run themselves, never for a node.
+	SkipAnswerVerification bool
 
 	once    sync.Once
 	hc      *http.Client
@@ -96,14 +109,24 @@ func (c *Client) export(ctx context.Context, path string, id Identity, feature s
 	return &resp, nil
 }
 
-// call POSTs in as JSON and decodes a 2xx answer into out, or returns *Error,
-// *UnreachableError, or a configuration error.
+// call POSTs in as JSON under a fresh idempotency key; see Send.
 func (c *Client) call(ctx context.Context, path, credential string, in, out any) error {
-	hc, err := c.httpClient()
+	body, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	body, err := json.Marshal(in)
+	return c.Send(ctx, path, NewIdempotencyKey(), credential, body, out)
+}
+
+// Send POSTs body (JSON) to path with the idempotency key and the
+// credential (if any), checks the answer's signature and decodes a 2xx
+// answer into out. It returns *Error for a signed refusal,
+// *UnreachableError when no answer came, *UntrustedAnswerError for an
+// answer no trusted key signed, or a configuration error. A node that
+// stored key and body before sending sends them again, unchanged, to learn
+// the outcome of a call whose answer it lost.
+func (c *Client) Send(ctx context.Context, path, key, credential string, body []byte, out any) error {
+	hc, err := c.httpClient()
 	if err != nil {
 		return err
 	}
@@ -114,42 +137,122 @@ func (c *Client) call(ctx context.Context, path, credential string, in, out any)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set(HeaderIdempotencyKey, key)
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
 	}
+	// Whether the request left: if it never did, the server cannot have
+	// acted on it, and the caller knows the outcome after all.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) },
+	}))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return &UnreachableError{URL: c.BaseURL, Err: err}
+		return &UnreachableError{URL: c.BaseURL, Err: err, Sent: wrote.Load()}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
 	if err != nil {
-		return &UnreachableError{URL: c.BaseURL, Err: err}
+		return &UnreachableError{URL: c.BaseURL, Err: err, Sent: true}
 	}
-	if len(data) > MaxBodyBytes {
-		return badResponse(resp, "its answer is larger than %d bytes", MaxBodyBytes)
+	a := Answer{Path: path, Key: key, Status: resp.StatusCode, StatusText: resp.Status, Body: data, Signature: resp.Header.Get(HeaderSignature)}
+	trusted := c.Trusted
+	if c.SkipAnswerVerification {
+		trusted = nil
 	}
-	if resp.StatusCode/100 != 2 {
-		var e Error
-		if json.Unmarshal(data, &e) != nil || e.Code == "" {
-			return badResponse(resp, "it answered %s", resp.Status)
+	if err := a.Decode(trusted, !c.SkipAnswerVerification, out); err != nil {
+		var u *UntrustedAnswerError
+		if errors.As(err, &u) {
+			u.URL = c.BaseURL
 		}
-		e.Status = resp.StatusCode
-		return &e
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return badResponse(resp, "its answer is not valid JSON")
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeBadResponse {
+			e.Message = sanitize.Text(fmt.Sprintf(msgBadResponse, req.URL.Host, e.Message))
+		}
+		return err
 	}
 	return nil
 }
 
-func badResponse(resp *http.Response, format string, args ...any) *Error {
-	return &Error{
-		Code:    CodeBadResponse,
-		Message: fmt.Sprintf("The server at %s is not a cssm licensing server (%s); check the transport URL.", resp.Request.URL.Host, fmt.Sprintf(format, args...)),
-		Status:  resp.StatusCode,
+// Answer is one answer of the product API as the client received it.
+type Answer struct {
+	Path, Key  string // the call it answers
+	Status     int
+	StatusText string // e.g. "200 OK", for messages
+	Body       []byte
+	Signature  string // HeaderSignature's value
+}
+
+// Decode checks the answer's signature against trusted (when verify is set)
+// and decodes it: a 2xx answer into out, anything else into an *Error.
+// Every string that reaches out or the *Error is sanitized, so no text from
+// a server reaches a terminal raw. It never panics, whatever the answer.
+func (a *Answer) Decode(trusted []*ecdsa.PublicKey, verify bool, out any) error {
+	if verify {
+		if err := VerifyAnswer(trusted, a.Path, a.Key, a.Status, a.Body, a.Signature); err != nil {
+			return &UntrustedAnswerError{Err: err}
+		}
+	}
+	if len(a.Body) > MaxBodyBytes {
+		return a.bad(fmt.Sprintf("its answer is larger than %d bytes", MaxBodyBytes))
+	}
+	if a.Status/100 != 2 {
+		var e Error
+		if json.Unmarshal(a.Body, &e) != nil || e.Code == "" {
+			return a.bad("it answered " + a.StatusText)
+		}
+		e.Code, e.Message, e.Status = sanitize.Text(e.Code), sanitize.Text(e.Message), a.Status
+		return &e
+	}
+	if err := json.Unmarshal(a.Body, out); err != nil {
+		return a.bad("its answer is not valid JSON")
+	}
+	sanitizeStrings(reflect.ValueOf(out))
+	return nil
+}
+
+// bad is a CodeBadResponse whose Message is the reason alone; Send puts it
+// in a sentence with the server's address.
+func (a *Answer) bad(reason string) *Error {
+	return &Error{Code: CodeBadResponse, Message: reason, Status: a.Status}
+}
+
+// sanitizeStrings replaces every string reachable from v by its sanitized form.
+func sanitizeStrings(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			sanitizeStrings(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				sanitizeStrings(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			sanitizeStrings(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			sanitizeStrings(e)
+			v.SetMapIndex(k, e)
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(sanitize.Text(v.String()))
+		}
 	}
 }
+
+const msgBadResponse = "The server at %s is not a cssm licensing server (%s); check the transport URL."
 
 func (c *Client) httpClient() (*http.Client, error) {
 	c.once.Do(func() { c.hc, c.initErr = c.buildHTTP() })

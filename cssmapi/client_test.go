@@ -2,15 +2,17 @@ package cssmapi_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
 	"errors"
-	"github.com/ucmsh/ucmsh/internal/clock"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -65,6 +67,15 @@ func newLab(t *testing.T, tlsOn bool) *lab {
 	return &lab{store: store, token: tok, srv: srv}
 }
 
+// trusted is what a node that trusts this cssm has in its trust/ folder.
+func (l *lab) trusted(t *testing.T) []*ecdsa.PublicKey {
+	key, err := l.store.SigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*ecdsa.PublicKey{&key.PublicKey}
+}
+
 func (l *lab) fingerprint(t *testing.T) string {
 	cert, _, err := l.store.TLSCertificate()
 	if err != nil {
@@ -76,7 +87,7 @@ func (l *lab) fingerprint(t *testing.T) string {
 func TestClientRoundTrip(t *testing.T) {
 	l := newLab(t, false)
 	ctx := t.Context()
-	c := &cssmapi.Client{BaseURL: l.srv.URL}
+	c := &cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL}
 
 	reg, err := c.Register(ctx, cssmapi.RegisterRequest{Token: l.token, UDI: udi, Hostname: "cucm-pub", Version: "15.0.1"})
 	if err != nil {
@@ -120,7 +131,7 @@ func TestClientRoundTrip(t *testing.T) {
 
 func TestClientErrorsAreTyped(t *testing.T) {
 	l := newLab(t, false)
-	c := &cssmapi.Client{BaseURL: l.srv.URL + "/"} // a trailing slash is fine
+	c := &cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL + "/"} // a trailing slash is fine
 	_, err := c.Register(t.Context(), cssmapi.RegisterRequest{Token: "nope", UDI: udi})
 	if !cssmapi.IsCode(err, cssmapi.CodeTokenUnknown) {
 		t.Fatalf("unknown token: %v", err)
@@ -141,7 +152,7 @@ func TestUnreachableServer(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 
-	c := &cssmapi.Client{BaseURL: "http://" + addr}
+	c := &cssmapi.Client{SkipAnswerVerification: true, BaseURL: "http://" + addr}
 	_, err = c.RenewID(t.Context(), cssmapi.Identity{InstanceID: "x", Credential: "y"})
 	var unreachable *cssmapi.UnreachableError
 	if !errors.As(err, &unreachable) || !errors.Is(err, cssmapi.ErrUnreachable) {
@@ -158,7 +169,7 @@ func TestUnreachableServer(t *testing.T) {
 	defer close(stop)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	_, err = (&cssmapi.Client{BaseURL: hang.URL}).RenewID(ctx, cssmapi.Identity{})
+	_, err = (&cssmapi.Client{SkipAnswerVerification: true, BaseURL: hang.URL}).RenewID(ctx, cssmapi.Identity{})
 	if !errors.Is(err, cssmapi.ErrUnreachable) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("timeout: %v", err)
 	}
@@ -169,7 +180,7 @@ func TestNotACSSMServer(t *testing.T) {
 		http.Error(w, "<html>Bad Gateway</html>", http.StatusBadGateway)
 	}))
 	defer proxy.Close()
-	_, err := (&cssmapi.Client{BaseURL: proxy.URL}).RenewID(t.Context(), cssmapi.Identity{})
+	_, err := (&cssmapi.Client{SkipAnswerVerification: true, BaseURL: proxy.URL}).RenewID(t.Context(), cssmapi.Identity{})
 	var apiErr *cssmapi.Error
 	if !errors.As(err, &apiErr) || apiErr.Code != cssmapi.CodeBadResponse || apiErr.Status != http.StatusBadGateway {
 		t.Fatalf("error = %#v", err)
@@ -183,24 +194,24 @@ func TestPinnedCertificate(t *testing.T) {
 	l := newLab(t, true)
 	req := cssmapi.RegisterRequest{Token: l.token, UDI: udi}
 
-	pinned := &cssmapi.Client{BaseURL: l.srv.URL, PinnedCertSHA256: l.fingerprint(t)}
+	pinned := &cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL, PinnedCertSHA256: l.fingerprint(t)}
 	if _, err := pinned.Register(t.Context(), req); err != nil {
 		t.Fatalf("pinned client: %v", err)
 	}
 	// The same pin written as plain lower-case hex.
 	plain := strings.ToLower(strings.ReplaceAll(l.fingerprint(t), ":", ""))
-	if _, err := (&cssmapi.Client{BaseURL: l.srv.URL, PinnedCertSHA256: plain}).Register(t.Context(), req); err != nil {
+	if _, err := (&cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL, PinnedCertSHA256: plain}).Register(t.Context(), req); err != nil {
 		t.Fatalf("plain-hex pin: %v", err)
 	}
 
-	wrong := &cssmapi.Client{BaseURL: l.srv.URL, PinnedCertSHA256: strings.Repeat("AB:", 31) + "AB"}
+	wrong := &cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL, PinnedCertSHA256: strings.Repeat("AB:", 31) + "AB"}
 	_, err := wrong.Register(t.Context(), req)
 	if !errors.Is(err, cssmapi.ErrPinMismatch) || !errors.Is(err, cssmapi.ErrUnreachable) {
 		t.Fatalf("wrong pin: %v", err)
 	}
 
 	// Without a pin the self-signed certificate is not trusted.
-	if _, err := (&cssmapi.Client{BaseURL: l.srv.URL}).Register(t.Context(), req); !errors.Is(err, cssmapi.ErrUnreachable) {
+	if _, err := (&cssmapi.Client{Trusted: l.trusted(t), BaseURL: l.srv.URL}).Register(t.Context(), req); !errors.Is(err, cssmapi.ErrUnreachable) {
 		t.Fatalf("unpinned client: %v", err)
 	}
 

@@ -91,10 +91,13 @@ var ErrPinMismatch = errors.New("the licensing server's TLS certificate does not
 
 // UnreachableError means no answer came from the server: connection refused, DNS,
 // timeout, TLS failure or pin mismatch. Nothing was changed on the server side as far
-// as the client can tell.
+// as the client can tell, unless Sent is set.
 type UnreachableError struct {
 	URL string
 	Err error
+	// Sent: the request was written before the failure, so the server may
+	// have acted on it (a lost answer). Unset, it certainly did not.
+	Sent bool
 }
 
 func (e *UnreachableError) Error() string {
@@ -105,3 +108,21 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Is lets errors.Is(err, ErrUnreachable) match.
 func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
+
+// UntrustedAnswerError is an answer that no trusted key signed (unsigned, or
+// signed by another key, or changed on the way). The node treats it exactly
+// like no answer: errors.Is(err, ErrUnreachable) matches it, and nothing it
+// says is believed.
+type UntrustedAnswerError struct {
+	URL string
+	Err error // ErrAnswerNotSigned or ErrAnswerSignature
+}
+
+func (e *UntrustedAnswerError) Error() string {
+	return fmt.Sprintf("the answer of the licensing server at %s is not trusted: %v", e.URL, e.Err)
+}
+
+func (e *UntrustedAnswerError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrUnreachable) match: an untrusted answer is no answer.
+func (e *UntrustedAnswerError) Is(target error) bool { return target == ErrUnreachable }

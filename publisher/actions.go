@@ -44,47 +44,37 @@ type RegisterResult struct {
 }
 
 // Register registers the node with a token, then authorizes its usage.
-// A refused or failed registration leaves the state as it was.
+// A refused registration leaves the state as it was; one the server did not
+// answer is sent again with the next licensing command.
 func (s *Service) Register(ctx context.Context, token string, force bool) (*RegisterResult, error) {
-	st, now, err := s.snapshot()
-	if err != nil {
-		return nil, err
-	}
-	if st.Reservation != nil {
-		return nil, errReservationEnabled()
-	}
-	if r := st.Registration; r != nil && r.registrationValid(now) && !force {
-		return nil, errAlreadyRegistered(r.SmartAccount, r.VirtualAccount)
-	}
-	c := s.client(st.Transport)
-	resp, err := c.Register(ctx, cssmapi.RegisterRequest{
-		Token: token, UDI: st.Identity.UDI(), Hostname: s.profile.Hostname, Version: s.profile.Version, Force: force,
-	})
-	if err != nil {
-		return nil, serverError(c.BaseURL, err)
-	}
-	reg := &RegistrationState{
-		InstanceID: resp.InstanceID, Credential: resp.Credential,
-		SmartAccount: resp.SmartAccount, VirtualAccount: resp.VirtualAccount, ExportAllowed: resp.ExportAllowed,
-		At: now.UTC(), RenewedAt: now.UTC(),
-	}
-	usage := s.usageReport()
-	auth, authErr := c.Authorize(ctx, identityOf(reg), usage)
-	err = s.update(func(st *State, _ time.Time) error {
-		if st.Reservation != nil { // enabled by another session meanwhile
-			return errReservationEnabled()
+	err := s.call(ctx, cssmapi.PathRegister, func(st *State, now time.Time) (*callSpec, error) {
+		if st.Reservation != nil {
+			return nil, errReservationEnabled()
 		}
-		st.Registration = reg
-		st.logEvent(now, "Registered with Smart Account %s, Virtual Account %s", reg.SmartAccount, reg.VirtualAccount)
-		recordAuth(st, reg, now, usage, auth, authErr)
-		return nil
+		if r := st.Registration; r != nil && r.registrationValid(now) && !force {
+			return nil, errAlreadyRegistered(r.SmartAccount, r.VirtualAccount)
+		}
+		return &callSpec{in: cssmapi.RegisterRequest{
+			Token: token, UDI: st.Identity.UDI(), Hostname: s.profile.Hostname, Version: s.profile.Version, Force: force,
+		}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	res := &RegisterResult{SmartAccount: reg.SmartAccount, VirtualAccount: reg.VirtualAccount}
-	if authErr != nil {
-		res.AuthErr = serverError(c.BaseURL, authErr)
+	st, _, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	r := st.Registration
+	if r == nil { // deregistered by another session meanwhile
+		return nil, errRegistrationChanged
+	}
+	res := &RegisterResult{SmartAccount: r.SmartAccount, VirtualAccount: r.VirtualAccount}
+	if err := s.authorize(ctx, r.InstanceID); err != nil {
+		if isStateError(err) {
+			return nil, err
+		}
+		res.AuthErr = err
 	}
 	return res, nil
 }
@@ -120,105 +110,50 @@ func recordAuth(st *State, r *RegistrationState, at time.Time, usage []cssmapi.U
 
 // RenewAuth renews the authorization now (license smart renew auth).
 func (s *Service) RenewAuth(ctx context.Context) error {
-	st, r, now, err := s.registered()
-	if err != nil {
-		return err
-	}
-	return s.renewAuth(ctx, st, r, now)
+	return s.authorize(ctx, "")
 }
 
-// registered is a snapshot of a registered node.
-func (s *Service) registered() (*State, *RegistrationState, time.Time, error) {
-	st, now, err := s.snapshot()
-	if err == nil && st.Registration == nil {
-		err = errNotRegistered
-	}
-	if err != nil {
-		return nil, nil, now, err
-	}
-	return st, st.Registration, now, nil
-}
-
-func (s *Service) renewAuth(ctx context.Context, st *State, r *RegistrationState, now time.Time) error {
-	c := s.client(st.Transport)
-	usage := s.usageReport()
-	resp, callErr := c.Authorize(ctx, identityOf(r), usage)
-	return s.record(r, c.BaseURL, callErr, func(st *State, cur *RegistrationState) {
-		recordAuth(st, cur, now, usage, resp, callErr)
-	})
-}
-
-// record keeps the outcome of a call made for registration r (success or
-// failure alike), then reports the call's failure in the user's terms.
-func (s *Service) record(r *RegistrationState, server string, callErr error, apply func(st *State, cur *RegistrationState)) error {
-	err := s.update(func(st *State, _ time.Time) error {
-		cur, err := sameRegistration(st, r.InstanceID)
-		if err != nil {
-			return err
+// authorize reports the usage for the registration instance ("": the
+// current one).
+func (s *Service) authorize(ctx context.Context, instance string) error {
+	return s.call(ctx, cssmapi.PathAuthorize, func(st *State, now time.Time) (*callSpec, error) {
+		r := st.Registration
+		if r == nil || (instance != "" && r.InstanceID != instance) {
+			return nil, errNotRegistered
 		}
-		apply(st, cur)
-		return nil
+		usage := s.usageReport()
+		if usage == nil {
+			usage = []cssmapi.Usage{}
+		}
+		return &callSpec{r: r, in: cssmapi.AuthorizeRequest{InstanceID: r.InstanceID, Usage: usage}}, nil
 	})
-	if err != nil {
-		return err
-	}
-	if callErr != nil {
-		return serverError(server, callErr)
-	}
-	return nil
 }
 
 // RenewID renews the registration now (license smart renew ID).
 func (s *Service) RenewID(ctx context.Context) error {
-	st, r, now, err := s.registered()
-	if err != nil {
-		return err
-	}
-	return s.renewID(ctx, st, r, now)
-}
-
-func (s *Service) renewID(ctx context.Context, st *State, r *RegistrationState, now time.Time) error {
-	c := s.client(st.Transport)
-	resp, callErr := c.RenewID(ctx, identityOf(r))
-	return s.record(r, c.BaseURL, callErr, func(st *State, cur *RegistrationState) {
-		if callErr != nil {
-			cur.LastRenewal = &Attempt{At: now.UTC(), Reason: failureReason(callErr)}
-			st.logEvent(now, "Registration renewal failed: %s", cur.LastRenewal.Reason)
-			return
+	return s.call(ctx, cssmapi.PathRenewID, func(st *State, now time.Time) (*callSpec, error) {
+		r := st.Registration
+		if r == nil {
+			return nil, errNotRegistered
 		}
-		cur.LastRenewal = &Attempt{Succeeded: true, At: now.UTC()}
-		cur.RenewedAt = now.UTC()
-		cur.SmartAccount, cur.VirtualAccount, cur.ExportAllowed = resp.SmartAccount, resp.VirtualAccount, resp.ExportAllowed
-		st.logEvent(now, "Registration renewed")
+		return &callSpec{r: r, in: cssmapi.InstanceRequest{InstanceID: r.InstanceID}}, nil
 	})
 }
 
 // Deregister releases the node's licenses and returns it to evaluation
 // mode. If the server has already forgotten the node, it deregisters
-// locally; if the server cannot be reached, nothing changes.
+// locally; if the server does not answer, the deregistration is sent again
+// with the next licensing command.
 func (s *Service) Deregister(ctx context.Context) error {
-	st, now, err := s.snapshot()
-	if err != nil {
-		return err
-	}
-	r := st.Registration
-	if r == nil {
-		if st.Reservation != nil {
-			return errUsesReservation()
+	return s.call(ctx, cssmapi.PathDeregister, func(st *State, now time.Time) (*callSpec, error) {
+		r := st.Registration
+		if r == nil {
+			if st.Reservation != nil {
+				return nil, errUsesReservation()
+			}
+			return nil, errNotRegistered
 		}
-		return errNotRegistered
-	}
-	c := s.client(st.Transport)
-	if err := c.Deregister(ctx, identityOf(r)); err != nil && !forgotten(err) {
-		return serverError(c.BaseURL, err)
-	}
-	return s.update(func(st *State, _ time.Time) error {
-		if _, err := sameRegistration(st, r.InstanceID); err != nil {
-			return err
-		}
-		st.Registration = nil
-		st.logEvent(now, "Deregistered from Smart Account %s, Virtual Account %s", r.SmartAccount, r.VirtualAccount)
-		return nil
+		return &callSpec{r: r, in: cssmapi.InstanceRequest{InstanceID: r.InstanceID}}, nil
 	})
 }
 
@@ -237,6 +172,8 @@ func transportLabel(tc TransportConfig) string {
 		return "proxy " + tc.ProxyHost
 	case TransportModeSatellite:
 		return "ssm-satellite " + tc.URL
+	case TransportModeGateway:
+		return "gateway " + tc.URL
 	}
 	return "direct"
 }
@@ -246,9 +183,13 @@ func transportLabel(tc TransportConfig) string {
 // licensing server is not told.
 func (s *Service) FactoryReset() error {
 	return s.update(func(st *State, now time.Time) error {
+		if c := st.Call; c != nil && s.live(c) {
+			return errCallInProgress(callName(c.Path))
+		}
 		st.Transport = TransportConfig{}
 		st.Registration = nil
 		st.Reservation = nil // the reservation sequence (LastCodeTimestamp) stays
+		st.Call = nil        // a call the server never answered is given up
 		st.logEvent(now, "Factory reset: licensing state cleared")
 		return nil
 	})
@@ -269,71 +210,48 @@ func (s *Service) export(ctx context.Context, op, feature string) error {
 	if feature != ExportFeature {
 		return errUnknownFeature(feature)
 	}
-	st, now, err := s.snapshot()
-	if err != nil {
-		return err
+	path := cssmapi.PathExportRequest
+	if op == "return" {
+		path = cssmapi.PathExportReturn
 	}
-	r := st.Registration
-	switch {
-	case st.Reservation != nil && st.Reservation.Code != nil:
-		ac, _ := s.checkInstalled(st) // a code that no longer verifies allows nothing
-		return errExportByReservation(ac)
-	case r == nil || !r.registrationValid(now):
-		return errNotRegistered
-	case !r.ExportAllowed:
-		return errExportNotAllowed()
-	case r.PendingExport != nil:
-		return errPendingExport(r.PendingExport)
-	case op == "request" && r.holds(feature):
-		return errAlreadyHeld(feature)
-	case op == "return" && !r.holds(feature):
-		return errNotHeld(feature)
-	}
-	return s.callExport(ctx, st, r, &PendingExport{Op: op, Feature: feature}, now)
+	return s.call(ctx, path, func(st *State, now time.Time) (*callSpec, error) {
+		r := st.Registration
+		switch {
+		case st.Reservation != nil && st.Reservation.Code != nil:
+			ac, _ := s.checkInstalled(st) // a code that no longer verifies allows nothing
+			return nil, errExportByReservation(ac)
+		case r == nil || !r.registrationValid(now):
+			return nil, errNotRegistered
+		case !r.ExportAllowed:
+			return nil, errExportNotAllowed()
+		case r.PendingExport != nil:
+			return nil, errPendingExport(r.PendingExport)
+		case op == "request" && r.holds(feature):
+			return nil, errAlreadyHeld(feature)
+		case op == "return" && !r.holds(feature):
+			return nil, errNotHeld(feature)
+		}
+		return &callSpec{r: r, in: cssmapi.ExportRequest{InstanceID: r.InstanceID, Feature: feature}}, nil
+	})
 }
 
-// callExport makes an export call and records its outcome; an unreachable
-// server leaves it pending for a retry.
-func (s *Service) callExport(ctx context.Context, st *State, r *RegistrationState, p *PendingExport, now time.Time) error {
-	c := s.client(st.Transport)
-	var (
-		resp    *cssmapi.ExportResponse
-		callErr error
-	)
-	if p.Op == "request" {
-		resp, callErr = c.ExportRequest(ctx, identityOf(r), p.Feature)
-	} else {
-		resp, callErr = c.ExportReturn(ctx, identityOf(r), p.Feature)
-	}
-	unreachable := errors.Is(callErr, cssmapi.ErrUnreachable)
-	err := s.update(func(st *State, _ time.Time) error {
-		cur, err := sameRegistration(st, r.InstanceID)
-		if err != nil {
-			return err
+// retryExport sends a pending export request or return again, with the
+// idempotency key of its first attempt.
+func (s *Service) retryExport(ctx context.Context) error {
+	var path string
+	err := s.call(ctx, "", func(st *State, now time.Time) (*callSpec, error) {
+		r := st.Registration
+		if r == nil || r.PendingExport == nil || !exportDue(r, now) {
+			return nil, nil // done or cancelled meanwhile
 		}
-		switch {
-		case callErr == nil:
-			cur.ExportKeys = slices.Clone(resp.Features)
-			cur.PendingExport = nil
-			st.logEvent(now, "Export authorization key %s: %s succeeded", p.Feature, p.Op)
-		case unreachable:
-			cur.PendingExport = &PendingExport{Op: p.Op, Feature: p.Feature, Last: Attempt{At: now.UTC(), Reason: failureReason(callErr)}}
-			st.logEvent(now, "Export authorization key %s: %s failed (%s); it will be retried", p.Feature, p.Op, reasonSendError)
-		default:
-			cur.PendingExport = nil // refused: retrying would not help
-			st.logEvent(now, "Export authorization key %s: %s refused: %s", p.Feature, p.Op, failureReason(callErr))
+		p := r.PendingExport
+		path = cssmapi.PathExportRequest
+		if p.Op == "return" {
+			path = cssmapi.PathExportReturn
 		}
-		return nil
+		return &callSpec{path: path, r: r, key: p.Key, in: cssmapi.ExportRequest{InstanceID: r.InstanceID, Feature: p.Feature}}, nil
 	})
-	switch {
-	case err != nil:
-		return err
-	case unreachable:
-		return errExportKept(serverError(c.BaseURL, callErr), p.Op)
-	case callErr != nil:
-		return serverError(c.BaseURL, callErr)
-	}
-	return nil
+	return err
 }
 
 // ExportCancel cancels a pending export request or return, and says which.
@@ -354,10 +272,15 @@ func (s *Service) ExportCancel() (*PendingExport, error) {
 
 // runDue performs the renewals and retries that are due at now. Their
 // failures are recorded in the state and shown by the reports; only a
-// state that cannot be read or written is an error here.
+// state that cannot be read or written is an error here. A call whose
+// answer was lost is settled first; while it is unsettled, or another
+// session makes a call, nothing else is sent.
 func (s *Service) runDue(ctx context.Context) error {
+	if err := s.settle(ctx); isStateError(err) {
+		return err
+	}
 	st, now, err := s.snapshot()
-	if err != nil {
+	if err != nil || st.Call != nil {
 		return err
 	}
 	r := st.Registration
@@ -365,17 +288,17 @@ func (s *Service) runDue(ctx context.Context) error {
 		return nil
 	}
 	if renewalDue(r, now) {
-		if err := s.renewID(ctx, st, r, now); isStateError(err) {
+		if err := s.RenewID(ctx); isStateError(err) {
 			return err
 		}
 	}
 	if s.authDue(r, now) {
-		if err := s.renewAuth(ctx, st, r, now); isStateError(err) {
+		if err := s.authorize(ctx, r.InstanceID); isStateError(err) {
 			return err
 		}
 	}
 	if exportDue(r, now) {
-		if err := s.callExport(ctx, st, r, r.PendingExport, now); isStateError(err) {
+		if err := s.retryExport(ctx); isStateError(err) {
 			return err
 		}
 	}

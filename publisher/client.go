@@ -2,6 +2,7 @@ package publisher
 
 import (
 	"encoding/pem"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -12,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ucmsh/ucmsh/internal/statedir"
-
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/statedir"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // CallTimeout bounds one exchange with the licensing server.
@@ -22,7 +23,7 @@ const CallTimeout = 20 * time.Second
 
 // serverURL is where the transport sends the node's requests.
 func (s *Service) serverURL(tc TransportConfig) string {
-	if tc.Mode == TransportModeSatellite {
+	if tc.Mode == TransportModeSatellite || tc.Mode == TransportModeGateway {
 		return tc.URL
 	}
 	return s.DirectURL
@@ -30,7 +31,8 @@ func (s *Service) serverURL(tc TransportConfig) string {
 
 // client builds the licensing server client for a transport. The
 // environment's proxy settings are never used: the transport decides.
-func (s *Service) client(tc TransportConfig) *cssmapi.Client {
+// It accepts only answers signed by a key in the trust folder.
+func (s *Service) client(tc TransportConfig) (*cssmapi.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
 	if tc.Mode == TransportModeProxy {
@@ -45,11 +47,30 @@ func (s *Service) client(tc TransportConfig) *cssmapi.Client {
 	if pin == "" && strings.HasPrefix(strings.ToLower(base), "https://") {
 		pin = s.trustedCertPin()
 	}
-	return &cssmapi.Client{
+	c := &cssmapi.Client{
 		BaseURL:          base,
 		HTTP:             &http.Client{Timeout: CallTimeout, Transport: tr},
 		PinnedCertSHA256: pin,
 	}
+	keys, err := reservation.LoadTrustDir(s.trustDir())
+	if err != nil {
+		return c, &TrustRefusal{Server: base, Dir: s.trustDir(), Err: err}
+	}
+	c.Trusted = keys
+	return c, nil
+}
+
+func (s *Service) trustDir() string { return statedir.Node(s.store.Dir()).Trust() }
+
+// trustRefusal says which folder failed to verify an answer.
+func (s *Service) trustRefusal(e *cssmapi.UntrustedAnswerError) error {
+	err := e.Err
+	if errors.Is(err, cssmapi.ErrAnswerSignature) {
+		if keys, _ := reservation.LoadTrustDir(s.trustDir()); len(keys) == 0 {
+			err = errNoTrustedKeys
+		}
+	}
+	return &TrustRefusal{Server: e.URL, Dir: s.trustDir(), Err: err, Answered: true}
 }
 
 // trustedCertPin is the fingerprint of the first certificate in the
@@ -80,8 +101,4 @@ func (s *Service) usageReport() []cssmapi.Usage {
 		}
 	}
 	return out
-}
-
-func identityOf(r *RegistrationState) cssmapi.Identity {
-	return cssmapi.Identity{InstanceID: r.InstanceID, Credential: r.Credential}
 }

@@ -3,9 +3,11 @@ package publisher
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/statedir"
 	"github.com/ucmsh/ucmsh/reservation"
 )
 
@@ -29,7 +31,75 @@ var (
 	errNothingToReturn           = errorf("No reservation authorization code is installed, so there is nothing to return. For a code generated but not installed, use license smart reservation return-authorization \"<authorization-code>\".")
 	errReturnInstalledInstead    = errorf("A reservation authorization code is installed; return it with license smart reservation return.")
 	errRegistrationChanged       = errorf("The registration changed while this command ran (another session?). Check show license status and try again.")
+	errCallRecordedElsewhere     = errorf("Another session recorded the outcome of this request meanwhile. Check show license status.")
+	errRegistrationInProgress    = errorf("A registration of this node is in progress in another session. Wait for it to finish, then check show license status.")
 )
+
+// callName is how the messages name a state-changing call.
+func callName(path string) string {
+	switch path {
+	case cssmapi.PathRegister:
+		return "registration"
+	case cssmapi.PathRenewID:
+		return "registration renewal"
+	case cssmapi.PathAuthorize:
+		return "authorization renewal"
+	case cssmapi.PathDeregister:
+		return "deregistration"
+	case cssmapi.PathExportRequest:
+		return "export key request"
+	case cssmapi.PathExportReturn:
+		return "export key return"
+	}
+	return path
+}
+
+// callTitle is callName at the start of a trace line.
+func callTitle(path string) string {
+	n := callName(path)
+	return strings.ToUpper(n[:1]) + n[1:]
+}
+
+func errCallInProgress(name string) error {
+	return errorf("A %s of this node is in progress in another session; try again in a moment.", name)
+}
+
+func errCallUnanswered(name, reason string) error {
+	if reason != "" {
+		reason = " (last attempt: " + reason + ")"
+	}
+	return errorf("The licensing server has not answered this node's earlier %s yet%s, so nothing else is sent until it does. It is sent again with every licensing command; check the transport with show license status and the network. If that server will never answer, license smart factory reset gives the request up.", name, reason)
+}
+
+// errCallKept: the server may have acted on a call it did not answer.
+func errCallKept(cause error, path string) error {
+	if path == cssmapi.PathExportRequest || path == cssmapi.PathExportReturn {
+		return errExportKept(cause, exportOp(path))
+	}
+	return errorf("%v The %s is sent again with the next licensing command, so that this node and the licensing server agree on its outcome.", cause, callName(path))
+}
+
+// TrustRefusal is an answer of the licensing server that no key in the
+// node's trust folder verifies (or a trust folder that cannot be read).
+// The node treats it like no answer: errors.Is(err, cssmapi.ErrUnreachable).
+type TrustRefusal struct {
+	Server, Dir string
+	Err         error
+	Answered    bool // the server answered (unset: the trust folder failed)
+}
+
+func (e *TrustRefusal) Error() string {
+	return fmt.Sprintf("The answer of the licensing server %s is not trusted (%v), so it counts as no answer. This node trusts only the keys in %s; if you trust this server, save its key there: cssm key prints it (cssm key > %s/cssm.pem on the same machine).", e.Server, e.Err, e.Dir, e.Dir)
+}
+
+func (e *TrustRefusal) Unwrap() error { return e.Err }
+
+// Is: an untrusted answer counts as no answer at all.
+func (e *TrustRefusal) Is(target error) bool { return target == cssmapi.ErrUnreachable }
+
+// reasonUntrusted is the failure reason an untrusted answer records (the
+// same on every node, so the folder is named relative to the state folder).
+const reasonUntrusted = "Answer not signed by a trusted key (the state folder's " + statedir.TrustDir + "/ folder; cssm key prints the server's key)"
 
 func errExportKept(cause error, op string) error {
 	return errorf("%v The %s is kept and retried every hour; cancel it with license smart export cancel.", cause, op)
@@ -96,6 +166,10 @@ const reasonSendError = "Communication message send error"
 
 // failureReason is what an attempt records as its "Failure reason".
 func failureReason(err error) string {
+	var tr *TrustRefusal
+	if errors.As(err, &tr) {
+		return reasonUntrusted
+	}
 	var ue *cssmapi.UnreachableError
 	if errors.As(err, &ue) {
 		return reasonSendError
@@ -110,6 +184,10 @@ func failureReason(err error) string {
 // serverError turns a licensing server failure into one sentence saying
 // what is wrong and what to do.
 func serverError(server string, err error) error {
+	var tr *TrustRefusal
+	if errors.As(err, &tr) {
+		return errorf("%s", tr.Error())
+	}
 	var ue *cssmapi.UnreachableError
 	if errors.As(err, &ue) {
 		return errorf("The licensing server %s cannot be reached (%v). Check the transport with show license status and the network, then try again.", server, ue.Err)
@@ -143,3 +221,10 @@ func serverError(server string, err error) error {
 func forgotten(err error) bool {
 	return cssmapi.IsCode(err, cssmapi.CodeInstanceNotFound) || cssmapi.IsCode(err, cssmapi.CodeUnauthorized)
 }
+
+var errNoTrustedKeys = errors.New("the trust folder holds no key")
+
+// Refusals of the gateway command from 14SU4 and 15SU2 on (CLI reference
+// R15): Smart Transport (direct or proxy, what a fresh install uses)
+// cannot be switched to a gateway.
+const msgGatewaySmartTransport = "license smart transport gateway cannot be used in Smart Transport mode (direct or proxy) on this version: it only changes the URL of a Transport Gateway or a satellite configured before. To use a satellite, run license smart transport ssm-satellite <URL>."

@@ -20,9 +20,12 @@ const (
 	RetryAfter = time.Hour
 )
 
-// Registration is renewed every 6 months and expires a year after the
-// last renewal; calendar months, as the agent counts them.
-func regNextRenewal(renewed time.Time) time.Time { return renewed.AddDate(0, 6, 0) }
+// RegRenewEvery is how often the registration is renewed: 180 days, as the
+// CUCM (Jan 26 -> Jul 25) and IOS-XE (Mar 13 -> Sep 09) captures show. It
+// expires a year after the last renewal.
+const RegRenewEvery = 180 * day
+
+func regNextRenewal(renewed time.Time) time.Time { return renewed.Add(RegRenewEvery) }
 func regExpiry(renewed time.Time) time.Time      { return renewed.AddDate(1, 0, 0) }
 
 // Transport modes.
@@ -81,9 +84,11 @@ type EntitlementGrant struct {
 // PendingExport is an export key request or return that failed to reach
 // the server and is retried until it succeeds or is cancelled.
 type PendingExport struct {
-	Op      string  `json:"op"` // "request" or "return"
-	Feature string  `json:"feature"`
-	Last    Attempt `json:"last_attempt"`
+	Op      string `json:"op"` // "request" or "return"
+	Feature string `json:"feature"`
+	// Key is the idempotency key of the first attempt; every retry reuses it.
+	Key  string  `json:"idempotency_key,omitempty"`
+	Last Attempt `json:"last_attempt"`
 }
 
 // ExportFeature is the export-controlled feature of UCM.

@@ -87,7 +87,7 @@ type Registration struct {
 type Authorization struct {
 	Status              string         `json:"status"`
 	Since               *time.Time     `json:"since,omitempty"`
-	EvaluationRemaining *time.Duration `json:"evaluation_remaining_ns,omitempty"`
+	EvaluationRemaining *time.Duration `json:"-"` // as a duration string: report_json.go
 	LastCommunication   *Attempt       `json:"last_communication_attempt,omitempty"`
 	NextCommunication   *time.Time     `json:"next_communication_attempt,omitempty"`
 	Deadline            *time.Time     `json:"communication_deadline,omitempty"`
@@ -106,7 +106,7 @@ type PendingExportStatus struct {
 // EvalStatus is the evaluation period block.
 type EvalStatus struct {
 	InUse     bool          `json:"in_use"`
-	Remaining time.Duration `json:"remaining_ns"`
+	Remaining time.Duration `json:"-"` // as a duration string: report_json.go
 	ExpiredAt *time.Time    `json:"expired_at,omitempty"`
 }
 

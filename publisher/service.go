@@ -26,13 +26,16 @@ type Service struct {
 	// PinnedCertSHA256, when set, is the only TLS certificate accepted
 	// from an https licensing server (a self-signed cssm).
 	PinnedCertSHA256 string
+	// Wall is the system clock, for how long another process may own a
+	// call to the licensing server (never for licensing timers).
+	Wall Clock
 	// InstallFile says how install-file logs in (zero: as a server must).
 	InstallFile InstallFileConfig
 }
 
 // NewService wires the service to its state, clock and node profile.
 func NewService(store *Store, clock Clock, profile *Profile) *Service {
-	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL}
+	return &Service{store: store, clock: clock, profile: profile, NewIdentity: NewIdentity, DirectURL: DefaultTransportURL, Wall: systemClock}
 }
 
 // Store is where the service keeps its state.
@@ -42,11 +45,14 @@ func (s *Service) Store() *Store { return s.store }
 // Timers are brought up to date even if fn then fails, as a real agent's
 // would be; fn's own changes are only kept if it succeeds.
 func (s *Service) update(fn func(st *State, now time.Time) error) error {
-	now := s.clock.Now()
 	return s.store.Update(func(st *State) error {
-		if err := s.ensure(st, now); err != nil {
+		// Read under the lock: sessions that queue for it then see the
+		// clock move forward in the order their transactions commit.
+		read := s.clock.Now()
+		if err := s.ensure(st, read); err != nil {
 			return err
 		}
+		now := st.monotonic(read)
 		st.trackEvaluation(now, s.evaluationShouldRun(st, now))
 		if fn == nil {
 			return nil
@@ -137,6 +143,9 @@ var errDue = errors.New("licensing timers are due")
 // anythingDue reports whether runDue would call the licensing server at
 // now, on the state its snapshot would see (the same conditions).
 func (s *Service) anythingDue(st *State, now time.Time) bool {
+	if st.Call != nil {
+		return !s.live(st.Call) // a lost answer to settle
+	}
 	r := st.Registration
 	if r == nil || !r.registrationValid(now) {
 		return false
@@ -162,6 +171,8 @@ func (s *Service) report(st *State, now time.Time) *Report {
 		r.Transport = Transport{Type: TransportProxy, URL: r.Transport.URL, Proxy: st.Transport.ProxyHost + ":" + itoa(st.Transport.ProxyPort), ProxyUser: st.Transport.ProxyUser}
 	case TransportModeSatellite:
 		r.Transport.Type = TransportSatellite
+	case TransportModeGateway:
+		r.Transport.Type = TransportGateway
 	}
 	ev := &st.Evaluation
 	remaining := ev.Remaining(now)

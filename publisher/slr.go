@@ -95,6 +95,8 @@ func (s *Service) ReservationEnable() error {
 			return errRegisteredNoReservation
 		case st.Reservation != nil:
 			return errReservationAlreadyEnabled
+		case st.registering():
+			return s.slotFree(st) // the registration's outcome comes first
 		}
 		st.Registration = nil // an expired registration goes with it
 		st.Reservation = &ReservationState{}

@@ -26,6 +26,16 @@ type State struct {
 	// newest code installed, so an older one is never installed again.
 	// Factory reset keeps it.
 	LastCodeTimestamp time.Time `json:"last_code_timestamp,omitzero"`
+	// Call is the state-changing call to the licensing server in flight, or
+	// whose answer was lost (calls.go).
+	Call *PendingCall `json:"call,omitempty"`
+	// ClockBehind is the first reading of a clock found earlier than the
+	// latest instant the node recorded, while it stays behind (Service.update).
+	ClockBehind *time.Time `json:"clock_behind,omitempty"`
+	// ClockSeen is the latest clock reading, kept when it is an hour or
+	// more past every other instant recorded (so a clock set back cannot
+	// give back more than that).
+	ClockSeen time.Time `json:"clock_seen,omitzero"`
 	// Returned lists the codes whose licenses went back to CSSM, newest
 	// last, so that installing one again is refused with that reason.
 	// Factory reset keeps it.

@@ -79,10 +79,16 @@ func (e *SaveError) Error() string {
 
 func (e *SaveError) Unwrap() error { return e.Err }
 
-// OpenStore prepares the state folder (mode 0700). It does not read state.
+// OpenStore prepares the state folder and its trust/ folder (mode 0700).
+// It does not read state.
 func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("cannot create the state folder %s: %w", dir, err)
+	}
+	if trust := statedir.Node(dir).Trust(); os.Mkdir(trust, 0o700) != nil {
+		if fi, err := os.Stat(trust); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("cannot create the trust folder %s (the licensing server keys this node trusts): %v", trust, err)
+		}
 	}
 	return &Store{dir: dir}, nil
 }

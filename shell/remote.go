@@ -3,7 +3,6 @@ package shell
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -23,8 +22,8 @@ import (
 // filled by one reader goroutine (keyReader), so typed-ahead input (what
 // automation clients and pasted lines send) is simply the next keys.
 type remote struct {
-	s    *Session
-	ctx  context.Context
+	in   io.Reader
+	h    hooks
 	keys *keyReader
 	w    *bufio.Writer
 	size func() (int, int)
@@ -38,14 +37,11 @@ type remote struct {
 	line   []rune
 	pos    int
 	nbytes int  // UTF-8 length of line
-	hide   bool // a secret: nothing typed is shown
+	mask   bool // a secret: each character typed shows as "*"
 	at     int  // the cursor, in cells from the start of the prompt
 	pend   bool // the cursor waits past the end of a full row (pending wrap)
 	lastCR bool // the last key was CR: a LF right after it is the same Enter
 }
-
-// historyLimit bounds a remote session's history (kept in memory only).
-const historyLimit = 500
 
 // Keys that are not runes.
 const (
@@ -78,23 +74,39 @@ const (
 	backspace = 0x7f
 )
 
-func newRemote(ctx context.Context, s *Session, tio TermIO) *remote {
-	e := &remote{s: s, ctx: ctx, size: tio.Size}
+// NewRemote returns the editor of a terminal at the other end of in and
+// out, such as an SSH channel with a PTY; size reports its columns and rows
+// (asked each time they matter, so it may follow window changes). in is
+// read by a goroutine of the editor until it ends or fails: its owner
+// closes it once the session is over.
+func NewRemote(in io.Reader, out io.Writer, size func() (width, height int)) Editor {
+	e := &remote{in: in, size: size}
 	if e.size == nil {
 		e.size = func() (int, int) { return 80, 24 }
 	}
+	e.w = bufio.NewWriterSize(&crlfWriter{w: out}, 4096)
+	return e
+}
+
+func (e *remote) start(h hooks) {
+	e.h = h
 	// Keys typed ahead are bounded: a whole command, a little more, and
 	// the client waits.
-	e.keys = newKeyReader(s.cfg.In, s.cfg.MaxLine+4096, s.Interrupt)
-	e.w = bufio.NewWriterSize(&crlfWriter{w: s.cfg.Out}, 4096)
-	s.out = e.w
-	return e
+	e.keys = newKeyReader(e.in, h.maxLine+4096, h.interrupt)
 }
 
 func (e *remote) close() {
 	e.keys.close()
 	e.w.Flush()
-	e.s.out = e.s.cfg.Out
+}
+
+func (e *remote) out() io.Writer { return e.w }
+func (e *remote) flush()         { e.w.Flush() }
+func (e *remote) prompts() bool  { return true }
+
+func (e *remote) height() int {
+	_, h := e.size()
+	return max(h, 2)
 }
 
 func (e *remote) width() int {
@@ -102,7 +114,7 @@ func (e *remote) width() int {
 	return max(w, 10)
 }
 
-func (e *remote) saveHistory(line string) {
+func (e *remote) history(line string) {
 	if n := len(e.hist); n > 0 && e.hist[n-1] == line {
 		return
 	}
@@ -138,25 +150,16 @@ func (e *remote) readKey(ctx context.Context) (rune, int, error) {
 		case b < utf8.RuneSelf:
 			return rune(b), kRune, nil
 		}
-		// A multi-byte character. Invalid bytes are dropped.
-		n := 0
-		switch {
-		case b >= 0xc2 && b <= 0xdf:
-			n = 2
-		case b >= 0xe0 && b <= 0xef:
-			n = 3
-		case b >= 0xf0 && b <= 0xf4:
-			n = 4
-		default:
-			continue
-		}
+		// A multi-byte character: its bytes, until they make a whole
+		// one. Invalid bytes are dropped; a byte that cannot continue
+		// the character is read again as a key of its own.
 		buf := []byte{b}
-		for len(buf) < n {
+		for !utf8.FullRune(buf) {
 			c, err := e.readByte(ctx)
 			if err != nil {
 				return 0, 0, err
 			}
-			if c&0xc0 != 0x80 {
+			if utf8.RuneStart(c) {
 				e.keys.unreadByte()
 				break
 			}
@@ -176,6 +179,21 @@ func (e *remote) readByte(ctx context.Context) (byte, error) {
 		}
 	}
 	return e.keys.readByte(ctx)
+}
+
+// The final bytes of CSI (ESC [) and SS3 (ESC O) key sequences, and the
+// parameters of CSI ... ~.
+var (
+	finalKeys = map[byte]int{'A': kUp, 'B': kDown, 'C': kRight, 'D': kLeft, 'H': kHome, 'F': kEnd}
+	tildeKeys = map[string]int{"1": kHome, "7": kHome, "4": kEnd, "8": kEnd, "3": kDelete}
+)
+
+// lookupKey is the key a sequence stands for, or kNone.
+func lookupKey[K comparable](keys map[K]int, k K) int {
+	if key, ok := keys[k]; ok {
+		return key
+	}
+	return kNone
 }
 
 // readEscape reads the rest of an escape sequence (ESC was read): cursor
@@ -201,30 +219,10 @@ func (e *remote) readEscape(ctx context.Context) (int, error) {
 				e.keys.unreadByte() // not a sequence after all
 				return kNone, nil
 			}
-			switch c {
-			case 'A':
-				return kUp, nil
-			case 'B':
-				return kDown, nil
-			case 'C':
-				return kRight, nil
-			case 'D':
-				return kLeft, nil
-			case 'H':
-				return kHome, nil
-			case 'F':
-				return kEnd, nil
-			case '~':
-				switch string(params) {
-				case "1", "7":
-					return kHome, nil
-				case "4", "8":
-					return kEnd, nil
-				case "3":
-					return kDelete, nil
-				}
+			if c == '~' {
+				return lookupKey(tildeKeys, string(params)), nil
 			}
-			return kNone, nil
+			return lookupKey(finalKeys, c), nil
 		}
 		return kNone, nil
 	case 'O':
@@ -232,21 +230,7 @@ func (e *remote) readEscape(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		switch c {
-		case 'A':
-			return kUp, nil
-		case 'B':
-			return kDown, nil
-		case 'C':
-			return kRight, nil
-		case 'D':
-			return kLeft, nil
-		case 'H':
-			return kHome, nil
-		case 'F':
-			return kEnd, nil
-		}
-		return kNone, nil
+		return lookupKey(finalKeys, c), nil
 	}
 	e.keys.unreadByte() // a lone Escape: the key after it counts
 	e.lastCR = false
@@ -265,6 +249,15 @@ func (e *remote) emit(rs []rune) {
 	}
 	e.at += len(rs)
 	e.pend = e.at%e.width() == 0
+}
+
+// emitLine draws part of the line being typed: a secret as one "*" per
+// character, as CUCM echoes a password.
+func (e *remote) emitLine(rs []rune) {
+	if e.mask {
+		rs = []rune(strings.Repeat("*", len(rs)))
+	}
+	e.emit(rs)
 }
 
 func (e *remote) row(cell int, pend bool) int {
@@ -298,9 +291,6 @@ func (e *remote) moveCursor(to int) {
 // setPos moves the cursor to position p of the line.
 func (e *remote) setPos(p int) {
 	e.pos = p
-	if e.hide {
-		return
-	}
 	t := len(e.prompt) + p
 	if t == e.at {
 		return
@@ -309,7 +299,7 @@ func (e *remote) setPos(p int) {
 		// The end of a full row: only writing the last character puts
 		// the cursor where typing goes on.
 		e.moveCursor(t - 1)
-		e.emit(e.line[p-1:])
+		e.emitLine(e.line[p-1:])
 		return
 	}
 	e.moveCursor(t)
@@ -317,13 +307,10 @@ func (e *remote) setPos(p int) {
 
 // refresh draws the prompt and the line again and puts the cursor back.
 func (e *remote) refresh() {
-	if e.hide {
-		return
-	}
 	e.moveCursor(0)
 	e.w.WriteString("\x1b[J")
 	e.emit(e.prompt)
-	e.emit(e.line)
+	e.emitLine(e.line)
 	e.setPos(e.pos)
 }
 
@@ -340,16 +327,14 @@ func (e *remote) setLine(rs []rune, pos int) {
 
 func (e *remote) insert(r rune) {
 	n := utf8.RuneLen(r)
-	if e.nbytes+n > e.s.cfg.MaxLine+1 {
+	if e.nbytes+n > e.h.maxLine+1 {
 		return // the line is cut here; the command layer refuses it
 	}
 	e.nbytes += n
 	if e.pos == len(e.line) {
 		e.line = append(e.line, r)
 		e.pos++
-		if !e.hide {
-			e.emit(e.line[e.pos-1:])
-		}
+		e.emitLine(e.line[e.pos-1:])
 		return
 	}
 	e.line = slices.Insert(e.line, e.pos, r)
@@ -368,9 +353,6 @@ func (e *remote) cut(from, to int) {
 	atEnd := to == len(e.line)
 	e.line = slices.Delete(e.line, from, to)
 	e.pos = from
-	if e.hide {
-		return
-	}
 	w := e.width()
 	if atEnd && to-from == 1 && !e.pend && e.at%w != 0 && e.at == len(e.prompt)+to {
 		e.w.WriteString("\b \b")
@@ -382,7 +364,7 @@ func (e *remote) cut(from, to int) {
 
 // readLine reads one line at prompt. It returns errControlC for
 // Control-C and io.EOF for Control-D on an empty line or the end of input.
-func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret bool) (string, error) {
+func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, error) {
 	e.keys.setReading(true)
 	defer e.keys.setReading(false)
 	e.prompt = []rune(prompt)
@@ -390,11 +372,11 @@ func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret
 		e.line = nil // do not keep a pasted code's worth of memory
 	}
 	e.line, e.pos, e.nbytes = e.line[:0], 0, 0
-	e.at, e.pend, e.hide = 0, false, false
+	e.at, e.pend, e.mask = 0, false, false
 	e.hIdx, e.draft = len(e.hist), nil
 	e.emit(e.prompt)
-	e.hide = secret
-	defer func() { e.hide = false }()
+	e.mask = m == modeSecret
+	defer func() { e.mask = false }()
 	for {
 		r, k, err := e.readKey(ctx)
 		if err != nil {
@@ -403,6 +385,12 @@ func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret
 		switch k {
 		case kEnter:
 			e.setPos(len(e.line))
+			if m == modeCommand && len(e.line) == 0 {
+				// A bare Enter: "\r\n\r" before the next prompt, as
+				// Cisco's VOS mock device records it.
+				e.w.WriteString("\n\r")
+				return "", nil
+			}
 			e.w.WriteString("\n")
 			return string(e.line), nil
 		case kUp:
@@ -435,7 +423,7 @@ func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret
 			}
 			e.cut(e.pos, min(e.pos+1, len(e.line)))
 		case '\t':
-			if mode == modeCommand {
+			if m == modeCommand {
 				e.complete()
 			}
 		case backspace, ctrlH:
@@ -462,15 +450,13 @@ func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret
 		case ctrlF:
 			e.setPos(min(e.pos+1, len(e.line)))
 		case ctrlL:
-			if !e.hide {
-				e.w.WriteString("\x1b[H\x1b[2J")
-				e.at, e.pend = 0, false
-				e.emit(e.prompt)
-				e.emit(e.line)
-				e.setPos(e.pos)
-			}
+			e.w.WriteString("\x1b[H\x1b[2J")
+			e.at, e.pend = 0, false
+			e.emit(e.prompt)
+			e.emitLine(e.line)
+			e.setPos(e.pos)
 		case ctrlP:
-			if mode == modeCommand && e.hIdx > 0 {
+			if m == modeCommand && e.hIdx > 0 {
 				if e.hIdx == len(e.hist) {
 					e.draft = slices.Clone(e.line)
 				}
@@ -479,7 +465,7 @@ func (e *remote) readLine(ctx context.Context, prompt string, mode int32, secret
 				e.setLine(h, len(h))
 			}
 		case ctrlN:
-			if mode == modeCommand && e.hIdx < len(e.hist) {
+			if m == modeCommand && e.hIdx < len(e.hist) {
 				e.hIdx++
 				h := e.draft
 				if e.hIdx < len(e.hist) {
@@ -504,14 +490,14 @@ func printable(r rune) bool {
 // complete is Tab: it completes the word before the cursor, or lists the
 // continuations under the line and shows the line again.
 func (e *remote) complete() {
-	line, pos, list := completeAt(e.s.cfg.Complete, e.line, e.pos)
+	line, pos, list := completeAt(e.h.complete, e.line, e.pos)
 	switch {
 	case list != nil:
 		e.setPos(len(e.line))
 		e.w.WriteString("\n" + listing(e.width(), list) + "\n")
 		e.at, e.pend = 0, false
 		e.emit(e.prompt)
-		e.emit(e.line)
+		e.emitLine(e.line)
 		e.setPos(e.pos)
 	case line == nil:
 	case e.pos == len(e.line) && pos == len(line) && slices.Equal(line[:e.pos], e.line):
@@ -524,61 +510,19 @@ func (e *remote) complete() {
 	}
 }
 
-func (e *remote) readCommand() (string, error) {
-	text, err := e.readLine(e.ctx, Prompt, modeCommand, false)
-	for err == nil && e.s.cfg.OpenQuote(text) && len(text) <= e.s.cfg.MaxLine {
-		var more string
-		more, err = e.readLine(e.ctx, "", modeCommand, false)
-		text += "\n" + more
-	}
-	return text, err
-}
+// pageErase takes the pager's question away with spaces, not an erase
+// escape: clients that strip escape sequences (paramiko-expect) would
+// otherwise lose the first character of the next line.
+var pageErase = "\r" + strings.Repeat(" ", len(pageText)) + "\r"
 
-func (e *remote) ask(ctx context.Context, prompt string, secret bool) (string, error) {
-	line, err := e.readLine(ctx, prompt, modeQuestion, secret)
-	switch {
-	case errors.Is(err, errControlC):
-		e.s.Interrupt()
-		return "", ErrInterrupted
-	case err != nil:
-		return "", ErrNoAnswer
-	}
-	return line, ctx.Err()
-}
-
-// page writes out a screen at a time of the client's window, asking
-// between screens; the window may change size in between.
-func (e *remote) page(ctx context.Context, out string) {
-	lines := splitLines(out)
-	_, h := e.size()
-	end := min(max(1, h-1), len(lines))
-	e.w.WriteString(strings.Join(lines[:end], ""))
-	for end < len(lines) && ctx.Err() == nil {
-		e.w.WriteString(pagePrompt)
-		n, err := e.pagerKey(ctx)
-		e.w.WriteString("\r\x1b[K") // take the question away again
-		if err != nil {
-			e.s.Interrupt()
-			return
-		}
-		if n == 0 {
-			return
-		}
-		if n < 0 {
-			_, h := e.size()
-			n = max(1, h-1)
-		}
-		next := min(end+n, len(lines))
-		e.w.WriteString(strings.Join(lines[end:next], ""))
-		end = next
-	}
-}
-
-// pagerKey waits for a pager key: it returns 1 for Enter (one line), -1
-// for space (a page) and 0 for q (quit); Control-C is an error.
+// pagerKey shows the pager's question and waits for its key: it returns
+// 1 for Enter (one line), -1 for space (a page) and 0 for q (quit);
+// Control-C is an error. The question is taken away again.
 func (e *remote) pagerKey(ctx context.Context) (int, error) {
 	e.keys.setReading(true)
 	defer e.keys.setReading(false)
+	e.w.WriteString(pagePrompt)
+	defer e.w.WriteString(pageErase)
 	for {
 		r, k, err := e.readKey(ctx)
 		switch {
@@ -595,13 +539,4 @@ func (e *remote) pagerKey(ctx context.Context) (int, error) {
 			return 0, errControlC
 		}
 	}
-}
-
-// splitLines splits output after each "\n", without an empty last piece.
-func splitLines(out string) []string {
-	lines := strings.SplitAfter(out, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
 }

@@ -30,7 +30,7 @@ func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 	r := &rterm{Screen: termtest.New(t, pw), t: t, in: pw, done: make(chan struct{})}
 	r.w.Store(int32(w))
 	r.h.Store(int32(h))
-	cfg.In, cfg.Out = pr, r.Out
+	cfg.Editor = NewRemote(pr, r.Out, func() (int, int) { return int(r.w.Load()), int(r.h.Load()) })
 	if cfg.Run == nil {
 		cfg.Run = echo
 	}
@@ -40,9 +40,7 @@ func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 	s := New(cfg)
 	go func() {
 		defer close(r.done)
-		r.fails, _ = s.RunInteractive(context.Background(), TermIO{Remote: true, Size: func() (int, int) {
-			return int(r.w.Load()), int(r.h.Load())
-		}})
+		r.fails = s.Run(context.Background())
 		pr.Close() // the owner closes the channel after the session
 	}()
 	t.Cleanup(func() {
@@ -179,9 +177,10 @@ func TestRemoteEchoIsOneCleanLine(t *testing.T) {
 	if want := "show license status\r\nran \"show license status\" (19 bytes)\r\nadmin:"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	// A bare Enter draws the prompt again on a new line.
+	// A bare Enter draws the prompt again on a new line, as "\r\n\radmin:"
+	// (Cisco's VOS mock device).
 	r.Send("\r")
-	if got := r.Expect("admin:"); got != "\r\nadmin:" {
+	if got := r.Expect("admin:"); got != "\r\n\radmin:" {
 		t.Fatalf("bare Enter: %q", got)
 	}
 	r.Send("quit\n")
@@ -255,6 +254,16 @@ func TestRemoteEditing(t *testing.T) {
 	r.Expect(`ran "ab"`)
 	r.Send("\x10\x10\x0e\r") // Control-P twice, Control-N
 	r.Expect(`ran "ab"`)
+	// A key after a lone Escape, or after a broken character, counts
+	// even when it is the last byte that arrived.
+	r.Send("ab\x1bc")
+	r.Expect("abc")
+	r.Send("\xc3d")
+	if got := r.Expect("d"); got != "d" {
+		t.Fatalf("after a broken character: %q", got)
+	}
+	r.Send("\r")
+	r.Expect(`ran "abcd"`)
 }
 
 // Editing a line that wraps keeps the screen right.
@@ -368,7 +377,7 @@ func TestRemotePagerFollowsTheWindow(t *testing.T) {
 	}
 	r.Send(" ")
 	got = r.Expect(pagePrompt)
-	if !strings.HasPrefix(got, "\r\x1b[Kline 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
+	if !strings.HasPrefix(got, pageErase+"line 6\r\n") || !strings.Contains(got, "line 10\r\n") || strings.Contains(got, "line 11") {
 		t.Fatalf("second page: %q", got)
 	}
 	r.h.Store(3) // the window shrinks
@@ -384,13 +393,13 @@ func TestRemotePagerFollowsTheWindow(t *testing.T) {
 	r.Send("x") // other keys wait
 	r.Send("q")
 	got = r.Expect("admin:")
-	if got != "\r\x1b[Kadmin:" {
+	if got != pageErase+"admin:" || strings.Contains(got, "\x1b") {
 		t.Fatalf("after q: %q", got)
 	}
 	r.Send("show\r")
 	r.Expect(pagePrompt)
 	r.Send("\x03")
-	if got := r.Expect("admin:"); got != "\r\x1b[KControl-C pressed\r\nadmin:" {
+	if got := r.Expect("admin:"); got != pageErase+"Control-C pressed\r\nadmin:" {
 		t.Fatalf("Control-C at the pager: %q", got)
 	}
 }
@@ -430,7 +439,8 @@ func TestRemoteQuestions(t *testing.T) {
 		t.Fatalf("Control-C at a question: %q", got)
 	}
 	r.Send("secret\rhunter2\x7f2\r")
-	if got := r.Expect("admin:"); got != "secret\r\nPassword:\r\ngot \"hunter2\" <nil>\r\nadmin:" {
+	// A password shows one "*" per character (CUCM's proxy dialogue).
+	if got := r.Expect("admin:"); got != "secret\r\nPassword:*******\b \b*\r\ngot \"hunter2\" <nil>\r\nadmin:" {
 		t.Fatalf("secret: %q", got)
 	}
 }
@@ -500,13 +510,12 @@ func TestShellWithoutTerminal(t *testing.T) {
 		return echo(ctx, s, line)
 	}
 	s := New(Config{
-		In:        strings.NewReader("one\n\nask\ny\nbad\x03line\nfail now\nquit\nnever\n"),
-		Out:       &out,
+		Editor:    NewPlain(strings.NewReader("one\n\nask\ny\nbad\x03line\nfail now\nquit\nnever\n"), &out, true),
 		Banner:    "Banner\n\n",
 		OpenQuote: func(string) bool { return false },
 		Run:       run,
 	})
-	failures := s.RunShell(context.Background())
+	failures := s.Run(context.Background())
 	want := "Banner\n\nadmin:\nran \"one\" (3 bytes)\nadmin:\nadmin:\nContinue (y/n)?\nanswer true <nil>\nadmin:\nControl-C pressed\nadmin:\nran \"fail now\" (8 bytes)\nadmin:\nran \"quit\" (4 bytes)\n"
 	if out.String() != want || failures != 1 {
 		t.Fatalf("got %q (%d failures)\nwant %q", out.String(), failures, want)
@@ -520,8 +529,8 @@ func TestExecReadsAnswersFromInput(t *testing.T) {
 		fmt.Fprintf(s, "%s: %v %v\n", line, ok, err)
 		return OK
 	}
-	s := New(Config{In: strings.NewReader("no\n"), Out: &out, Run: run})
-	if !s.RunExec(context.Background(), "deregister") {
+	s := New(Config{Editor: NewPlain(strings.NewReader("no\n"), &out, false), Run: run})
+	if !s.RunLine(context.Background(), "deregister") {
 		t.Fatal("failed")
 	}
 	if want := "Continue (y/n)?\nderegister: false <nil>\n"; out.String() != want {
@@ -537,12 +546,12 @@ func TestInterruptFromAnotherGoroutine(t *testing.T) {
 		<-ctx.Done()
 		return Failed
 	}
-	s := New(Config{In: strings.NewReader(""), Out: io.Discard, Run: run})
+	s := New(Config{Editor: NewPlain(strings.NewReader(""), io.Discard, false), Run: run})
 	go func() {
 		<-started
 		s.Interrupt()
 	}()
-	if s.RunExec(context.Background(), "x") {
+	if s.RunLine(context.Background(), "x") {
 		t.Fatal("an interrupted command succeeded")
 	}
 	s.Interrupt() // nothing runs: nothing happens

@@ -1,12 +1,11 @@
-// Package shell is one CLI session: banner, prompt, reading lines
-// (readline on the local terminal, a line editor of its own on a remote
-// terminal such as an SSH channel with a PTY, plain lines otherwise),
-// paging, Control-C, questions and passwords. It knows nothing about licensing: it hands each
-// command line to Config.Run.
+// Package shell is one CLI session: banner, prompt, reading lines through
+// an Editor (plain lines, the local terminal, or a remote terminal such as
+// an SSH channel with a PTY), paging, Control-C, questions and passwords.
+// It knows nothing about licensing: it hands each command line to
+// Config.Run.
 package shell
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -22,10 +21,11 @@ const Prompt = "admin:"
 // Messages of the shell.
 const (
 	msgControlC = "Control-C pressed"
-	pagePrompt  = "\x1b[1mPress <enter> for 1 line, <space> for one page, or <q> to quit\x1b[0m\x1b[K"
+	pageText    = "Press <enter> for 1 line, <space> for one page, or <q> to quit"
+	pagePrompt  = "\x1b[1m" + pageText + "\x1b[0m\x1b[K"
 )
 
-// Outcome is how a command ended.
+// Outcome is how a command ended. The command layer uses this type itself.
 type Outcome int
 
 // The outcomes Config.Run reports.
@@ -41,19 +41,21 @@ type Candidate struct {
 	Label string // listed
 }
 
-// Config wires a session to its streams and to the command layer.
+// Config wires a session to its editor and to the command layer.
 type Config struct {
-	In  io.Reader
-	Out io.Writer
-	// Banner is printed before the first prompt of an interactive session.
+	// Editor reads the input and shows the output (NewPlain,
+	// NewTerminal, NewRemote); the session closes it when it ends.
+	Editor Editor
+	// Banner is printed before the first prompt when the editor prompts.
 	Banner string
-	// Echo prints "admin:<command>" before each command's output when
-	// reading a script, for transcripts.
+	// Echo prints "admin:<command>" before each command's output, for
+	// transcripts of scripts.
 	Echo bool
 	// User is the account name (show myself).
 	User string
-	// HistoryFile keeps interactive history across sessions ("" for none).
-	HistoryFile string
+	// Privilege is the account's level (0, 1 or 4); the local console's
+	// is 4. Zero, the least, is the default.
+	Privilege int
 	// MaxLine bounds one command; longer ones reach Run cut to MaxLine+1
 	// bytes so it can reject them.
 	MaxLine int
@@ -61,28 +63,25 @@ type Config struct {
 	Run       func(ctx context.Context, s *Session, line string) Outcome
 	Complete  func(line string) (partial string, cands []Candidate)
 	OpenQuote func(text string) bool
-	// Sanitize makes a line safe to echo.
-	Sanitize func(line string) string
+	// EchoLine is what Echo shows of a line (safe to print).
+	EchoLine func(line string) string
 }
 
 // Session is one CLI session. It implements what command handlers may ask
-// of their terminal.
+// of their terminal. It runs once: Run or RunLine.
 type Session struct {
 	cfg        Config
+	ed         Editor
 	pagination bool
 	commands   int
-	out        io.Writer
-	term       console // nil when not interactive
-	lines      *lineReader
-	prompted   bool         // a plain stream with prompts (RunShell)
-	buf        bytes.Buffer // an interactive command's output, to page
+	buf        bytes.Buffer // a command's output on a terminal, to page
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the running command
 }
 
 // New creates a session. Pagination starts on, as on CUCM; it only ever
-// applies to an interactive terminal.
+// applies to a terminal.
 func New(cfg Config) *Session {
 	if cfg.MaxLine <= 0 {
 		cfg.MaxLine = 64 << 10
@@ -93,19 +92,24 @@ func New(cfg Config) *Session {
 	if cfg.OpenQuote == nil {
 		cfg.OpenQuote = func(string) bool { return false }
 	}
-	if cfg.Sanitize == nil {
-		cfg.Sanitize = func(s string) string { return s }
+	if cfg.EchoLine == nil {
+		cfg.EchoLine = func(s string) string { return s }
 	}
-	return &Session{cfg: cfg, pagination: true, out: cfg.Out}
+	if cfg.Editor == nil {
+		cfg.Editor = NewPlain(nil, io.Discard, false)
+	}
+	s := &Session{cfg: cfg, ed: cfg.Editor, pagination: true}
+	s.ed.start(hooks{complete: cfg.Complete, interrupt: s.Interrupt, maxLine: cfg.MaxLine})
+	return s
 }
 
-// Write is where command output goes. In an interactive session it is
-// held until the command ends (or asks a question) so it can be paged.
+// Write is where command output goes. On a terminal it is held until the
+// command ends (or asks a question) so it can be paged.
 func (s *Session) Write(p []byte) (int, error) {
-	if s.term != nil {
+	if s.ed.height() > 0 {
 		return s.buf.Write(p)
 	}
-	return s.out.Write(p)
+	return s.ed.out().Write(p)
 }
 
 // Pagination reports whether long output is paged.
@@ -120,8 +124,12 @@ func (s *Session) CommandCount() int { return s.commands }
 // User is the account name.
 func (s *Session) User() string { return s.cfg.User }
 
-// ErrNoAnswer means input ended before a question was answered.
-var ErrNoAnswer = errors.New("The question was not answered because the input ended. Nothing was changed.")
+// Privilege is the account's privilege level.
+func (s *Session) Privilege() int { return s.cfg.Privilege }
+
+// Interactive reports whether a person at a terminal can answer questions
+// (a host-key prompt, say); scripts and exec sessions cannot.
+func (s *Session) Interactive() bool { return s.ed.height() > 0 }
 
 // Confirm asks a yes/no question, e.g. "Continue (y/n)?", until it gets
 // y, yes, n or no in any case.
@@ -142,54 +150,28 @@ func (s *Session) Confirm(ctx context.Context, prompt string) (bool, error) {
 
 // Prompt asks for one line of input.
 func (s *Session) Prompt(ctx context.Context, prompt string) (string, error) {
-	return s.ask(ctx, prompt, false)
+	return s.ask(ctx, prompt, modeQuestion)
 }
 
 // ReadSecret asks for one line of input without echoing it.
 func (s *Session) ReadSecret(ctx context.Context, prompt string) (string, error) {
-	return s.ask(ctx, prompt, true)
+	return s.ask(ctx, prompt, modeSecret)
 }
 
-func (s *Session) ask(ctx context.Context, prompt string, secret bool) (string, error) {
+func (s *Session) ask(ctx context.Context, prompt string, m mode) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if s.term != nil {
-		s.flush(ctx)
-		return s.term.ask(ctx, prompt, secret)
-	}
-	if s.prompted {
-		// A shell without a terminal: the question, then the answer's
-		// line, which the client does not see echoed.
-		io.WriteString(s.out, prompt)
-	} else {
-		// A script answers on its next line; the question is part of
-		// the command's output.
-		fmt.Fprintln(s.out, prompt)
-	}
-	s.flushOut()
-	if s.lines == nil {
-		return "", ErrNoAnswer
-	}
-	line, err := s.lines.next()
-	if s.prompted {
-		io.WriteString(s.out, "\n")
-	}
-	if err != nil {
-		return "", ErrNoAnswer
-	}
-	if s.prompted && strings.ContainsRune(line, '\x03') {
+	s.flush(ctx) // what the command printed comes before its question
+	line, err := s.ed.readLine(ctx, prompt, m)
+	switch {
+	case errors.Is(err, errControlC):
 		s.Interrupt()
 		return "", ErrInterrupted
+	case err != nil:
+		return "", ErrNoAnswer
 	}
-	return line, nil
-}
-
-// flushOut sends buffered output on (a remote client's stream).
-func (s *Session) flushOut() {
-	if f, ok := s.out.(interface{ Flush() error }); ok {
-		f.Flush()
-	}
+	return line, ctx.Err()
 }
 
 // Interrupt aborts the running command, if any, as Control-C does. It may
@@ -203,127 +185,79 @@ func (s *Session) Interrupt() {
 	}
 }
 
-// flush writes an interactive command's output, paged when it is longer
-// than the terminal.
-func (s *Session) flush(ctx context.Context) {
-	if s.term == nil || s.buf.Len() == 0 {
-		return
+// Run is the session: the banner (when the editor prompts), then each
+// command read until input ends or quit. It returns how many commands
+// failed.
+func (s *Session) Run(ctx context.Context) (failures int) {
+	defer s.ed.close()
+	if s.ed.prompts() {
+		io.WriteString(s.ed.out(), s.cfg.Banner)
 	}
-	out := s.buf.String()
-	s.buf.Reset()
-	if !s.pagination {
-		io.WriteString(s.out, out)
-		return
-	}
-	s.term.page(ctx, out)
-}
-
-// RunScript runs every command from a plain (non-terminal) input and
-// returns how many failed. Only the commands' output is printed.
-func (s *Session) RunScript(ctx context.Context) (failures int) {
-	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
-	for {
-		text, err := s.lines.next()
-		if err != nil {
-			return failures
-		}
-		for s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
-			more, err := s.lines.next()
-			if err != nil {
-				break // the command layer reports the open quote
-			}
-			text += "\n" + more
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		if s.cfg.Echo {
-			fmt.Fprintf(s.out, "%s%s\n", Prompt, s.cfg.Sanitize(strings.ReplaceAll(text, "\n", "")))
-		}
-		switch out, _ := s.runOne(ctx, text); out {
-		case Failed:
-			failures++
-		case Quit:
-			return failures
-		}
-	}
-}
-
-// RunCommand runs a single command (ucmsh -c) and reports whether it
-// succeeded. Questions get no answer.
-func (s *Session) RunCommand(ctx context.Context, line string) bool {
-	out, _ := s.runOne(ctx, line)
-	return out != Failed
-}
-
-// RunExec runs a single command whose questions are answered by the lines
-// of Config.In (an SSH exec request), and reports whether it succeeded.
-// Output is buffered and flushed at the end and before each question.
-func (s *Session) RunExec(ctx context.Context, line string) bool {
-	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
-	s.out = bw
-	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
-	defer func() {
-		bw.Flush()
-		s.out, s.lines = s.cfg.Out, nil
-	}()
-	out, _ := s.runOne(ctx, line)
-	return out != Failed
-}
-
-// RunShell is a shell session on a plain stream that is not a terminal,
-// such as an SSH shell session without a PTY: the banner, then the prompt
-// before each line read, which is not echoed (a line end follows the
-// prompt instead, so each command's output starts on a line of its own);
-// no paging. A line holding a Control-C is dropped. Quotes may span
-// lines. It returns how many commands failed.
-func (s *Session) RunShell(ctx context.Context) (failures int) {
-	bw := bufio.NewWriterSize(s.cfg.Out, 4096)
-	s.out, s.prompted = bw, true
-	s.lines = newLineReader(s.cfg.In, s.cfg.MaxLine)
-	defer func() {
-		bw.Flush()
-		s.out, s.prompted, s.lines = s.cfg.Out, false, nil
-	}()
-	io.WriteString(s.out, s.cfg.Banner)
 	for ctx.Err() == nil {
-		io.WriteString(s.out, Prompt)
-		s.flushOut()
-		text, err := s.lines.next()
-		for err == nil && s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
-			var more string
-			if more, err = s.lines.next(); err == nil {
-				text += "\n" + more
+		text, err := s.readCommand(ctx)
+		if errors.Is(err, errControlC) {
+			fmt.Fprintln(s.ed.out(), msgControlC)
+			continue
+		}
+		if err != nil && strings.TrimSpace(text) == "" {
+			return failures // end of input (Control-D)
+		}
+		if strings.TrimSpace(text) != "" {
+			switch s.run(ctx, text) {
+			case Failed:
+				failures++
+			case Quit:
+				return failures
 			}
 		}
-		io.WriteString(s.out, "\n")
 		if err != nil {
-			return failures
-		}
-		if strings.ContainsRune(text, '\x03') {
-			fmt.Fprintln(s.out, msgControlC)
-			continue
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		out, interrupted := s.runOne(ctx, text)
-		if interrupted {
-			fmt.Fprintln(s.out, msgControlC)
-		}
-		switch out {
-		case Failed:
-			failures++
-		case Quit:
-			return failures
+			return failures // input ended inside a quote: that was the last
 		}
 	}
 	return failures
 }
 
-// runOne runs a command that Interrupt can abort; in an interactive
-// session its output is then paged. It reports whether the command was
-// interrupted.
+// RunLine runs a single command (ucmsh -c, an SSH exec request) and
+// reports whether it succeeded. Its questions read the editor's lines.
+func (s *Session) RunLine(ctx context.Context, line string) bool {
+	defer s.ed.close()
+	return s.run(ctx, line) != Failed
+}
+
+// readCommand reads a command, joining lines while a quote is open (an
+// authorization code pasted across several lines). When input ends inside
+// a quote it returns what it read with the error, for the command layer to
+// refuse the open quote.
+func (s *Session) readCommand(ctx context.Context) (string, error) {
+	text, err := s.ed.readLine(ctx, Prompt, modeCommand)
+	for err == nil && s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
+		var more string
+		if more, err = s.ed.readLine(ctx, "", modeCommand); errors.Is(err, errControlC) {
+			return "", err
+		}
+		if err == nil {
+			text += "\n" + more
+		}
+	}
+	return text, err
+}
+
+// run runs one command line: the transcript line, history, the command,
+// and, in a shell with prompts, Control-C pressed if it was interrupted.
+func (s *Session) run(ctx context.Context, text string) Outcome {
+	if s.cfg.Echo {
+		fmt.Fprintf(s.ed.out(), "%s%s\n", Prompt, s.cfg.EchoLine(text))
+	}
+	s.ed.history(strings.ReplaceAll(text, "\n", ""))
+	out, interrupted := s.runOne(ctx, text)
+	if interrupted && s.ed.prompts() {
+		fmt.Fprintln(s.ed.out(), msgControlC)
+	}
+	return out
+}
+
+// runOne runs a command that Interrupt can abort; on a terminal its output
+// is then paged. It reports whether the command was interrupted.
 func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	s.commands++
 	cmdCtx, cancel := context.WithCancel(ctx)
@@ -342,4 +276,56 @@ func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	s.cancel = nil
 	s.mu.Unlock()
 	return out, interrupted()
+}
+
+// Flush shows at once what the running command has printed so far, for a
+// command that then waits (utils service list prints its first line
+// before Service Manager answers).
+func (s *Session) Flush() {
+	s.flush(context.Background())
+	s.ed.flush()
+}
+
+// flush writes a command's output held for paging, paged when pagination
+// is on and it is longer than the terminal.
+func (s *Session) flush(ctx context.Context) {
+	if s.buf.Len() == 0 {
+		return
+	}
+	out := s.buf.String()
+	s.buf.Reset()
+	if !s.pagination {
+		io.WriteString(s.ed.out(), out)
+		return
+	}
+	s.page(ctx, out)
+}
+
+// page writes out a screen at a time, asking between screens; the window
+// may change size in between.
+func (s *Session) page(ctx context.Context, out string) {
+	lines := strings.SplitAfter(out, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	w := s.ed.out()
+	screen := func() int { return max(1, s.ed.height()-1) }
+	end := min(screen(), len(lines))
+	io.WriteString(w, strings.Join(lines[:end], ""))
+	for end < len(lines) && ctx.Err() == nil {
+		n, err := s.ed.pagerKey(ctx)
+		if err != nil {
+			s.Interrupt()
+			return
+		}
+		if n == 0 {
+			return
+		}
+		if n < 0 {
+			n = screen()
+		}
+		next := min(end+n, len(lines))
+		io.WriteString(w, strings.Join(lines[end:next], ""))
+		end = next
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -16,11 +17,11 @@ func script(t *testing.T, input string, run func(ctx context.Context, s *Session
 	t.Helper()
 	var out strings.Builder
 	s := New(Config{
-		In: strings.NewReader(input), Out: &out, MaxLine: 16, Echo: true,
+		Editor: NewPlain(strings.NewReader(input), &out, false), MaxLine: 16, Echo: true,
 		OpenQuote: func(text string) bool { return strings.Count(text, `"`)%2 == 1 },
 		Run:       run,
 	})
-	failures := s.RunScript(context.Background())
+	failures := s.Run(context.Background())
 	return out.String(), failures
 }
 
@@ -75,5 +76,18 @@ func TestQuestionsReadTheNextLine(t *testing.T) {
 	}
 	if !errors.Is(ErrInterrupted, context.Canceled) {
 		t.Fatal("Control-C must read as a cancelled command")
+	}
+}
+
+// A terminal at the other end of a stream has no driver: Enter's CR (or
+// CR LF) becomes a line end, and "\n" goes out as "\r\n".
+func TestCRLFStreams(t *testing.T) {
+	if got, _ := io.ReadAll(NewCRReader(strings.NewReader("y\rno\r\nx\n"))); string(got) != "y\nno\nx\n" {
+		t.Fatalf("CR reader: %q", got)
+	}
+	var b strings.Builder
+	io.WriteString(NewCRLFWriter(&b), "a\nb\r\nc\n")
+	if b.String() != "a\r\nb\r\nc\r\n" {
+		t.Fatalf("CRLF writer: %q", b.String())
 	}
 }

@@ -6,80 +6,33 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync/atomic"
 
 	"github.com/chzyer/readline"
+	"golang.org/x/term"
 )
 
-// ErrInterrupted is returned by a question answered with Control-C. It
-// wraps context.Canceled so the command layer treats it as an abort.
-var ErrInterrupted = fmt.Errorf("%s: %w", msgControlC, context.Canceled)
-
-// errControlC is what reading a command returns for Control-C.
-var errControlC = errors.New(msgControlC)
-
-// TermIO is the terminal an interactive session runs on. The zero value is
-// the process's own terminal.
-type TermIO struct {
-	// Size reports the terminal's columns and rows. It is asked each
-	// time they matter, so it may follow window changes.
-	Size func() (width, height int)
-	// Remote is a terminal at the other end of Config.In and Config.Out,
-	// such as an SSH channel with a PTY: there is no terminal driver in
-	// between, so the session edits lines itself (echoing what is typed,
-	// plainly), writes "\r\n" line ends, and keeps history in memory.
-	// Config.In is read by a goroutine of the session until it ends or
-	// fails: close it once RunInteractive returns.
-	Remote bool
-}
-
-// console is what an interactive session reads from and writes to: the
-// process's terminal with readline, or a remote terminal.
-type console interface {
-	// readCommand reads a command line, joining lines while a quote is
-	// open. It returns errControlC for Control-C and another error when
-	// the session should end.
-	readCommand() (string, error)
-	saveHistory(line string)
-	ask(ctx context.Context, prompt string, secret bool) (string, error)
-	page(ctx context.Context, out string)
-	close()
-}
-
-// What the terminal is reading, so the key filter knows what Tab, space
-// and q mean.
-const (
-	modeCommand int32 = iota
-	modePager
-	modeQuestion
-)
-
+// terminal is the editor of the process's own terminal: chzyer/readline,
+// with a history file. Readline redraws the prompt and the line on every
+// key (DESIGN.md says why that is accepted on the local console only).
 type terminal struct {
-	s     *Session
-	rl    *readline.Instance
-	stdin *readline.CancelableStdin
-	size  func() (int, int)
+	histFile string
+	h        hooks
+	rl       *readline.Instance
+	stdin    *readline.CancelableStdin
 
-	mode atomic.Int32
+	mode atomic.Int32 // a mode: what Tab, space and q mean
 	tab  atomic.Bool  // the last key was Tab, passed to the listener as Bell
 	key  atomic.Int32 // the pager key pressed
 }
 
-func newTerminal(s *Session, tio TermIO) (*terminal, error) {
-	t := &terminal{s: s, size: tio.Size}
-	if t.size == nil {
-		t.size = func() (int, int) {
-			w, h, err := readline.GetSize(int(os.Stdout.Fd()))
-			if err != nil || w <= 0 || h <= 0 {
-				return 80, 24
-			}
-			return w, h
-		}
-	}
-	if s.cfg.HistoryFile != "" {
+// NewTerminal returns the editor of the process's terminal (standard input
+// and output), keeping history in historyFile ("" for none).
+func NewTerminal(historyFile string) (Editor, error) {
+	t := &terminal{histFile: historyFile}
+	if historyFile != "" {
 		// readline would create it world-readable; history may hold codes.
-		if f, err := os.OpenFile(s.cfg.HistoryFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+		if f, err := os.OpenFile(historyFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
 			f.Close()
 		}
 	}
@@ -90,14 +43,14 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 	rl, err := readline.NewEx(&readline.Config{
 		Stdin:                  t.stdin,
 		Prompt:                 Prompt,
-		HistoryFile:            s.cfg.HistoryFile,
-		HistoryLimit:           1000,
+		HistoryFile:            historyFile,
+		HistoryLimit:           historyLimit,
 		DisableAutoSaveHistory: true,
 		InterruptPrompt:        "",
 		EOFPrompt:              "",
 		FuncFilterInputRune:    t.filter,
 		Listener:               readline.FuncListener(t.onKey),
-		FuncGetWidth:           func() int { w, _ := t.size(); return w },
+		FuncGetWidth:           t.width,
 	})
 	if err != nil {
 		t.stdin.Close()
@@ -107,14 +60,31 @@ func newTerminal(s *Session, tio TermIO) (*terminal, error) {
 	return t, nil
 }
 
+func (t *terminal) start(h hooks) { t.h = h }
+
 func (t *terminal) close() {
 	t.stdin.Close()
 	t.rl.Close()
 }
 
+func (t *terminal) out() io.Writer { return os.Stdout }
+func (t *terminal) flush()         {}
+func (t *terminal) prompts() bool  { return true }
+
+func (t *terminal) size() (int, int) {
+	w, h, err := term.GetSize(int(os.Stdout.Fd()))
+	if err != nil || w <= 0 || h <= 0 {
+		return 80, 24
+	}
+	return w, h
+}
+
+func (t *terminal) width() int  { w, _ := t.size(); return w }
+func (t *terminal) height() int { _, h := t.size(); return h }
+
 // filter runs in readline's reader for every key.
 func (t *terminal) filter(r rune) (rune, bool) {
-	switch t.mode.Load() {
+	switch mode(t.mode.Load()) {
 	case modePager:
 		switch r {
 		case ' ', 'q', 'Q', '\r', '\n':
@@ -140,7 +110,7 @@ func (t *terminal) onKey(line []rune, pos int, key rune) ([]rune, int, bool) {
 	if key != readline.CharBell || !t.tab.Swap(false) {
 		return nil, 0, false
 	}
-	out, newPos, list := completeAt(t.s.cfg.Complete, line, pos)
+	out, newPos, list := completeAt(t.h.complete, line, pos)
 	if list != nil {
 		// Readline clears the line being typed before this is written,
 		// then draws the prompt and the line again under it. The
@@ -154,189 +124,44 @@ func (t *terminal) onKey(line []rune, pos int, key rune) ([]rune, int, bool) {
 	return out, newPos, true
 }
 
-func (t *terminal) width() int {
-	w, _ := t.size()
-	return w
-}
-
-// completeAt completes the word before pos: it returns the new line and
-// cursor, or, when several words continue it and nothing can be added,
-// the candidates to list. Both are nil when Tab does nothing.
-func completeAt(complete func(string) (string, []Candidate), line []rune, pos int) ([]rune, int, []Candidate) {
-	if complete == nil {
-		return nil, 0, nil
-	}
-	partial, cands := complete(string(line[:pos]))
-	if len(cands) == 0 {
-		return nil, 0, nil
-	}
-	insert := commonPrefix(cands)
-	if len(cands) == 1 {
-		insert += " "
-	}
-	if len(cands) > 1 && len(insert) <= len(partial) {
-		return nil, 0, cands
-	}
-	start := max(0, pos-len([]rune(partial)))
-	out := append(append(append([]rune{}, line[:start]...), []rune(insert)...), line[pos:]...)
-	return out, start + len([]rune(insert)), nil
-}
-
-// listing lays out completion candidates in columns for a terminal of the
-// given width, without a final line end.
-func listing(width int, cands []Candidate) string {
-	colw := 0
-	for _, c := range cands {
-		colw = max(colw, len(c.Label)+2)
-	}
-	perRow := max(1, width/colw)
-	var b strings.Builder
-	for i, c := range cands {
-		if i > 0 && i%perRow == 0 {
-			b.WriteString("\n")
-		}
-		if (i+1)%perRow == 0 || i == len(cands)-1 {
-			b.WriteString(c.Label)
-		} else {
-			fmt.Fprintf(&b, "%-*s", colw, c.Label)
-		}
-	}
-	return b.String()
-}
-
-// commonPrefix is the longest start all candidates share, ignoring case,
-// spelled as the first candidate spells it.
-func commonPrefix(cands []Candidate) string {
-	p := cands[0].Word
-	for _, c := range cands[1:] {
-		n := 0
-		for n < len(p) && n < len(c.Word) && strings.EqualFold(p[n:n+1], c.Word[n:n+1]) {
-			n++
-		}
-		p = p[:n]
-	}
-	return p
-}
-
-// readLine reads one line at prompt in the given mode.
-func (t *terminal) readLine(prompt string, mode int32) (string, error) {
-	t.mode.Store(mode)
-	t.rl.SetPrompt(prompt)
-	return t.rl.Readline()
-}
-
-func (t *terminal) ask(ctx context.Context, prompt string, secret bool) (string, error) {
+func (t *terminal) readLine(_ context.Context, prompt string, m mode) (string, error) {
+	t.mode.Store(int32(m))
 	var (
 		line string
 		err  error
 	)
-	if secret {
-		t.mode.Store(modeQuestion)
+	if m == modeSecret {
 		var b []byte
-		b, err = t.rl.ReadPassword(prompt)
+		// One "*" per character, as CUCM echoes a password.
+		cfg := t.rl.GenPasswordConfig()
+		cfg.Prompt, cfg.MaskRune = prompt, '*'
+		b, err = t.rl.ReadPasswordWithConfig(cfg)
 		line = string(b)
 	} else {
-		line, err = t.readLine(prompt, modeQuestion)
-	}
-	switch {
-	case errors.Is(err, readline.ErrInterrupt):
-		t.s.Interrupt()
-		return "", ErrInterrupted
-	case err != nil:
-		return "", ErrNoAnswer
-	}
-	return line, ctx.Err()
-}
-
-// page writes out a screen at a time, asking between screens.
-func (t *terminal) page(ctx context.Context, out string) {
-	_, h := t.size()
-	rows := max(1, h-1)
-	lines := strings.SplitAfter(out, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	w := t.s.out
-	end := min(rows, len(lines))
-	io.WriteString(w, strings.Join(lines[:end], ""))
-	for end < len(lines) && ctx.Err() == nil {
-		_, err := t.readLine(pagePrompt, modePager)
-		io.WriteString(w, "\x1b[1A\r\x1b[K") // take the question away again
-		if err != nil {
-			t.s.Interrupt()
-			return
-		}
-		n := rows
-		switch t.key.Load() {
-		case 'q', 'Q':
-			return
-		case '\r', '\n':
-			n = 1
-		}
-		next := min(end+n, len(lines))
-		io.WriteString(w, strings.Join(lines[end:next], ""))
-		end = next
-	}
-}
-
-func (t *terminal) saveHistory(line string) { t.rl.SaveHistory(line) }
-
-// RunInteractive is the interactive session: banner, prompt, line editing,
-// completion, history and paging. It returns how many commands failed.
-func (s *Session) RunInteractive(ctx context.Context, tio TermIO) (int, error) {
-	var t console
-	if tio.Remote {
-		t = newRemote(ctx, s, tio)
-	} else {
-		lt, err := newTerminal(s, tio)
-		if err != nil {
-			return 0, err
-		}
-		t = lt
-	}
-	defer t.close()
-	s.term = t
-	defer func() { s.term = nil }()
-	io.WriteString(s.out, s.cfg.Banner)
-	failures := 0
-	for ctx.Err() == nil {
-		text, err := t.readCommand()
-		if errors.Is(err, errControlC) {
-			fmt.Fprintln(s.out, msgControlC)
-			continue
-		}
-		if err != nil {
-			break // end of input (Control-D)
-		}
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		t.saveHistory(strings.ReplaceAll(text, "\n", ""))
-		outcome, interrupted := s.runOne(ctx, text)
-		if interrupted {
-			fmt.Fprintln(s.out, msgControlC)
-		}
-		if outcome == Failed {
-			failures++
-		}
-		if outcome == Quit {
-			break
-		}
-	}
-	return failures, nil
-}
-
-// readCommand reads a command, joining lines while a quote is open (an
-// authorization code pasted across several lines).
-func (t *terminal) readCommand() (string, error) {
-	text, err := t.readLine(Prompt, modeCommand)
-	for err == nil && t.s.cfg.OpenQuote(text) && len(text) <= t.s.cfg.MaxLine {
-		var more string
-		more, err = t.readLine("", modeCommand)
-		text += "\n" + more
+		t.rl.SetPrompt(prompt)
+		line, err = t.rl.Readline()
 	}
 	if errors.Is(err, readline.ErrInterrupt) {
 		err = errControlC
 	}
-	return text, err
+	return line, err
 }
+
+// pagerKey reads the key as a line of its own: readline echoes the line
+// end, so the question is taken away from the line above.
+func (t *terminal) pagerKey(ctx context.Context) (int, error) {
+	_, err := t.readLine(ctx, pagePrompt, modePager)
+	io.WriteString(os.Stdout, "\x1b[1A\r\x1b[K")
+	if err != nil {
+		return 0, err
+	}
+	switch t.key.Load() {
+	case 'q', 'Q':
+		return 0, nil
+	case '\r', '\n':
+		return 1, nil
+	}
+	return -1, nil
+}
+
+func (t *terminal) history(line string) { t.rl.SaveHistory(line) }

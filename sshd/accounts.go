@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ucmsh/ucmsh/internal/atomicfile"
@@ -52,11 +54,26 @@ func ValidUserName(name string) error {
 // may be replaced.
 var ErrUserExists = errors.New("the account exists")
 
+// Privilege levels of an account, as on CUCM: 0 ordinary (show commands),
+// 1 advanced, 4 platform administrator (licensing changes).
+var Privileges = []int{0, 1, 4}
+
+// DefaultPrivilege means: 4 for the first account, 1 for the others (and
+// an existing account keeps its level when its password is replaced).
+const DefaultPrivilege = -1
+
 // AddUser stores an account in dir/users with a bcrypt hash of password
 // (salted; the file is 0600 in a 0700 folder, written atomically). An
 // existing account is refused unless replace is set, which sets its new
-// password.
+// password. Its privilege level is DefaultPrivilege's.
 func AddUser(dir, name string, password []byte, replace bool) error {
+	return AddUserPrivilege(dir, name, password, replace, DefaultPrivilege)
+}
+
+// AddUserPrivilege is AddUser with a privilege level (0, 1 or 4, or
+// DefaultPrivilege). Lines are name:hash:level; a line without a level
+// (written before levels existed) has level 4.
+func AddUserPrivilege(dir, name string, password []byte, replace bool, level int) error {
 	if err := ValidUserName(name); err != nil {
 		return err
 	}
@@ -65,6 +82,9 @@ func AddUser(dir, name string, password []byte, replace bool) error {
 	}
 	if bytes.ContainsAny(password, "\r\n\x00") {
 		return errors.New("the password must not contain line ends or NUL")
+	}
+	if level != DefaultPrivilege && !slices.Contains(Privileges, level) {
+		return fmt.Errorf("the privilege level must be 0, 1 or 4, not %d", level)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -79,26 +99,48 @@ func AddUser(dir, name string, password []byte, replace bool) error {
 		return err
 	}
 	var out bytes.Buffer
-	found := false
+	found, first := false, true
 	for _, line := range strings.SplitAfter(string(old), "\n") {
-		n, _, ok := strings.Cut(strings.TrimSpace(line), ":")
+		n, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && !strings.HasPrefix(n, "#") {
+			first = false
+		}
 		if ok && n == name {
 			if !replace {
 				return fmt.Errorf("%w: %s", ErrUserExists, name)
 			}
-			fmt.Fprintf(&out, "%s:%s\n", name, hash)
+			if level == DefaultPrivilege {
+				_, level = parseUser(rest)
+			}
+			fmt.Fprintf(&out, "%s:%s:%d\n", name, hash, level)
 			found = true
 			continue
 		}
 		out.WriteString(line)
 	}
 	if !found {
+		if level == DefaultPrivilege {
+			level = 1
+			if first {
+				level = 4
+			}
+		}
 		if out.Len() > 0 && !bytes.HasSuffix(out.Bytes(), []byte("\n")) {
 			out.WriteByte('\n')
 		}
-		fmt.Fprintf(&out, "%s:%s\n", name, hash)
+		fmt.Fprintf(&out, "%s:%s:%d\n", name, hash, level)
 	}
 	return atomicfile.Write(path, out.Bytes(), 0o600)
+}
+
+// parseUser splits what follows "name:" into the hash and the level.
+func parseUser(rest string) ([]byte, int) {
+	hash, lv, ok := strings.Cut(rest, ":")
+	level, err := strconv.Atoi(lv)
+	if !ok || err != nil || !slices.Contains(Privileges, level) {
+		level = 4
+	}
+	return []byte(hash), level
 }
 
 // readPrivate reads a file that grants access: it must not be writable
@@ -118,21 +160,29 @@ func readPrivate(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// readUsers returns the accounts' password hashes by name.
-func readUsers(dir string) (map[string][]byte, error) {
+// account is a line of the users file.
+type account struct {
+	hash      []byte
+	privilege int
+}
+
+// readUsers returns the accounts by name.
+func readUsers(dir string) (map[string]account, error) {
 	data, err := readPrivate(filepath.Join(dir, UsersFile))
 	if err != nil {
 		return nil, err
 	}
-	users := map[string][]byte{}
+	users := map[string]account{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		if name, hash, ok := strings.Cut(line, ":"); ok {
-			users[name] = []byte(hash)
+		if name, rest, ok := strings.Cut(line, ":"); ok {
+			var a account
+			a.hash, a.privilege = parseUser(rest)
+			users[name] = a
 		}
 	}
 	return users, sc.Err()

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,6 +172,7 @@ type conn struct {
 	pwFailed atomic.Int32 // wrong passwords
 
 	user, method, key string
+	privilege         int
 
 	sessions   atomic.Int32
 	busy       atomic.Int32 // exec commands running
@@ -221,6 +223,11 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	c.user = sc.User()
 	c.method = sc.Permissions.Extensions[extMethod]
 	c.key = sc.Permissions.Extensions[extKey]
+	// A key in authorized_keys is the node owner's: level 4.
+	c.privilege = 4
+	if lv, ok := sc.Permissions.Extensions[extPrivilege]; ok {
+		c.privilege, _ = strconv.Atoi(lv)
+	}
 	s.throttle.succeed(c.ip)
 	start := time.Now()
 	attrs := []any{"user", c.user, "addr", addr, "method", c.method}
@@ -247,6 +254,8 @@ const (
 	// server only trusts what it stored in the Permissions of the key
 	// actually verified, never the last key offered (CVE-2024-45337).
 	extKey = "ucmsh-pubkey-fp"
+	// extPrivilege is the level of the password account that logged in.
+	extPrivilege = "ucmsh-privilege"
 )
 
 func (c *conn) serverConfig() *ssh.ServerConfig {
@@ -289,12 +298,13 @@ func (c *conn) password(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, err
 	if err != nil {
 		c.srv.log.Error("ssh accounts unreadable", "err", err)
 	}
-	hash, known := users[meta.User()]
+	u, known := users[meta.User()]
+	hash := u.hash
 	if !known {
 		hash = dummy()
 	}
 	if bcrypt.CompareHashAndPassword(hash, pw) == nil && known {
-		return &ssh.Permissions{Extensions: map[string]string{extMethod: "password"}}, nil
+		return &ssh.Permissions{Extensions: map[string]string{extMethod: "password", extPrivilege: strconv.Itoa(u.privilege)}}, nil
 	}
 	c.pwFailed.Add(1)
 	c.srv.failed(c.ip, meta.User(), "password")

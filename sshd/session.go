@@ -13,7 +13,9 @@ import (
 
 // Session is one SSH session, as its Handler sees it.
 type Session struct {
-	User       string
+	User string
+	// Privilege is the account's level (0, 1 or 4); 4 for a key login.
+	Privilege  int
 	RemoteAddr net.Addr
 	// Method is how the connection authenticated: "password" or
 	// "publickey"; Key is then the SHA256 fingerprint of the key.
@@ -113,7 +115,7 @@ func (a activity) Read(p []byte) (int, error) {
 func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
-	s := &Session{User: c.user, RemoteAddr: c.nc.RemoteAddr(), Method: c.method, Key: c.key}
+	s := &Session{User: c.user, Privilege: c.privilege, RemoteAddr: c.nc.RemoteAddr(), Method: c.method, Key: c.key}
 	s.setSize(0, 0)
 	var done chan struct{}
 	for req := range reqs {

@@ -579,3 +579,31 @@ func TestAuthorizedKeysOptionsAreNotTrusted(t *testing.T) {
 		t.Fatal(keys, skipped, err)
 	}
 }
+
+// Accounts carry a privilege level: 4 for the first, 1 for the next unless
+// told, kept when a password is replaced; a line from before levels is 4.
+func TestAccountPrivilege(t *testing.T) {
+	dir := t.TempDir()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(AddUser(dir, "admin", []byte(testPassword), false))
+	must(AddUser(dir, "ops", []byte(testPassword), false))
+	must(AddUserPrivilege(dir, "viewer", []byte(testPassword), false, 0))
+	must(AddUser(dir, "ops", []byte("another password"), true))
+	if err := AddUserPrivilege(dir, "root", []byte(testPassword), false, 3); err == nil {
+		t.Error("level 3 accepted")
+	}
+	f, _ := os.OpenFile(filepath.Join(dir, UsersFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString("old:$2a$10$abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabc\n")
+	f.Close()
+	users, err := readUsers(dir)
+	must(err)
+	got := fmt.Sprint(users["admin"].privilege, users["ops"].privilege, users["viewer"].privilege, users["old"].privilege)
+	if got != "4 1 0 4" {
+		t.Errorf("levels %s, want 4 1 0 4", got)
+	}
+}

@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,8 +81,15 @@ func run(n, conc int, timeout time.Duration, storeDir string) error {
 	}
 	defer srv.stop()
 
+	store := mustOpen(storeDir)
+	key, err := store.SigningKey() // the key a node trusting this cssm holds
+	store.Close()
+	if err != nil {
+		return err
+	}
 	client := &cssmapi.Client{
 		BaseURL: "http://" + addr,
+		Trusted: []*ecdsa.PublicKey{&key.PublicKey},
 		HTTP: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: conc, MaxIdleConnsPerHost: conc, IdleConnTimeout: time.Minute,
 		}},

@@ -12,10 +12,8 @@ import (
 
 	_ "time/tzdata" // node profiles name IANA zones; do not depend on the host's
 
-	"github.com/chzyer/readline"
 	"github.com/spf13/pflag"
 
-	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/shell"
 )
 
@@ -79,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	interactive := o.command == "" && readline.IsTerminal(int(os.Stdin.Fd()))
+	interactive := o.command == "" && isTerminal(os.Stdin)
 	if o.json && interactive {
 		return fail("--json is for scripts: use it with -c or piped input")
 	}
@@ -106,27 +104,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	sess := shell.New(shell.Config{
-		In:          os.Stdin,
-		Out:         stdout,
-		Banner:      commands.Banner(n.profile),
-		Echo:        o.echo,
-		HistoryFile: statedir.Node(o.state).History(),
-		MaxLine:     commands.MaxCommandBytes,
-		OpenQuote:   commands.OpenQuote,
-		Sanitize:    commands.EchoLine,
-		Run: func(ctx context.Context, s *shell.Session, line string) shell.Outcome {
-			return runner.Execute(ctx, s, line)
-		},
-		Complete: runner.Complete,
+	var ed shell.Editor
+	switch {
+	case o.command != "":
+		ed = shell.NewPlain(nil, stdout, false) // questions get no answer
+	case interactive:
+		if ed, err = shell.NewTerminal(statedir.Node(o.state).History()); err != nil {
+			fmt.Fprintf(stderr, "ucmsh: %v\n", err)
+			return 1
+		}
+	default:
+		ed = shell.NewPlain(os.Stdin, stdout, false)
+	}
+	sess := runner.Session(shell.Config{
+		Editor:    ed,
+		Echo:      o.echo,
+		Privilege: 4, // the local console is the node owner's
 	})
 	ctx := context.Background()
 	switch {
 	case o.command != "":
-		if o.echo {
-			fmt.Fprintf(stdout, "%s%s\n", shell.Prompt, commands.EchoLine(o.command))
-		}
-		if !sess.RunCommand(ctx, o.command) {
+		if !sess.RunLine(ctx, o.command) {
 			return 1
 		}
 		return 0
@@ -141,13 +139,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}()
 		// Leaving an interactive session is a success whatever was typed;
 		// failures only set the status of scripts.
-		if _, err := sess.RunInteractive(ctx, shell.TermIO{}); err != nil {
-			fmt.Fprintf(stderr, "ucmsh: %v\n", err)
-			return 1
-		}
+		sess.Run(ctx)
 		return 0
 	default:
-		return exitStatus(sess.RunScript(ctx))
+		return exitStatus(sess.Run(ctx))
 	}
 }
 

@@ -55,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"envfile":  envfile,
 			"waithttp": waithttp,
 			"grepset":  grepset,
+			"sshround": sshround,
 		},
 	})
 }

@@ -18,6 +18,7 @@ type node struct {
 	role    commands.Role
 	profile *publisher.Profile
 	svc     *publisher.Service // nil on a subscriber
+	clk     clock.Clock        // the node's time (--now)
 	svcErr  error              // why the service cannot run, if so
 }
 
@@ -46,6 +47,7 @@ func openNode(state, role, profile, now string) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.clk = clk
 	if profile != "" {
 		p, err := publisher.LoadProfile(profile)
 		if err != nil {
@@ -70,6 +72,7 @@ func openNode(state, role, profile, now string) (*node, error) {
 // runner is a command runner over the node.
 func (n *node) runner() *commands.Runner {
 	r := commands.NewRunner(n.role, n.profile, n.svc)
+	r.Clock = n.clk
 	r.ServiceErr = n.svcErr
 	return r
 }

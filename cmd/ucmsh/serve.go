@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/shell"
 	"github.com/ucmsh/ucmsh/sshd"
 )
@@ -224,14 +223,8 @@ func (n *serveNode) agent(ctx context.Context, log *slog.Logger, every time.Dura
 // handler gives each SSH session its own shell and command runner.
 func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 	return func(ctx context.Context, s *sshd.Session) int {
-		line, json, err := execOptions(s.Command)
-		if s.Exec && err != nil {
-			fmt.Fprintf(s.Out, "%v\nExecuted command unsuccessfully\n", err)
-			return 2
-		}
 		runner := n.runner()
 		addr := s.RemoteAddr.String()
-		runner.JSON = json
 		runner.Audit = func(path string, ok bool) {
 			result := "ok"
 			if !ok {
@@ -239,89 +232,30 @@ func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
 			}
 			log.Info("command", "user", s.User, "addr", addr, "command", path, "result", result)
 		}
-		in, out := s.In, s.Out
-		if s.Exec && s.PTY {
-			// ssh -t host 'command': a terminal with no driver between
-			// us and it: Enter sends CR, and lines must end in CR LF.
-			in, out = &crReader{r: in}, shell.NewCRLFWriter(out)
+		var ed shell.Editor
+		switch {
+		case s.Exec && s.PTY:
+			// ssh -t host 'command': plain lines from a terminal
+			// with no driver between us and it.
+			ed = shell.NewPlain(shell.NewCRReader(s.In), shell.NewCRLFWriter(s.Out), false)
+		case s.PTY:
+			ed = shell.NewRemote(s.In, s.Out, s.Size)
+		default:
+			ed = shell.NewPlain(s.In, s.Out, !s.Exec)
 		}
-		sess := shell.New(shell.Config{
-			In:        in,
-			Out:       out,
-			Banner:    commands.Banner(n.profile),
-			User:      s.User,
-			MaxLine:   commands.MaxCommandBytes,
-			OpenQuote: commands.OpenQuote,
-			Sanitize:  commands.Sanitize,
-			Run: func(ctx context.Context, sh *shell.Session, line string) shell.Outcome {
-				return runner.Execute(ctx, sh, line)
-			},
-			Complete: runner.Complete,
-		})
+		sess := runner.Session(shell.Config{Editor: ed, User: s.User, Privilege: s.Privilege})
 		s.OnInterrupt(sess.Interrupt)
 		switch {
 		case s.Exec:
-			if !sess.RunExec(ctx, line) {
+			if !sess.RunLine(ctx, strings.Trim(s.Command, " \t\r\n")) {
 				return 1
 			}
 			return 0
 		case s.PTY:
-			// Leaving an interactive session is a success.
-			sess.RunInteractive(ctx, shell.TermIO{Remote: true, Size: s.Size})
+			sess.Run(ctx) // leaving an interactive session is a success
 			return 0
 		default:
-			return exitStatus(sess.RunShell(ctx))
+			return exitStatus(sess.Run(ctx))
 		}
 	}
-}
-
-// crReader turns the CR (or CR LF) that ends a line typed on a terminal
-// into LF.
-type crReader struct {
-	r      io.Reader
-	lastCR bool
-}
-
-func (c *crReader) Read(p []byte) (int, error) {
-	for {
-		n, err := c.r.Read(p)
-		j := 0
-		for _, b := range p[:n] {
-			switch {
-			case b == '\n' && c.lastCR:
-				c.lastCR = false
-				continue
-			case b == '\r':
-				c.lastCR = true
-				b = '\n'
-			default:
-				c.lastCR = false
-			}
-			p[j] = b
-			j++
-		}
-		if j > 0 || err != nil || n == 0 {
-			return j, err
-		}
-	}
-}
-
-// execOptions takes the option an exec request's command may start or
-// end with: --json prints reports as JSON. (OpenSSH's ssh reads an
-// argument starting with "-" right after the host as its own option, so
-// "ssh host show license status --json" is the handy spelling.)
-func execOptions(cmd string) (line string, json bool, err error) {
-	line = strings.Trim(cmd, " \t\r\n")
-	if l, ok := strings.CutSuffix(line, " --json"); ok {
-		line, json = strings.TrimRight(l, " \t"), true
-	}
-	for strings.HasPrefix(line, "-") {
-		opt, rest, _ := strings.Cut(line, " ")
-		if opt != "--json" {
-			return "", false, fmt.Errorf("Unknown option %s: the only option of a command sent to run is --json.", commands.Sanitize(opt))
-		}
-		json = true
-		line = strings.TrimLeft(rest, " \t")
-	}
-	return line, json, nil
 }

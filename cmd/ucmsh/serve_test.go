@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -210,7 +209,8 @@ func TestServePTYSession(t *testing.T) {
 		t.Fatal("enter did not show one line")
 	}
 	tm.Send("q")
-	tm.Expect("\r\x1b[Kadmin:")
+	// The pager takes its question away with spaces (paramiko-expect strips escapes).
+	tm.Expect("\r" + strings.Repeat(" ", len("Press <enter> for 1 line, <space> for one page, or <q> to quit")) + "\radmin:")
 	// Control-C abandons the line.
 	tm.Send("show lic\x03")
 	if got := tm.Expect("admin:"); got != "show lic\r\nControl-C pressed\r\nadmin:" {
@@ -306,7 +306,7 @@ func TestServeExec(t *testing.T) {
 			t.Fatalf("%s: %d %q", cmd, st, out)
 		}
 	}
-	if out, st := runExec(t, c, "--yaml show license status", ""); st != 2 || !strings.Contains(out, "Unknown option --yaml") {
+	if out, st := runExec(t, c, "--yaml show license status", ""); st != 1 || !strings.Contains(out, "Unknown option --yaml") {
 		t.Fatalf("%q %d", out, st)
 	}
 	// With a PTY (ssh -t), lines end in CR LF and Enter sends CR.
@@ -315,9 +315,6 @@ func TestServeExec(t *testing.T) {
 	s.Stdin = strings.NewReader("")
 	if out, err := s.CombinedOutput("show version active"); err != nil || !strings.HasPrefix(string(out), "Active Master Version: 14.0.1.13900-155\r\nActive Version") {
 		t.Fatalf("exec with a PTY: %v %q", err, out)
-	}
-	if got, _ := io.ReadAll(&crReader{r: strings.NewReader("y\rno\r\nx\n")}); string(got) != "y\nno\nx\n" {
-		t.Fatalf("crReader: %q", got)
 	}
 	// A question is answered from standard input.
 	runExec(t, c, "license smart reservation enable", "")
@@ -481,23 +478,5 @@ func TestServeStartUp(t *testing.T) {
 	serve(context.Background(), []string{"--listen", "192.0.2.1:2222"}, io.Discard, &e2, nil)
 	if !strings.Contains(e2.String(), "not a loopback address; add --allow-remote") {
 		t.Errorf("non-loopback: %s", e2.String())
-	}
-}
-
-func TestExecOptions(t *testing.T) {
-	for in, want := range map[string]string{
-		"show license status":              "show license status false",
-		"show license status --json":       "show license status true",
-		"  --json show license UDI":        "show license UDI true",
-		"--json --json show license UDI  ": "show license UDI true",
-		"":                                 " false",
-	} {
-		line, j, err := execOptions(in)
-		if got := fmt.Sprintf("%s %v", line, j); got != want || err != nil {
-			t.Errorf("%q: %q %v", in, got, err)
-		}
-	}
-	if _, _, err := execOptions("-x show"); err == nil {
-		t.Error("-x accepted")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
@@ -21,7 +23,8 @@ const useraddUsage = `Usage: ucmsh useradd [flags] NAME
 Adds an account that may log in to ucmsh serve with a password. The
 password is read from the terminal without echo (twice), or from the first
 line of standard input when it is not a terminal; it is stored as a salted
-bcrypt hash in <state>/ssh/users (0600).
+bcrypt hash in <state>/ssh/users (0600), with the account's privilege
+level: 0 runs show commands, 4 also changes licensing (as on CUCM).
 
 Flags:
 `
@@ -31,6 +34,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	state := fs.String("state", statedir.DefaultNode(), "the node's state folder")
 	replace := fs.Bool("replace", false, "set a new password for an existing account")
+	privilege := fs.String("privilege", "", "privilege level: 0 (show commands), 1, or 4 (licensing changes); default 4 for the first account, 1 after; --replace keeps the level")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: "+format+"\n", a...)
@@ -51,6 +55,14 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err := sshd.ValidUserName(name); err != nil {
 		return fail("%v", err)
 	}
+	level := sshd.DefaultPrivilege
+	if *privilege != "" {
+		n, err := strconv.Atoi(*privilege)
+		if err != nil || !slices.Contains(sshd.Privileges, n) {
+			return fail("--privilege must be 0, 1 or 4, not %q", *privilege)
+		}
+		level = n
+	}
 	pw, err := readNewPassword(stdin, stderr, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
@@ -61,7 +73,7 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ucmsh useradd: %v\n", err)
 		return 1
 	}
-	err = sshd.AddUser(dir, name, pw, *replace)
+	err = sshd.AddUserPrivilege(dir, name, pw, *replace, level)
 	clear(pw)
 	switch {
 	case errors.Is(err, sshd.ErrUserExists):
@@ -93,14 +105,12 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 		}
 		return line, nil
 	}
-	fmt.Fprintf(prompt, "Password for %s: ", name)
-	first, err := readSecretLine(in)
+	first, err := readSecretLine(in, prompt, fmt.Sprintf("Password for %s: ", name))
 	fmt.Fprintln(prompt)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprint(prompt, "Retype the password: ")
-	again, err := readSecretLine(in)
+	again, err := readSecretLine(in, prompt, "Retype the password: ")
 	fmt.Fprintln(prompt)
 	if err != nil {
 		return nil, err
@@ -112,20 +122,29 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 	return first, nil
 }
 
-// readSecretLine reads one line from a terminal with echo turned off.
-func readSecretLine(f *os.File) ([]byte, error) {
+// readSecretLine asks for one line on a terminal with echo turned off
+// before the question is shown, so even an answer typed the moment it
+// appears is not echoed.
+func readSecretLine(f *os.File, prompt io.Writer, question string) ([]byte, error) {
 	restore, err := noEcho(f)
 	if err != nil {
 		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
 	}
 	defer restore()
+	fmt.Fprint(prompt, question)
 	var line []byte
 	b := make([]byte, 1)
 	for {
 		n, err := f.Read(b)
 		if n == 1 {
-			if b[0] == '\n' || b[0] == '\r' {
+			switch b[0] {
+			case '\n', '\r':
 				return line, nil
+			case 0x03: // Control-C (raw mode: no signal)
+				return nil, errors.New("interrupted; nothing was changed")
+			case 0x7f, 0x08:
+				line = line[:max(len(line)-1, 0)]
+				continue
 			}
 			line = append(line, b[0])
 			if len(line) > 4096 {

@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -35,4 +36,29 @@ func Parse(now string) (Clock, error) {
 		return nil, fmt.Errorf("--now %q is not an RFC 3339 time such as 2026-01-15T10:00:00Z", now)
 	}
 	return Fixed(t), nil
+}
+
+// Sleeper is a clock that can also wait, such as a test's.
+type Sleeper interface {
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Sleep waits d on c, or until ctx ends (Control-C). The system clock
+// waits for real; a fixed clock does not wait, as its time never moves;
+// a clock that is a Sleeper decides itself.
+func Sleep(ctx context.Context, c Clock, d time.Duration) error {
+	switch c := c.(type) {
+	case Sleeper:
+		return c.Sleep(ctx, d)
+	case Fixed:
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -1,6 +1,7 @@
 package clock_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -20,5 +21,25 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := clock.Parse("yesterday"); err == nil {
 		t.Fatal(`--now "yesterday" was accepted`)
+	}
+}
+
+// A simulated node never waits; the system clock waits until the time is
+// up or the command is interrupted.
+func TestSleep(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	start := time.Now()
+	if err := clock.Sleep(ctx, clock.Fixed(start), time.Hour); err != nil || time.Since(start) > 10*time.Second {
+		t.Fatalf("a fixed clock waited: %v", err)
+	}
+	if err := clock.Sleep(ctx, clock.System{}, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := clock.Sleep(ctx, clock.System{}, time.Hour); err != context.Canceled {
+		t.Fatalf("an interrupted wait returned %v", err)
+	}
+	if err := clock.Sleep(ctx, clock.Fixed(start), time.Hour); err != context.Canceled {
+		t.Fatalf("an interrupted simulated wait returned %v", err)
 	}
 }

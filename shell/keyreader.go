@@ -30,6 +30,8 @@ type keyReader struct {
 	off     int
 	err     error
 	reading bool
+	last    byte // the byte readByte returned last
+	again   bool // unreadByte was called: last is the next byte
 
 	wake chan struct{} // input or an error arrived
 	room chan struct{} // keys were taken from a full buffer
@@ -111,15 +113,21 @@ func (k *keyReader) setReading(on bool) {
 func (k *keyReader) buffered() bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.off < len(k.buf)
+	return k.again || k.off < len(k.buf)
 }
 
 // readByte returns the next input byte, waiting for it if need be.
 func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 	for {
 		k.mu.Lock()
+		if k.again {
+			k.again = false
+			k.mu.Unlock()
+			return k.last, nil
+		}
 		if k.off < len(k.buf) {
 			b := k.buf[k.off]
+			k.last = b
 			k.off++
 			if k.off == len(k.buf) {
 				k.buf, k.off = k.buf[:0], 0
@@ -146,42 +154,10 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 	}
 }
 
-// unreadByte puts back the byte just read.
+// unreadByte puts back the byte just read (one at most), even when the
+// buffer it came from has been reset.
 func (k *keyReader) unreadByte() {
 	k.mu.Lock()
-	if k.off > 0 {
-		k.off--
-	}
+	k.again = true
 	k.mu.Unlock()
-}
-
-// NewCRLFWriter returns a writer that turns "\n" into "\r\n", for output to
-// a remote terminal outside RunInteractive (an SSH exec request with a
-// PTY), where no terminal driver does it.
-func NewCRLFWriter(w io.Writer) io.Writer { return &crlfWriter{w: w} }
-
-// crlfWriter turns "\n" into "\r\n", which a terminal driver would do on a
-// local terminal: a remote one has none between us and the client.
-type crlfWriter struct {
-	w      io.Writer
-	lastCR bool
-	tmp    []byte
-}
-
-func (c *crlfWriter) Write(p []byte) (int, error) {
-	c.tmp = c.tmp[:0]
-	for _, b := range p {
-		if b == '\n' && !c.lastCR {
-			c.tmp = append(c.tmp, '\r')
-		}
-		c.tmp = append(c.tmp, b)
-		c.lastCR = b == '\r'
-	}
-	if _, err := c.w.Write(c.tmp); err != nil {
-		return 0, err
-	}
-	if cap(c.tmp) > 64<<10 {
-		c.tmp = nil
-	}
-	return len(p), nil
 }
