@@ -73,12 +73,7 @@ func (l *Lab) startControl(ln net.Listener) error {
 			v, err := fn(r)
 			w.Header().Set("Content-Type", "application/json")
 			if err != nil {
-				status := http.StatusBadRequest
-				var he *httpError
-				if errors.As(err, &he) {
-					status = he.status
-				}
-				w.WriteHeader(status)
+				w.WriteHeader(http.StatusBadRequest)
 				json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
 				return
 			}
@@ -181,13 +176,6 @@ func (c *controlServer) auth(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-type httpError struct {
-	status int
-	msg    string
-}
-
-func (e *httpError) Error() string { return e.msg }
 
 func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))

@@ -20,6 +20,7 @@ import (
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/clock"
+	"github.com/ucmsh/ucmsh/reservation"
 )
 
 // labCSSM is the running licensing server.
@@ -222,4 +223,58 @@ func httpStatusOf(e error) int {
 		return cssmapi.HTTPStatus(ae.Code)
 	}
 	return http.StatusInternalServerError
+}
+
+// otherReservation is a reservation cssm issued for a product that is not
+// in the lab (reservation-other-udi fault): its authorization code, which
+// a node refuses, and what returns its licences when the fault clears.
+type otherReservation struct {
+	Virtual     string `json:"virtual_account"`
+	RequestCode string `json:"request_code"`
+	Code        string `json:"code"`
+	File        string `json:"file"`
+}
+
+func (c *labCSSM) reserveForOther(virtual, name string) (*otherReservation, error) {
+	sum := sha256.Sum256([]byte("lab other udi " + name))
+	uuid := hex.EncodeToString(sum[:16])
+	udi, err := reservation.NewUDI("UCM", uuid)
+	if err != nil {
+		return nil, err
+	}
+	req := reservation.RequestCode(udi)
+	u, err := c.portal.Usage(virtual)
+	if err != nil {
+		return nil, err
+	}
+	var lic []cssm.LicenseRequest
+	for _, b := range u.Balances {
+		if b.Available() > 0 {
+			l, err := cssm.ParseLicenseRequest(b.Tier + "=1")
+			if err != nil {
+				return nil, err
+			}
+			lic = append(lic, l)
+			break
+		}
+	}
+	if len(lic) == 0 {
+		return nil, fmt.Errorf("virtual account %s has no licence to reserve", virtual)
+	}
+	issued, err := c.portal.Reserve(cssm.ReserveOptions{Virtual: virtual, Product: req, Licenses: lic})
+	if err != nil {
+		return nil, err
+	}
+	return &otherReservation{Virtual: virtual, RequestCode: req, Code: issued.Code}, nil
+}
+
+// returnOther returns the reservation with its own return code, so that
+// its licences go back to the pool.
+func (c *labCSSM) returnOther(r *otherReservation) error {
+	ac, err := reservation.ParseAuthCode(r.Code)
+	if err != nil {
+		return err
+	}
+	_, err = c.portal.ReturnReservation(r.Virtual, r.RequestCode, reservation.ReturnCode(ac))
+	return err
 }

@@ -3,8 +3,11 @@ package lab
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
 )
 
 // SetFault injects a fault (replacing one of the same kind and target).
@@ -49,6 +52,24 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 				return fmt.Errorf("cannot exhaust the pool of %s: %v", l.virtualOf(c.Name), err)
 			}
 			f.Hogs = append(f.Hogs, h)
+		}
+	case FaultOtherUDI:
+		if err := os.MkdirAll(l.dir.faults(), 0o700); err != nil {
+			return err
+		}
+		for _, c := range clusters {
+			r, err := l.cssm.reserveForOther(l.virtualOf(c.Name), c.Name)
+			if err == nil {
+				r.File = l.dir.faultCode(c.Name)
+				err = atomicfile.Write(r.File, []byte(r.Code+"\n"), 0o600)
+			}
+			if err != nil {
+				for _, r := range f.Reservations {
+					l.cssm.returnOther(r)
+				}
+				return fmt.Errorf("cannot issue a code for another product in %s: %v", l.virtualOf(c.Name), err)
+			}
+			f.Reservations = append(f.Reservations, r)
 		}
 	case FaultRemoved:
 		for _, c := range clusters {
@@ -128,6 +149,13 @@ func (l *Lab) clearLocked(ctx context.Context, target, kind string) error {
 				if err := l.cssm.stopHog(h); err != nil {
 					errs = append(errs, err.Error())
 				}
+			}
+		case FaultOtherUDI:
+			for _, r := range f.Reservations {
+				if err := l.cssm.returnOther(r); err != nil {
+					errs = append(errs, err.Error())
+				}
+				os.Remove(r.File)
 			}
 		case FaultRemoved:
 			// A removed instance does not come back: as its admin would,

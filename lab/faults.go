@@ -27,10 +27,14 @@ const (
 	FaultPoolExhausted = "pool-exhausted"
 	FaultNoExportKeys  = "export-keys-exhausted"
 	FaultRemoved       = "instance-removed" // the publishers' instances removed on the portal
+	// FaultOtherUDI writes, for each cluster, an authorization code cssm
+	// issued for another product (faults/<cluster>.code in the lab folder):
+	// a node that installs it refuses it.
+	FaultOtherUDI = "reservation-other-udi"
 )
 
 // FaultKinds lists every kind, for help and errors.
-var FaultKinds = []string{FaultUnreachable, FaultTimeout, FaultHTTP5xx, FaultSlow, FaultTokenRevoked, FaultTokenUsedUp, FaultPoolExhausted, FaultNoExportKeys, FaultRemoved}
+var FaultKinds = []string{FaultUnreachable, FaultTimeout, FaultHTTP5xx, FaultSlow, FaultTokenRevoked, FaultTokenUsedUp, FaultPoolExhausted, FaultNoExportKeys, FaultRemoved, FaultOtherUDI}
 
 // TargetCSSM is the fault target meaning every cluster.
 const TargetCSSM = "cssm"
@@ -44,6 +48,8 @@ type Fault struct {
 	Since  time.Time     `json:"since"`              // lab clock
 	// Hogs are the phantom instances of a pool-exhausted fault.
 	Hogs []*hog `json:"hogs,omitempty"`
+	// Reservations are the codes of a reservation-other-udi fault.
+	Reservations []*otherReservation `json:"reservations,omitempty"`
 }
 
 func (f Fault) String() string {
@@ -53,6 +59,10 @@ func (f Fault) String() string {
 		s += " " + f.Delay.String()
 	case FaultHTTP5xx:
 		s += " " + strconv.Itoa(f.Status)
+	case FaultOtherUDI:
+		for _, r := range f.Reservations {
+			s += " " + r.File
+		}
 	}
 	return s
 }

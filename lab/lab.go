@@ -753,13 +753,3 @@ type SeededToken struct {
 	AllowExport    bool   `json:"allow_export"`
 	MaxUses        int    `json:"max_uses"`
 }
-
-// sleep is a timer that ends with ctx.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}

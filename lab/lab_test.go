@@ -500,3 +500,50 @@ func TestTwoShardsOneCSSM(t *testing.T) {
 		t.Error("--shard 3/2 accepted")
 	}
 }
+
+// A code cssm issued for another product is refused by the node that
+// installs it; clearing the fault returns its licences to the pool.
+func TestReservationForAnotherUDI(t *testing.T) {
+	l := startLab(t, t.TempDir(), 1, 0)
+	ctx := context.Background()
+	if err := l.SetFault(ctx, Fault{Target: "cluster1", Kind: FaultOtherUDI}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(l.dir.faultCode("cluster1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := l.service(t, "c1-pub")
+	if err := svc.ReservationEnable(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ReservationRequest(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ReservationInstall(string(data)); err == nil || !strings.Contains(err.Error(), "does not match the Reservation Request Code") {
+		t.Fatalf("installing another product's code: %v", err)
+	}
+	reserved := func() int {
+		u, err := l.cssm.portal.Usage("cluster1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, b := range u.Balances {
+			n += b.Reserved
+		}
+		return n
+	}
+	if reserved() != 1 {
+		t.Fatalf("%d licences reserved under the fault, want 1", reserved())
+	}
+	if err := l.ClearFault(ctx, "cluster1", FaultOtherUDI); err != nil {
+		t.Fatal(err)
+	}
+	if reserved() != 0 {
+		t.Fatalf("%d licences still reserved after clearing", reserved())
+	}
+	if _, err := os.Stat(l.dir.faultCode("cluster1")); err == nil {
+		t.Error("the code file is still there")
+	}
+}

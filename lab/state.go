@@ -28,6 +28,7 @@ import (
 //	cssm-store/      cssm's store (not "cssm": its key would go to ../node/trust)
 //	nodes/HOST/      each node's state folder
 //	snapshots/NAME/  saved snapshots
+//	faults/C.code    the code of a reservation-other-udi fault on cluster C
 //	cssm-key.pem     cssm's public key, for the nodes of other shards (--cssm-key)
 //	accounts/        the accounts' password hashes while they are made (once for all nodes)
 type layout string
@@ -43,8 +44,12 @@ func (d layout) nodes() string               { return filepath.Join(string(d), "
 func (d layout) node(host string) string     { return filepath.Join(d.nodes(), host) }
 func (d layout) snapshots() string           { return filepath.Join(string(d), "snapshots") }
 func (d layout) snapshot(name string) string { return filepath.Join(d.snapshots(), name) }
-func (d layout) cssmKey() string             { return filepath.Join(string(d), "cssm-key.pem") }
-func (d layout) accounts() string            { return filepath.Join(string(d), "accounts") }
+func (d layout) faults() string              { return filepath.Join(string(d), "faults") }
+func (d layout) faultCode(cluster string) string {
+	return filepath.Join(d.faults(), cluster+".code")
+}
+func (d layout) cssmKey() string  { return filepath.Join(string(d), "cssm-key.pem") }
+func (d layout) accounts() string { return filepath.Join(string(d), "accounts") }
 
 // ControlFile is where a lab in dir keeps its control plane's address and
 // secret.

@@ -40,12 +40,13 @@ Flags:
 func runLab(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
 		fs := labFlags("ucmsh lab", new(labOptions))
-		fmt.Fprintf(stdout, labUsage, strings.Join(ulab.FaultKinds, ", "))
-		fmt.Fprint(stdout, fs.FlagUsages())
+		w, status := stdout, 0
 		if len(args) == 0 {
-			return 2
+			w, status = stderr, 2 // a mistake: say how, where mistakes go
 		}
-		return 0
+		fmt.Fprintf(w, labUsage, strings.Join(ulab.FaultKinds, ", "))
+		fmt.Fprint(w, fs.FlagUsages())
+		return status
 	}
 	sub, rest := args[0], args[1:]
 	var o labOptions
