@@ -22,14 +22,14 @@ type Client struct {
 func Dial(dir string) (*Client, error) {
 	data, err := os.ReadFile(ControlFile(dir))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no lab has run in %s (no %s); start one with ucmsh lab up --dir %s", dir, ControlFile(dir), dir)
+		return nil, fmt.Errorf(msgNoLab, dir, ControlFile(dir), dir)
 	}
 	if err != nil {
 		return nil, err
 	}
 	var info ControlInfo
 	if err := json.Unmarshal(data, &info); err != nil || info.URL == "" {
-		return nil, fmt.Errorf("%s is damaged; restart the lab", ControlFile(dir))
+		return nil, fmt.Errorf(msgControlDamaged, ControlFile(dir))
 	}
 	return &Client{Info: info, HTTP: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
@@ -52,7 +52,7 @@ func (c *Client) Do(method, path string, in, out any) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("the lab does not answer at %s (is it running? ucmsh lab up): %v", c.Info.URL, errText(err))
+		return fmt.Errorf(msgNotAnswering, c.Info.URL, errText(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -64,7 +64,7 @@ func (c *Client) Do(method, path string, in, out any) error {
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
 			return errors.New(e.Error)
 		}
-		return fmt.Errorf("the lab answered %s", resp.Status)
+		return fmt.Errorf(msgLabAnswered, resp.Status)
 	}
 	if out == nil {
 		return nil

@@ -181,7 +181,7 @@ func decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("the request is not valid JSON for %s: %v", r.URL.Path, err)
+		return fmt.Errorf(msgBadRequest, r.URL.Path, err)
 	}
 	return nil
 }

@@ -72,16 +72,16 @@ func (c *labCSSM) seed(accounts []CSSMAccount) (map[string]SeededToken, error) {
 	tokens := map[string]SeededToken{}
 	for _, a := range accounts {
 		if _, err := c.portal.CreateAccount(a.Smart, a.Virtual); err != nil {
-			return nil, fmt.Errorf("seeding cssm: %w", err)
+			return nil, fmt.Errorf(msgSeeding, err)
 		}
 		for _, l := range a.Licenses {
 			if _, err := c.portal.AddLicense(a.Virtual, cssm.LicenseSpec{Tier: l.Tier, Count: l.Count, TermEnd: l.TermEnd}); err != nil {
-				return nil, fmt.Errorf("seeding cssm: %w", err)
+				return nil, fmt.Errorf(msgSeeding, err)
 			}
 		}
 		if a.ExportKeys > 0 {
 			if _, err := c.portal.AddExportKeys(a.Virtual, a.ExportKeys); err != nil {
-				return nil, fmt.Errorf("seeding cssm: %w", err)
+				return nil, fmt.Errorf(msgSeeding, err)
 			}
 		}
 		for _, t := range a.Tokens {
@@ -91,7 +91,7 @@ func (c *labCSSM) seed(accounts []CSSMAccount) (map[string]SeededToken, error) {
 			}
 			tok, err := c.portal.CreateToken(a.Virtual, cssm.TokenOptions{ExpiresDays: days, MaxUses: t.MaxUses, AllowExport: t.AllowExport})
 			if err != nil {
-				return nil, fmt.Errorf("seeding cssm: %w", err)
+				return nil, fmt.Errorf(msgSeeding, err)
 			}
 			tokens[t.Name] = SeededToken{Name: t.Name, VirtualAccount: a.Virtual, Token: tok, AllowExport: t.AllowExport, MaxUses: t.MaxUses}
 		}
@@ -259,7 +259,7 @@ func (c *labCSSM) reserveForOther(virtual, name string) (*otherReservation, erro
 		}
 	}
 	if len(lic) == 0 {
-		return nil, fmt.Errorf("virtual account %s has no licence to reserve", virtual)
+		return nil, fmt.Errorf(msgNothingToReserve, virtual)
 	}
 	issued, err := c.portal.Reserve(cssm.ReserveOptions{Virtual: virtual, Product: req, Licenses: lic})
 	if err != nil {

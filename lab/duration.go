@@ -12,7 +12,7 @@ import (
 // ("30d", "7mo", "1d12h"); years and months are calendar ones.
 func ParseAdvance(s string, now time.Time) (time.Duration, error) {
 	bad := func() (time.Duration, error) {
-		return 0, fmt.Errorf("%q is not a time to advance by; use for example 30d, 7mo, 1y, 12h or 1d12h", s)
+		return 0, fmt.Errorf(msgBadAdvance, s)
 	}
 	rest := strings.TrimSpace(s)
 	if rest == "" || len(rest) > 64 {
@@ -56,7 +56,7 @@ func ParseAdvance(s string, now time.Time) (time.Duration, error) {
 	}
 	d := t.Sub(now)
 	if d > 100*365*24*time.Hour {
-		return 0, fmt.Errorf("%q is more than a century; advance by less", s)
+		return 0, fmt.Errorf(msgAdvanceTooFar, s)
 	}
 	return d, nil
 }

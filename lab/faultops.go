@@ -16,7 +16,7 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 		return err
 	}
 	if u := l.saved.External.URL; u != "" {
-		return fmt.Errorf("this lab's nodes use the cssm at %s; set faults on the lab that runs it", u)
+		return fmt.Errorf(msgFaultElsewhere, u)
 	}
 	l.world.Lock()
 	defer l.world.Unlock()
@@ -49,7 +49,7 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 				for _, h := range f.Hogs {
 					l.cssm.stopHog(h)
 				}
-				return fmt.Errorf("cannot exhaust the pool of %s: %v", l.virtualOf(c.Name), err)
+				return fmt.Errorf(msgCannotExhaust, l.virtualOf(c.Name), err)
 			}
 			f.Hogs = append(f.Hogs, h)
 		}
@@ -67,14 +67,14 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 				for _, r := range f.Reservations {
 					l.cssm.returnOther(r)
 				}
-				return fmt.Errorf("cannot issue a code for another product in %s: %v", l.virtualOf(c.Name), err)
+				return fmt.Errorf(msgCannotReserve, l.virtualOf(c.Name), err)
 			}
 			f.Reservations = append(f.Reservations, r)
 		}
 	case FaultRemoved:
 		for _, c := range clusters {
 			if _, err := l.cssm.removeInstances(l.virtualOf(c.Name), []string{publisherOf(c)}); err != nil {
-				return fmt.Errorf("cannot remove %s's instance: %v", publisherOf(c), err)
+				return fmt.Errorf(msgCannotRemove, publisherOf(c), err)
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (l *Lab) ClearFault(ctx context.Context, target, kind string) error {
 		}
 	}
 	if kind != "" && !slices.Contains(FaultKinds, kind) {
-		return fmt.Errorf("%q is not a fault; the faults are %s", kind, strings.Join(FaultKinds, ", "))
+		return fmt.Errorf(msgNotAFault, kind, strings.Join(FaultKinds, ", "))
 	}
 	if err := l.clearLocked(ctx, target, kind); err != nil {
 		return err
@@ -169,7 +169,7 @@ func (l *Lab) clearLocked(ctx context.Context, target, kind string) error {
 		l.log.Info("fault cleared", "fault", f.String())
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("the faults are cleared, but: %s", strings.Join(errs, "; "))
+		return fmt.Errorf(msgClearedBut, strings.Join(errs, "; "))
 	}
 	return nil
 }
@@ -177,7 +177,7 @@ func (l *Lab) clearLocked(ctx context.Context, target, kind string) error {
 func (l *Lab) reregister(ctx context.Context, c Cluster) error {
 	tok, ok := l.saved.Tokens[c.Token]
 	if !ok {
-		return fmt.Errorf("cluster %s has no token to register %s again with; register it by hand", c.Name, publisherOf(c))
+		return fmt.Errorf(msgNoTokenToRepair, c.Name, publisherOf(c))
 	}
 	for _, n := range l.nodes {
 		if n.place.Cluster == c.Name && n.svc() != nil {
@@ -188,7 +188,7 @@ func (l *Lab) reregister(ctx context.Context, c Cluster) error {
 			err := register(ctx, n.svc(), tok.Token)
 			n.mu.Unlock()
 			if err != nil {
-				return fmt.Errorf("cannot register %s again: %v", n.place.Hostname, err)
+				return fmt.Errorf(msgCannotReregister, n.place.Hostname, err)
 			}
 		}
 	}
@@ -218,5 +218,5 @@ func (l *Lab) targetClusters(target string) ([]Cluster, error) {
 	for _, c := range l.saved.File.Clusters {
 		names = append(names, c.Name)
 	}
-	return nil, fmt.Errorf("%q is not a fault target; use cssm or a cluster: %s", target, strings.Join(names, ", "))
+	return nil, fmt.Errorf(msgNotATarget, target, strings.Join(names, ", "))
 }

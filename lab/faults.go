@@ -70,7 +70,7 @@ func (f Fault) String() string {
 // checkFault fills a fault's defaults and refuses nonsense.
 func checkFault(f *Fault) error {
 	if !slices.Contains(FaultKinds, f.Kind) {
-		return fmt.Errorf("%q is not a fault; the faults are %s", f.Kind, strings.Join(FaultKinds, ", "))
+		return fmt.Errorf(msgNotAFault, f.Kind, strings.Join(FaultKinds, ", "))
 	}
 	switch f.Kind {
 	case FaultSlow:
@@ -78,14 +78,14 @@ func checkFault(f *Fault) error {
 			f.Delay = 5 * time.Second
 		}
 		if f.Delay < 0 || f.Delay > 10*time.Minute {
-			return fmt.Errorf("the delay of a slow fault must be up to 10m, not %v", f.Delay)
+			return fmt.Errorf(msgBadDelay, f.Delay)
 		}
 	case FaultHTTP5xx:
 		if f.Status == 0 {
 			f.Status = http.StatusServiceUnavailable
 		}
 		if f.Status < 500 || f.Status > 599 {
-			return fmt.Errorf("an http-5xx fault answers 500 to 599, not %d", f.Status)
+			return fmt.Errorf(msgBadStatus, f.Status)
 		}
 	}
 	return nil
@@ -197,7 +197,7 @@ func (f *front) setDown(down bool) error {
 	f.mu.Unlock()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen again on %s: %v", f.addr, err)
+		return fmt.Errorf(msgListenAgain, f.addr, err)
 	}
 	f.serve(ln)
 	return nil
@@ -256,22 +256,22 @@ func (l *Lab) faultMiddleware(cluster string, next http.Handler) http.Handler {
 		l.gate.RLock()
 		defer l.gate.RUnlock()
 		if f, _ := l.faults.active(cluster, FaultHTTP5xx); f != nil {
-			l.refuse(w, r, f.Status, apiError(codeUnavailable, "The licensing server is temporarily unavailable (HTTP %d); try again later.", f.Status))
+			l.refuse(w, r, f.Status, apiError(codeUnavailable, msgUnavailable, f.Status))
 			return
 		}
 		switch r.URL.Path {
 		case pathRegister:
 			if f, _ := l.faults.active(cluster, FaultTokenRevoked); f != nil {
-				l.refuse(w, r, 0, apiError(codeTokenUnknown, "The registration token has been revoked in the virtual account; create a new token and register with it."))
+				l.refuse(w, r, 0, apiError(codeTokenUnknown, msgTokenRevoked))
 				return
 			}
 			if f, _ := l.faults.active(cluster, FaultTokenUsedUp); f != nil {
-				l.refuse(w, r, 0, apiError(codeTokenUsedUp, "The registration token has been used its maximum number of times; create a new token in the virtual account and register with it."))
+				l.refuse(w, r, 0, apiError(codeTokenUsedUp, msgTokenUsedUp))
 				return
 			}
 		case pathExportRequest:
 			if f, _ := l.faults.active(cluster, FaultNoExportKeys); f != nil {
-				l.refuse(w, r, 0, apiError(codeNoExportKeys, "Virtual account %q has no export authorization key left; add keys to it or return one from another product.", l.virtualOf(cluster)))
+				l.refuse(w, r, 0, apiError(codeNoExportKeys, msgNoExportKeys, l.virtualOf(cluster)))
 				return
 			}
 		}

@@ -143,11 +143,11 @@ func fieldErr(path, format string, a ...any) error {
 func LoadFile(path string) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the lab file: %w", err)
+		return nil, fmt.Errorf(msgReadLabFile, err)
 	}
 	f, err := ParseFile(data)
 	if err != nil {
-		return nil, fmt.Errorf("the lab file %s is not valid: %w", path, err)
+		return nil, fmt.Errorf(msgLabFileInvalid, path, err)
 	}
 	dir := filepath.Dir(path)
 	for i := range f.Accounts {
@@ -185,7 +185,7 @@ var unknownField = regexp.MustCompile(`^json: unknown field "(.*)"$`)
 // unknown field the field.
 func jsonError(data []byte, err error) error {
 	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("unknown field %q (the fields are listed in README, Lab)", m[1])
+		return fmt.Errorf(msgUnknownField, m[1])
 	}
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError

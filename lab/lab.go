@@ -98,7 +98,7 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 	}
 	dir := layout(cfg.Dir)
 	if err := os.MkdirAll(dir.root(), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the lab folder: %w", err)
+		return nil, fmt.Errorf(msgCreateFolder, err)
 	}
 	unlock, err := lockDir(dir.lock())
 	if err != nil {
@@ -115,7 +115,7 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 	}
 	switch {
 	case sv == nil && cfg.File == nil:
-		return nil, fmt.Errorf("%s holds no lab yet: give a lab file or --clusters", dir.root())
+		return nil, fmt.Errorf(msgNoLabYet, dir.root())
 	case sv == nil:
 		places, err := Resolve(cfg.File, cfg.AllowRemote)
 		if err != nil {
@@ -135,7 +135,7 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 		sv = &saved{Version: 1, File: *cfg.File, Places: places, AllowRemote: cfg.AllowRemote, Shard: cfg.Shard, External: cfg.CSSM,
 			Clock: savedClock{Sim: wall().UTC(), Wall: wall().UTC(), Speed: speed}}
 	case cfg.File != nil && !sameFile(&sv.File, cfg.File):
-		return nil, fmt.Errorf("%s holds another lab; resume it with ucmsh lab up --dir %s (no file), or use another --dir", dir.root(), dir.root())
+		return nil, fmt.Errorf(msgAnotherLab, dir.root(), dir.root())
 	}
 	if len(cfg.Accounts) > 0 {
 		sv.File.Accounts = cfg.Accounts
@@ -217,7 +217,7 @@ func (l *Lab) bindAll() (*listeners, error) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			ls.closeAll()
-			return nil, fmt.Errorf("cannot listen on %s for %s: %v; nothing was started", addr, what, errText(err))
+			return nil, fmt.Errorf(msgAddressInUse, addr, what, errText(err))
 		}
 		return ln, nil
 	}
@@ -324,7 +324,7 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 		n, err := l.startNode(ctx, p, ln)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("cannot start %s: %w", p.Hostname, err)
+			return fmt.Errorf(msgCannotStart, p.Hostname, err)
 		}
 		l.nodes = append(l.nodes, n)
 	}
@@ -453,7 +453,7 @@ func (l *Lab) restartWorld(change func() error) error {
 		ln, e := net.Listen("tcp", p.Addr())
 		if e != nil {
 			ls.closeAll()
-			return fmt.Errorf("cannot listen again on %s for %s: %v", p.Addr(), p.Hostname, errText(e))
+			return fmt.Errorf(msgListenAgainNode, p.Addr(), p.Hostname, errText(e))
 		}
 		ls.nodes = append(ls.nodes, ln)
 	}
@@ -462,13 +462,13 @@ func (l *Lab) restartWorld(change func() error) error {
 	}
 	if ls.cssm, err = net.Listen("tcp", l.saved.CSSMAddr); err != nil {
 		ls.closeAll()
-		return fmt.Errorf("cannot listen again on %s for cssm: %v", l.saved.CSSMAddr, errText(err))
+		return fmt.Errorf(msgListenAgainCSSM, l.saved.CSSMAddr, errText(err))
 	}
 	for name, addr := range l.saved.Fronts {
 		ln, e := net.Listen("tcp", addr)
 		if e != nil {
 			ls.closeAll()
-			return fmt.Errorf("cannot listen again on %s for cssm: %v", addr, errText(e))
+			return fmt.Errorf(msgListenAgainCSSM, addr, errText(e))
 		}
 		ls.fronts[name] = ln
 	}
@@ -710,14 +710,14 @@ func ParseShard(s string) (Shard, error) {
 	si, e1 := strconv.Atoi(i)
 	sn, e2 := strconv.Atoi(n)
 	if !ok || e1 != nil || e2 != nil || sn < 1 || si < 1 || si > sn {
-		return Shard{}, fmt.Errorf("--shard %q: give I/N with 1 <= I <= N, e.g. 1/2", s)
+		return Shard{}, fmt.Errorf(msgBadShard, s)
 	}
 	return Shard{I: si, N: sn}, nil
 }
 
 func (s Shard) check(clusters int) error {
 	if s.N > clusters {
-		return fmt.Errorf("--shard %d/%d: the lab has %d clusters, fewer than shards", s.I, s.N, clusters)
+		return fmt.Errorf(msgTooManyShards, s.I, s.N, clusters)
 	}
 	return nil
 }

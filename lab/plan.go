@@ -96,10 +96,10 @@ func checkHost(host string, allowRemote bool) error {
 		if allowRemote {
 			return nil
 		}
-		return fmt.Errorf("%q is not an IP address; a lab listens on loopback addresses such as 127.0.0.1 (or add --allow-remote)", host)
+		return fmt.Errorf(msgNotIP, host)
 	}
 	if !a.IsLoopback() && !allowRemote {
-		return fmt.Errorf("%s is outside 127.0.0.0/8; add --allow-remote to serve other hosts", host)
+		return fmt.Errorf(msgNotLoopback, host)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ var snapshotNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // lab's snapshots/ (no path, no "..", no hidden names).
 func (l *Lab) snapshotDir(name string) (string, error) {
 	if !snapshotNameRE.MatchString(name) || strings.Contains(name, "..") {
-		return "", fmt.Errorf("%q is not a snapshot name: use up to 64 letters, digits, '_', '-' and '.', starting with a letter or digit", name)
+		return "", fmt.Errorf(msgSnapshotName, name)
 	}
 	dir := l.dir.snapshot(name)
 	if rel, err := filepath.Rel(l.dir.snapshots(), dir); err != nil || rel != name {
@@ -82,10 +82,10 @@ func (l *Lab) SaveSnapshot(name string) (*Snapshot, error) {
 	}
 	defer os.RemoveAll(tmp)
 	if err := copyTree(l.dir.nodes(), filepath.Join(tmp, "nodes")); err != nil {
-		return nil, fmt.Errorf("cannot save the snapshot: %v", err)
+		return nil, fmt.Errorf(msgCannotSave, err)
 	}
 	if err := copyTree(l.dir.cssm(), filepath.Join(tmp, "cssm-store")); err != nil {
-		return nil, fmt.Errorf("cannot save the snapshot: %v", err)
+		return nil, fmt.Errorf(msgCannotSave, err)
 	}
 	data, _ := json.MarshalIndent(meta, "", "  ")
 	if err := atomicfile.Write(filepath.Join(tmp, snapshotMeta), append(data, '\n'), 0o600); err != nil {
@@ -117,14 +117,14 @@ func (l *Lab) LoadSnapshot(name string) (*Snapshot, error) {
 	}
 	data, err := os.ReadFile(filepath.Join(dir, snapshotMeta))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("there is no snapshot %q (ucmsh lab snapshot list)", name)
+		return nil, fmt.Errorf(msgNoSnapshot, name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	var meta Snapshot
 	if err := json.Unmarshal(data, &meta); err != nil {
-		return nil, fmt.Errorf("snapshot %q is damaged: %v", name, err)
+		return nil, fmt.Errorf(msgSnapshotDamaged, name, err)
 	}
 	err = l.restartWorld(func() error {
 		if err := replaceTree(filepath.Join(dir, "nodes"), l.dir.nodes()); err != nil {

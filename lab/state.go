@@ -120,11 +120,11 @@ func loadSaved(d layout) (*saved, error) {
 	}
 	var sv saved
 	if err := json.Unmarshal(data, &sv); err != nil {
-		return nil, fmt.Errorf("%s is damaged (%v); move the lab folder aside and start a new lab", d.saved(), err)
+		return nil, fmt.Errorf(msgSavedDamaged, d.saved(), err)
 	}
 	places, err := Resolve(&sv.File, sv.AllowRemote)
 	if err != nil || len(places) != len(sv.Places) {
-		return nil, fmt.Errorf("%s is damaged: its nodes do not match its lab file", d.saved())
+		return nil, fmt.Errorf(msgSavedMismatch, d.saved())
 	}
 	for i := range places {
 		places[i].Port = sv.Places[i].Port
@@ -171,7 +171,7 @@ func lockDir(path string) (func(), error) {
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("a lab is already running in %s; stop it with ucmsh lab down --dir %s", filepath.Dir(path), filepath.Dir(path))
+		return nil, fmt.Errorf(msgAlreadyRunning, filepath.Dir(path), filepath.Dir(path))
 	}
 	return func() { f.Close() }, nil
 }
@@ -188,18 +188,18 @@ func prepareAccounts(d layout, accounts []Account) (users, keys []byte, err erro
 		if a.PasswordFile != "" {
 			data, err := os.ReadFile(a.PasswordFile)
 			if err != nil {
-				return nil, nil, fmt.Errorf("account %s: cannot read the password file: %w", a.Name, err)
+				return nil, nil, fmt.Errorf(msgReadPassword, a.Name, err)
 			}
 			pw, _, _ := strings.Cut(string(data), "\n")
 			pw = strings.TrimSuffix(pw, "\r")
 			if err := sshd.AddUser(tmp, a.Name, []byte(pw), true); err != nil {
-				return nil, nil, fmt.Errorf("account %s (%s): %w", a.Name, a.PasswordFile, err)
+				return nil, nil, fmt.Errorf(msgAccount, a.Name, a.PasswordFile, err)
 			}
 		}
 		if a.AuthorizedKeysFile != "" {
 			data, err := os.ReadFile(a.AuthorizedKeysFile)
 			if err != nil {
-				return nil, nil, fmt.Errorf("account %s: cannot read the authorized keys: %w", a.Name, err)
+				return nil, nil, fmt.Errorf(msgReadKeys, a.Name, err)
 			}
 			kb.Write(data)
 			if len(data) > 0 && data[len(data)-1] != '\n' {
