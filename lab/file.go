@@ -44,7 +44,7 @@ type Plan struct {
 	Host      string `json:"host,omitempty"`
 	FirstPort *int   `json:"first_port,omitempty"`
 	// Hosts: node N of cluster C (both from 1) gets Prefix.C.N (default
-	// prefix 127.1), all on Port (default 22; below 1024 needs root).
+	// prefix 127.1), all on Port (default 2222, as ucmsh serve: 22 needs root and collides with a system sshd listening on all addresses).
 	Prefix string `json:"prefix,omitempty"`
 	Port   int    `json:"port,omitempty"`
 }
@@ -121,7 +121,7 @@ const (
 	DefaultHost      = "127.0.0.1"
 	DefaultFirstPort = 2201
 	DefaultPrefix    = "127.1"
-	DefaultHostsPort = 22
+	DefaultHostsPort = 2222
 	DefaultVersion   = "14.0.1.13900-155"
 	DefaultDomain    = "lab.example.com"
 )
