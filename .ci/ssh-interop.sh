@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SSH interoperability of ucmsh serve with the clients admins and their
 # automation use: the OpenSSH client (interactive through a pty, exec, a
-# piped script, password and key logins), paramiko (a cisco_vos_cli-style
-# client: one character at a time or all at once, a long reservation code
-# installed from one line, Continue (y/n)?, exec with exit status) and
-# netmiko (send_command through a device type whose prompt is admin:).
+# piped script, password, keyboard-interactive and key logins, RSA host key
+# algorithms, ControlMaster multiplexing, --strict refusing commands),
+# paramiko (a cisco_vos_cli-style client: one character at a time or all at
+# once, a long reservation code installed from one line, Continue (y/n)?,
+# exec with exit status, auth_interactive, an RSA host key), asyncssh
+# (sessions reused on one connection) and netmiko (send_command through a
+# device type whose prompt is admin:).
 #
 # Self-contained: installs what it needs from Debian (as root), serves on
 # 127.0.0.1 only, and is bounded in time. Run from anywhere:
@@ -22,6 +25,7 @@ command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 [ -x "$PY" ] || missing+=(python3)
 "$PY" -c 'import paramiko' >/dev/null 2>&1 || missing+=(python3-paramiko)
 "$PY" -c 'import netmiko' >/dev/null 2>&1 || missing+=(python3-netmiko)
+"$PY" -c 'import asyncssh' >/dev/null 2>&1 || missing+=(python3-asyncssh)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -29,7 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 ssh -V
-"$PY" -c 'import paramiko, netmiko; print("paramiko", paramiko.__version__, "netmiko", netmiko.__version__)'
+"$PY" -W ignore -c 'import paramiko, netmiko, asyncssh; print("paramiko", paramiko.__version__, "netmiko", netmiko.__version__, "asyncssh", asyncssh.__version__)'
 
 work=$(mktemp -d)
 server_pid=""
@@ -87,6 +91,7 @@ HOST = "127.0.0.1"
 PASSWORD = os.environ["UCMSH_PASSWORD"]
 KEY_FILE = os.environ["UCMSH_KEY"]
 HOST_KEY_PUB = os.environ["UCMSH_HOST_KEY_PUB"]
+HOST_KEY_RSA_PUB = os.environ["UCMSH_HOST_KEY_RSA_PUB"]
 CSSM = os.environ["UCMSH_CSSM"]
 PROMPT = "admin:"
 
@@ -292,8 +297,99 @@ def test_netmiko():
         conn.disconnect()
 
 
+def transport(key_types=None):
+    """A paramiko transport, its host key checked against the state folder."""
+    t = paramiko.Transport((HOST, PORT))
+    if key_types:
+        t.get_security_options().key_types = key_types
+    t.start_client(timeout=10)
+    key = t.get_remote_server_key()
+    pub = HOST_KEY_RSA_PUB if key.get_name() == "ssh-rsa" else HOST_KEY_PUB
+    expect(key.get_base64() == open(pub).read().split()[1], "the host key from " + pub, key.get_base64())
+    return t
+
+
+def run_exec(t, cmd):
+    chan = t.open_session(timeout=10)
+    chan.exec_command(cmd)
+    out = b""
+    while True:
+        data = chan.recv(65536)
+        if not data:
+            break
+        out += data
+    return out.decode(), chan.recv_exit_status()
+
+
+def test_paramiko_keyboard_interactive():
+    """auth_interactive: one Password: question, echo off."""
+    asked = []
+
+    def answer(password):
+        def handler(title, instructions, prompts):
+            asked.extend(prompts)
+            return [password for _ in prompts]
+        return handler
+
+    t = transport()
+    try:
+        t.auth_interactive("admin", answer(PASSWORD))
+        expect(asked == [("Password: ", False)], "one Password: question without echo", asked)
+        out, status = run_exec(t, "show myself")
+        expect(status == 0 and "account name    : admin" in out, "a session after keyboard-interactive", out)
+    finally:
+        t.close()
+    t = transport()
+    try:
+        t.auth_interactive("admin", answer("not-the-password"))
+        raise AssertionError("a wrong keyboard-interactive answer logged in")
+    except paramiko.AuthenticationException:
+        pass
+    finally:
+        t.close()
+
+
+def test_paramiko_rsa_host_key():
+    """A client that knows only RSA (SHA-2 signatures) gets the RSA host key."""
+    for algo in ("rsa-sha2-512", "rsa-sha2-256"):
+        t = transport(key_types=[algo])
+        try:
+            expect(t.get_remote_server_key().get_name() == "ssh-rsa", "an RSA host key for " + algo, t.get_remote_server_key().get_name())
+            expect(t.host_key_type == algo, "signature " + algo, t.host_key_type)
+            t.auth_password("admin", PASSWORD)
+            out, status = run_exec(t, "show license UDI")
+            expect(status == 0 and out.startswith("UDI: PID:UCM"), "exec over an RSA host key", out)
+        finally:
+            t.close()
+
+
+def test_asyncssh_sessions_reused():
+    """asyncssh keeps one connection for several sessions: a script that
+    ends, one that quits, then exec requests, with pauses between."""
+    import asyncio
+    import warnings
+    warnings.simplefilter("ignore")
+    import asyncssh
+
+    async def go():
+        async with asyncssh.connect(HOST, PORT, username="admin", password=PASSWORD, known_hosts=None,
+                                    client_keys=None, agent_path=None) as conn:
+            r = await asyncio.wait_for(conn.run(input="show license UDI\n"), 20)
+            expect("admin:\nUDI: PID:UCM" in r.stdout and r.exit_status == 0, "a script session", r.stdout)
+            r = await asyncio.wait_for(conn.run(input="show version active\nquit\n"), 20)
+            expect("Active Master Version:" in r.stdout, "a session that quits", r.stdout)
+            await asyncio.sleep(0.5)  # longer than the old 250 ms grace
+            r = await asyncio.wait_for(conn.run("show license UDI"), 20)
+            expect(r.stdout.startswith("UDI: PID:UCM") and r.exit_status == 0, "exec on the same connection", r.stdout)
+            r = await asyncio.wait_for(conn.run(input="show myself\n"), 20)
+            expect("account name    : admin" in r.stdout, "another script on the same connection", r.stdout)
+
+    asyncio.run(go())
+
+
 def main():
-    tests = [test_paramiko_shell, test_paramiko_reservation, test_paramiko_exec, test_paramiko_wrong_password, test_netmiko]
+    tests = [test_paramiko_shell, test_paramiko_reservation, test_paramiko_exec, test_paramiko_wrong_password,
+             test_paramiko_keyboard_interactive, test_paramiko_rsa_host_key, test_asyncssh_sessions_reused, test_netmiko]
     passed = failed = 0
     for t in tests:
         start = time.time()
@@ -314,7 +410,7 @@ PYTHON
 
 status=0
 UCMSH_PORT="$port" UCMSH_PASSWORD="$password" UCMSH_KEY="$work/id_ed25519" \
-  UCMSH_HOST_KEY_PUB="$state/ssh/host_key.pub" UCMSH_CSSM="$work/bin/cssm" \
+  UCMSH_HOST_KEY_PUB="$state/ssh/host_key.pub" UCMSH_HOST_KEY_RSA_PUB="$state/ssh/host_key_rsa.pub" UCMSH_CSSM="$work/bin/cssm" \
   timeout 300 "$PY" "$work/interop.py" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "== server log"

@@ -63,6 +63,9 @@ type Runner struct {
 	ServiceErr error
 	// JSON makes reports print their model as JSON (for scripts).
 	JSON bool
+	// Strict is ucmsh serve --strict: as on CUCM, a line carries no
+	// options (no --json); every word is the command's.
+	Strict bool
 	// Audit, when set, is told of every command run that may change the
 	// node's licensing state (the license tree): its words without the
 	// arguments (tokens, codes), and whether it succeeded.
@@ -131,9 +134,11 @@ func (r *Runner) execute(ctx context.Context, t Terminal, line string, cmd **Com
 	if err != nil {
 		return err
 	}
-	toks, json, err := options(toks)
-	if err != nil {
-		return err
+	json := false
+	if !r.Strict {
+		if toks, json, err = options(toks); err != nil {
+			return err
+		}
 	}
 	if len(toks) == 0 {
 		return nil

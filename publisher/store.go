@@ -165,7 +165,8 @@ func encodeState(st *State) ([]byte, error) {
 func (s *Store) acquire() (func(), error) {
 	s.mu.Lock()
 	if s.lock == nil {
-		f, err := os.OpenFile(statedir.Node(s.dir).Lock(), os.O_RDWR|os.O_CREATE, 0o600)
+		// O_NOFOLLOW: a symbolic link planted as the lock is refused.
+		f, err := os.OpenFile(statedir.Node(s.dir).Lock(), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 		if err != nil {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("cannot open the state lock in %s: %w", s.dir, err)

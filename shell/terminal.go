@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/chzyer/readline"
 	"golang.org/x/term"
@@ -32,10 +33,14 @@ func NewTerminal(historyFile string) (Editor, error) {
 	t := &terminal{histFile: historyFile}
 	if historyFile != "" {
 		// readline would create it world-readable; history may hold codes.
-		if f, err := os.OpenFile(historyFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+		// A symbolic link (O_NOFOLLOW fails) is never followed: no history.
+		if f, err := os.OpenFile(historyFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600); err == nil {
 			f.Close()
+		} else {
+			historyFile = ""
 		}
 	}
+	t.histFile = historyFile
 	// readline wraps its input in a reader whose Close does not reach
 	// this one; closing it ourselves is what lets Close return when
 	// readline's reader is waiting for a key.

@@ -3,8 +3,6 @@ package sshd
 import (
 	"bufio"
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +23,7 @@ import (
 // Files of the ssh folder (DESIGN: <state>/ssh).
 const (
 	HostKeyFile        = statedir.HostKeyFile
+	HostKeyRSAFile     = statedir.HostKeyRSAFile
 	UsersFile          = statedir.UsersFile
 	AuthorizedKeysFile = statedir.AuthorizedKeysFile
 )
@@ -217,60 +216,4 @@ func HasAccounts(dir string) bool {
 	users, _ := readUsers(dir)
 	keys, _, _ := readAuthorizedKeys(dir)
 	return len(users) > 0 || len(keys) > 0
-}
-
-// LoadHostKey returns the server's host key from dir/host_key, creating
-// an Ed25519 key (0600, with host_key.pub beside it) the first time. It
-// reports whether the key is new.
-func LoadHostKey(dir string) (ssh.Signer, bool, error) {
-	path := filepath.Join(dir, HostKeyFile)
-	if s, err := readHostKey(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return s, false, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, false, err
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "ucmsh host key")
-	if err != nil {
-		return nil, false, err
-	}
-	// Another server may have made the key meanwhile: then use that one.
-	created, err := atomicfile.Create(path, pemEncode(block), 0o600)
-	if err != nil {
-		return nil, false, err
-	}
-	s, err := readHostKey(path)
-	if err != nil {
-		return nil, false, err
-	}
-	if created {
-		pub := ssh.MarshalAuthorizedKey(s.PublicKey())
-		if err := atomicfile.Write(path+".pub", pub, 0o644); err != nil {
-			return nil, false, err
-		}
-	}
-	return s, created, nil
-}
-
-func readHostKey(path string) (ssh.Signer, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("the host key %s can be read by others (mode %v): chmod 600 it", path, info.Mode().Perm())
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	s, err := ssh.ParsePrivateKey(data)
-	if err != nil {
-		return nil, fmt.Errorf("the host key %s: %w", path, err)
-	}
-	return s, nil
 }

@@ -3,12 +3,16 @@
 // and their limits. It knows nothing about the shell: each session is
 // handed to Config.Handler with its streams and terminal size.
 //
-// Only password and public-key authentication are offered; port and agent
-// forwarding, X11, subsystems (sftp) and channel types other than
-// "session" are refused.
+// Password, keyboard-interactive (one Password: question) and public-key
+// authentication are offered; port and agent forwarding, X11, subsystems
+// (sftp) and channel types other than "session" are refused. Limits
+// before login follow OpenSSH: a short deadline for the version string,
+// MaxStartups-style random early drop, a per-address cap on connections
+// not logged in yet, and a password budget per address (throttle.go).
 package sshd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,26 +31,37 @@ import (
 // Handler runs one session and returns its exit status.
 type Handler func(ctx context.Context, s *Session) int
 
-// Config is what a Server needs. Zero limits take the defaults below.
+// Config is what a Server needs. Zero limits take the defaults below
+// (DefaultConfig lists them).
 type Config struct {
 	// Dir is the ssh folder: users and authorized_keys are read from it
 	// at each login, so changes apply without a restart.
-	Dir     string
-	HostKey ssh.Signer
-	Handler Handler
-	Log     *slog.Logger
+	Dir      string
+	HostKeys []ssh.Signer
+	Handler  Handler
+	Log      *slog.Logger
 
+	// VersionTimeout bounds the time from connection to the client's
+	// version string: a client that sends nothing is gone fast. Default
+	// 10s.
+	VersionTimeout time.Duration
 	// HandshakeTimeout bounds the time from connection to login (key
 	// exchange and authentication). Default 60s.
 	HandshakeTimeout time.Duration
-	// IdleTimeout closes a connection that sent no input for that long
-	// and runs no exec command. Default 30m; negative: never.
+	// IdleTimeout closes a connection whose user sent nothing for that
+	// long and that runs no exec command. Default 30m; negative: never.
 	IdleTimeout time.Duration
 	// MaxConnections bounds open connections; more are closed at once.
 	// Default 100.
 	MaxConnections int
-	// MaxStartups bounds connections still in their handshake. Default 32.
-	MaxStartups int
+	// MaxStartups refuses new connections at random while many have not
+	// logged in yet (OpenSSH's MaxStartups). Default 10:30:100.
+	MaxStartups Startups
+	// PerSourceStartups bounds the connections of one address that have
+	// not logged in yet (OpenSSH's PerSourceMaxStartups). Default 8,
+	// below MaxStartups' start, so that one address alone never makes
+	// the server drop others' connections.
+	PerSourceStartups int
 	// MaxSessions bounds the sessions of one connection. Default 10.
 	MaxSessions int
 	// MaxAuthTries bounds authentication attempts on one connection.
@@ -55,15 +70,30 @@ type Config struct {
 	// FailDelay is waited after each wrong password, whether the account
 	// exists or not. Default 1s.
 	FailDelay time.Duration
-	// MaxFailures failures from one address within FailWindow refuse it
-	// for Lockout. Defaults 5, 1m, 1m.
+	// MaxFailures wrong passwords from one address within FailWindow
+	// refuse it for Lockout. Defaults 5, 1m, 1m.
 	MaxFailures int
 	FailWindow  time.Duration
 	Lockout     time.Duration
+	// CloseGrace: when a shell ended, the connection is closed once no
+	// session is open and none was opened for that long. Default 2s.
+	CloseGrace time.Duration
+	// LogEvery: refused connections are logged once per LogEvery, with a
+	// count. Default 10s.
+	LogEvery time.Duration
 
-	// closeGrace is how long a client may take to close a connection
-	// whose shell ended before the server closes it.
-	closeGrace time.Duration
+	// Legacy also offers diffie-hellman-group14-sha1 and SHA-1 ssh-rsa
+	// signatures, for old clients that pin them.
+	Legacy bool
+	// NoExec refuses exec requests, as CUCM does (ucmsh serve --strict).
+	NoExec bool
+}
+
+// DefaultConfig is a Config with every limit at its default.
+func DefaultConfig() Config {
+	var c Config
+	c.setDefaults()
+	return c
 }
 
 func (c *Config) setDefaults() {
@@ -77,17 +107,22 @@ func (c *Config) setDefaults() {
 			*v = d
 		}
 	}
+	def(&c.VersionTimeout, 10*time.Second)
 	def(&c.HandshakeTimeout, 60*time.Second)
 	def(&c.IdleTimeout, 30*time.Minute)
 	def(&c.FailDelay, time.Second)
 	def(&c.FailWindow, time.Minute)
 	def(&c.Lockout, time.Minute)
-	def(&c.closeGrace, 250*time.Millisecond)
+	def(&c.CloseGrace, 2*time.Second)
+	def(&c.LogEvery, 10*time.Second)
 	defInt(&c.MaxConnections, 100)
-	defInt(&c.MaxStartups, 32)
+	defInt(&c.PerSourceStartups, 8)
 	defInt(&c.MaxSessions, 10)
 	defInt(&c.MaxAuthTries, 6)
 	defInt(&c.MaxFailures, 5)
+	if c.MaxStartups == (Startups{}) {
+		c.MaxStartups = DefaultStartups
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -95,27 +130,40 @@ func (c *Config) setDefaults() {
 
 // Server accepts SSH connections and runs their sessions.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	throttle *throttle
-	startups chan struct{}
-	open     atomic.Int32 // connections
+	cfg       Config
+	log       *slog.Logger
+	throttle  *throttle
+	admission *admission
+	refusals  *refusals
+	hostKeys  []ssh.Signer
+	open      atomic.Int32 // connections
 
 	wg sync.WaitGroup
 }
 
 // New checks the configuration and returns a server.
 func New(cfg Config) (*Server, error) {
-	if cfg.HostKey == nil || cfg.Handler == nil || cfg.Dir == "" {
+	if len(cfg.HostKeys) == 0 || cfg.Handler == nil || cfg.Dir == "" {
 		return nil, errors.New("sshd: a host key, a handler and the ssh folder are needed")
 	}
 	cfg.setDefaults()
+	var keys []ssh.Signer
+	for _, k := range cfg.HostKeys {
+		s, err := hostSigner(k, cfg.Legacy)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, s)
+	}
 	dummy() // now, so that the first unknown account takes no longer
+	ref := newRefusals(cfg.Log, cfg.LogEvery)
 	return &Server{
-		cfg:      cfg,
-		log:      cfg.Log,
-		throttle: newThrottle(cfg.MaxFailures, cfg.FailWindow, cfg.Lockout),
-		startups: make(chan struct{}, cfg.MaxStartups),
+		cfg:       cfg,
+		log:       cfg.Log,
+		throttle:  newThrottle(cfg.MaxFailures, cfg.FailWindow, cfg.Lockout),
+		admission: newAdmission(cfg.MaxStartups, cfg.PerSourceStartups),
+		refusals:  ref,
+		hostKeys:  keys,
 	}, nil
 }
 
@@ -126,6 +174,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer func() {
 		cancel()
 		s.wg.Wait()
+		s.refusals.stop()
 	}()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
@@ -163,6 +212,7 @@ func hostOf(a net.Addr) string {
 type conn struct {
 	srv    *Server
 	nc     net.Conn
+	cc     *clientConn
 	sc     *ssh.ServerConn
 	ip     string
 	ctx    context.Context
@@ -175,6 +225,8 @@ type conn struct {
 	privilege         int
 
 	sessions   atomic.Int32
+	opened     atomic.Int64 // sessions ever opened
+	shellEnded atomic.Bool
 	busy       atomic.Int32 // exec commands running
 	lastActive atomic.Int64 // unix nanoseconds of the last input
 	idleMu     sync.Mutex
@@ -182,38 +234,93 @@ type conn struct {
 	wg         sync.WaitGroup
 }
 
+// clientConn is the client's socket as the SSH library sees it. Until the
+// version string has come, reads have the short version deadline; then
+// the handshake deadline. After hangUp, the next write (the banner that
+// says why) is the last.
+type clientConn struct {
+	net.Conn
+	gotVersion bool // read by the library's one reader goroutine
+	handshake  time.Time
+	hangUp     atomic.Bool
+}
+
+func (c *clientConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.gotVersion && bytes.IndexByte(p[:n], '\n') >= 0 {
+		c.gotVersion = true
+		c.Conn.SetDeadline(c.handshake)
+	}
+	return n, err
+}
+
+func (c *clientConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if c.hangUp.Load() {
+		c.Conn.Close()
+	}
+	return n, err
+}
+
+// refuse tells a client why before the version exchange (RFC 4253 allows
+// other lines first) and hangs up; the refusal is logged in a count.
+func (s *Server) refuse(nc net.Conn, reason, line string) {
+	s.refusals.note(reason, hostOf(nc.RemoteAddr()))
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(nc, line+"\r\n")
+	// Read what the client sent (its version string comes at once), so
+	// that closing sends no reset that would lose the line; briefly, so
+	// that a flood of refusals holds nothing long.
+	nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if tc, ok := nc.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+		io.Copy(io.Discard, io.LimitReader(nc, 64<<10))
+	}
+}
+
 func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	defer nc.Close()
+	begun := time.Now()
 	addr := nc.RemoteAddr().String()
 	c := &conn{srv: s, nc: nc, ip: hostOf(nc.RemoteAddr())}
-	if blocked, _ := s.throttle.blocked(c.ip); blocked {
-		s.log.Debug("ssh connection refused", "addr", addr, "reason", "too many authentication failures")
+	// A locked-out address still gets its key exchange (within the
+	// limits below), so that the banner can tell it why: clients show
+	// a banner, few show lines before the version string.
+	switch reason, ok := s.admission.enter(c.ip); {
+	case !ok && reason == reasonPerSource:
+		s.refuse(nc, reason, fmt.Sprintf(msgRefusedPerSource, c.ip))
+		return
+	case !ok:
+		s.refuse(nc, reason, msgRefusedStartups)
 		return
 	}
+	var leaveOnce sync.Once
+	leave := func() { leaveOnce.Do(func() { s.admission.leave(c.ip) }) }
+	defer leave()
 	if n := s.open.Add(1); n > int32(s.cfg.MaxConnections) {
 		s.open.Add(-1)
-		s.log.Warn("ssh connection refused", "addr", addr, "reason", "too many connections")
+		s.refuse(nc, reasonFull, msgRefusedFull)
 		return
 	}
 	defer s.open.Add(-1)
-	select {
-	case s.startups <- struct{}{}:
-	default:
-		s.log.Warn("ssh connection refused", "addr", addr, "reason", "too many logins in progress")
-		return
-	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
 	defer c.cancel()
 	stop := context.AfterFunc(c.ctx, func() { nc.Close() })
 	defer stop()
 
-	nc.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
-	sc, chans, reqs, err := ssh.NewServerConn(nc, c.serverConfig())
-	<-s.startups
+	c.cc = &clientConn{Conn: nc, handshake: begun.Add(s.cfg.HandshakeTimeout)}
+	if s.cfg.VersionTimeout < s.cfg.HandshakeTimeout {
+		nc.SetDeadline(begun.Add(s.cfg.VersionTimeout))
+	} else {
+		c.cc.gotVersion = true
+		nc.SetDeadline(c.cc.handshake)
+	}
+	sc, chans, reqs, err := ssh.NewServerConn(c.cc, c.serverConfig())
+	leave()
 	if err != nil {
-		if c.attempts.Load() > 0 && c.pwFailed.Load() == 0 {
+		if c.attempts.Load() > 0 && c.pwFailed.Load() == 0 && !c.cc.hangUp.Load() {
 			// Only keys were offered, none accepted: one failure.
-			s.failed(c.ip, "", "publickey")
+			s.failed(c.ip, "", "publickey", s.throttle.fail(c.ip))
 		}
 		s.log.Debug("ssh handshake failed", "addr", addr, "err", err)
 		return
@@ -228,7 +335,6 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	if lv, ok := sc.Permissions.Extensions[extPrivilege]; ok {
 		c.privilege, _ = strconv.Atoi(lv)
 	}
-	s.throttle.succeed(c.ip)
 	start := time.Now()
 	attrs := []any{"user", c.user, "addr", addr, "method", c.method}
 	if c.key != "" {
@@ -247,6 +353,9 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
 }
 
+// seconds rounds a wait up to whole seconds, at least 1.
+func seconds(d time.Duration) int { return max(1, int((d+time.Second-1)/time.Second)) }
+
 // Permission extensions recording how a connection authenticated.
 const (
 	extMethod = "ucmsh-auth-method"
@@ -259,11 +368,16 @@ const (
 )
 
 func (c *conn) serverConfig() *ssh.ServerConfig {
+	algos, pubkeyAuth := algorithms(c.srv.cfg.Legacy)
 	cfg := &ssh.ServerConfig{
-		ServerVersion:     "SSH-2.0-ucmsh",
-		MaxAuthTries:      c.srv.cfg.MaxAuthTries,
-		PasswordCallback:  c.password,
-		PublicKeyCallback: c.publicKey,
+		Config:                      algos,
+		PublicKeyAuthAlgorithms:     pubkeyAuth,
+		ServerVersion:               "SSH-2.0-ucmsh",
+		MaxAuthTries:                c.srv.cfg.MaxAuthTries,
+		PasswordCallback:            c.password,
+		KeyboardInteractiveCallback: c.keyboardInteractive,
+		PublicKeyCallback:           c.publicKey,
+		BannerCallback:              c.banner,
 		VerifiedPublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey, perms *ssh.Permissions, _ string) (*ssh.Permissions, error) {
 			if perms == nil || perms.Extensions[extKey] != ssh.FingerprintSHA256(key) {
 				return nil, errDenied
@@ -271,7 +385,9 @@ func (c *conn) serverConfig() *ssh.ServerConfig {
 			return perms, nil
 		},
 	}
-	cfg.AddHostKey(c.srv.cfg.HostKey)
+	for _, k := range c.srv.hostKeys {
+		cfg.AddHostKey(k)
+	}
 	return cfg
 }
 
@@ -290,37 +406,89 @@ func dummy() []byte {
 }
 
 func (c *conn) password(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+	return c.checkPassword(meta.User(), pw, "password")
+}
+
+// keyboardInteractive asks one Password: question with echo off, and
+// checks the answer as a password.
+func (c *conn) keyboardInteractive(meta ssh.ConnMetadata, ask ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+	if blocked, left := c.srv.throttle.blocked(c.ip); blocked {
+		return nil, c.lockedOut(left)
+	}
+	answers, err := ask("", "", []string{kbdPasswordPrompt}, []bool{false})
+	if err != nil {
+		return nil, err // the client went away or sent garbage
+	}
+	var pw []byte
+	if len(answers) == 1 {
+		pw = []byte(answers[0])
+	}
+	return c.checkPassword(meta.User(), pw, "keyboard-interactive")
+}
+
+// checkPassword checks one password within the address's budget; unknown
+// accounts and wrong passwords take the same time and get the same answer.
+func (c *conn) checkPassword(user string, pw []byte, method string) (*ssh.Permissions, error) {
 	c.attempts.Add(1)
-	if blocked, _ := c.srv.throttle.blocked(c.ip); blocked {
+	done, left, err := c.srv.throttle.begin(c.ctx, c.ip)
+	if err != nil {
 		return nil, errDenied
+	}
+	if done == nil {
+		return nil, c.lockedOut(left)
 	}
 	users, err := readUsers(c.srv.cfg.Dir)
 	if err != nil {
 		c.srv.log.Error("ssh accounts unreadable", "err", err)
 	}
-	u, known := users[meta.User()]
+	u, known := users[user]
 	hash := u.hash
 	if !known {
 		hash = dummy()
 	}
 	if bcrypt.CompareHashAndPassword(hash, pw) == nil && known {
-		return &ssh.Permissions{Extensions: map[string]string{extMethod: "password", extPrivilege: strconv.Itoa(u.privilege)}}, nil
+		done(false)
+		return &ssh.Permissions{Extensions: map[string]string{extMethod: method, extPrivilege: strconv.Itoa(u.privilege)}}, nil
 	}
 	c.pwFailed.Add(1)
-	c.srv.failed(c.ip, meta.User(), "password")
+	// The place in the budget is held through the delay, so parallel
+	// guesses are slowed too.
 	t := time.NewTimer(c.srv.cfg.FailDelay)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-c.ctx.Done():
 	}
+	locked := done(true)
+	c.srv.failed(c.ip, user, method, locked)
+	if locked {
+		return nil, c.lockedOut(c.srv.cfg.Lockout)
+	}
 	return nil, errDenied
+}
+
+// banner is sent before the first authentication answer: to a
+// locked-out address, why it is refused (then the server hangs up).
+func (c *conn) banner(ssh.ConnMetadata) string {
+	blocked, left := c.srv.throttle.blocked(c.ip)
+	if !blocked {
+		return ""
+	}
+	c.srv.refusals.note(reasonLockedOut, c.ip)
+	c.cc.hangUp.Store(true)
+	return fmt.Sprintf(msgTooManyFailures, c.ip, seconds(left)) + "\r\n"
+}
+
+// lockedOut tells the client why it is refused, then hangs up.
+func (c *conn) lockedOut(left time.Duration) error {
+	c.cc.hangUp.Store(true)
+	return &ssh.BannerError{Err: errDenied, Message: fmt.Sprintf(msgTooManyFailures, c.ip, seconds(left)) + "\r\n"}
 }
 
 func (c *conn) publicKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	c.attempts.Add(1)
-	if blocked, _ := c.srv.throttle.blocked(c.ip); blocked {
-		return nil, errDenied
+	if blocked, left := c.srv.throttle.blocked(c.ip); blocked {
+		return nil, c.lockedOut(left)
 	}
 	if ValidUserName(meta.User()) != nil {
 		return nil, errDenied
@@ -344,11 +512,12 @@ func (c *conn) publicKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permiss
 	return nil, errDenied
 }
 
-// failed records an authentication failure from ip.
-func (s *Server) failed(ip, user, method string) {
+// failed logs an authentication failure from ip, and the lockout it
+// caused.
+func (s *Server) failed(ip, user, method string, locked bool) {
 	s.log.Warn("ssh authentication failed", "user", user, "addr", ip, "method", method)
-	if s.throttle.fail(ip) {
-		s.log.Warn("ssh address refused", "addr", ip, "reason", "too many authentication failures", "for", s.cfg.Lockout)
+	if locked {
+		s.log.Warn("ssh address refused", "addr", ip, "reason", reasonLockedOut, "for", s.cfg.Lockout)
 	}
 }
 
@@ -376,6 +545,7 @@ func (c *conn) handleChannel(nch ssh.NewChannel) {
 		nch.Reject(reason, fmt.Sprintf("%s channels are not allowed", t))
 		return
 	}
+	c.opened.Add(1)
 	if c.sessions.Add(1) > int32(c.srv.cfg.MaxSessions) {
 		c.sessions.Add(-1)
 		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection")

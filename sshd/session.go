@@ -17,8 +17,9 @@ type Session struct {
 	// Privilege is the account's level (0, 1 or 4); 4 for a key login.
 	Privilege  int
 	RemoteAddr net.Addr
-	// Method is how the connection authenticated: "password" or
-	// "publickey"; Key is then the SHA256 fingerprint of the key.
+	// Method is how the connection authenticated: "password",
+	// "keyboard-interactive" or "publickey"; Key is then the SHA256
+	// fingerprint of the key.
 	Method, Key string
 
 	// PTY is set when the client asked for a terminal (Term is its
@@ -119,7 +120,8 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 	s.setSize(0, 0)
 	var done chan struct{}
 	for req := range reqs {
-		c.touch()
+		// Only what the user sends counts as activity: a command, not
+		// window changes or keep-alives (data is counted by activity).
 		ok := false
 		switch req.Type {
 		case "pty-req":
@@ -138,6 +140,13 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			if done != nil {
 				break
 			}
+			if req.Type == "exec" && c.srv.cfg.NoExec {
+				// As CUCM: no commands over exec; the client says
+				// "exec request failed on channel 0".
+				c.srv.log.Info("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", "exec", "reason", "strict")
+				break
+			}
+			c.touch()
 			if req.Type == "exec" {
 				var e execRequest
 				if ssh.Unmarshal(req.Payload, &e) != nil {
@@ -182,7 +191,7 @@ func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		<-done
 	} else {
 		ch.Close()
-		c.sessions.Add(-1)
+		c.sessionEnded(false)
 	}
 }
 
@@ -207,15 +216,34 @@ func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel) {
 	ch.CloseWrite()
 	ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(status)}))
 	ch.Close()
+	// The idle clock starts again when a command ends, not while it ran.
 	c.touch()
-	if c.sessions.Add(-1) == 0 && !s.Exec {
-		// Give the client a moment to read the status and leave itself.
-		go func() {
-			select {
-			case <-c.ctx.Done():
-			case <-time.After(c.srv.cfg.closeGrace):
+	c.sessionEnded(!s.Exec)
+}
+
+// sessionEnded counts a session out. Once a shell has ended (quit,
+// Control-D, the end of a script), the connection is closed when no
+// session is left open and none was opened within the grace period: a
+// plain client has left, while multiplexing clients (OpenSSH's
+// ControlMaster, asyncssh) go on opening sessions on it.
+func (c *conn) sessionEnded(shell bool) {
+	if shell {
+		c.shellEnded.Store(true)
+	}
+	if c.sessions.Add(-1) != 0 || !c.shellEnded.Load() {
+		return
+	}
+	gen := c.opened.Load()
+	t := time.NewTimer(c.srv.cfg.CloseGrace)
+	go func() {
+		defer t.Stop()
+		select {
+		case <-c.ctx.Done():
+		case <-t.C:
+			if c.sessions.Load() == 0 && c.opened.Load() == gen {
+				c.srv.log.Debug("ssh connection closed", "user", c.user, "addr", c.nc.RemoteAddr().String(), "reason", "no session left")
 				c.sc.Close()
 			}
-		}()
-	}
+		}
+	}()
 }

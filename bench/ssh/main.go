@@ -100,8 +100,8 @@ func run(o options) error {
 		return err
 	}
 	defer srv.stop()
-	keyAuth := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeyCallback: srv.hostKey, Timeout: 10 * time.Second}
-	pwAuth := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password(password)}, HostKeyCallback: srv.hostKey, Timeout: 10 * time.Second}
+	keyAuth := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeyCallback: srv.hostKey, HostKeyAlgorithms: []string{ssh.KeyAlgoED25519}, Timeout: 10 * time.Second}
+	pwAuth := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password(password)}, HostKeyCallback: srv.hostKey, HostKeyAlgorithms: []string{ssh.KeyAlgoED25519}, Timeout: 10 * time.Second}
 
 	fmt.Printf("ssh-bench: ucmsh serve on %s, %d CPUs, %s\n", srv.addr, runtime.NumCPU(), runtime.Version())
 
@@ -246,7 +246,11 @@ func startServer(ctx context.Context, bin, state, logFile string, maxConns int) 
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, "serve", "--state", state, "--listen", "127.0.0.1:0", "--max-connections", strconv.Itoa(maxConns))
+	// Logins come all at once from one address: lift the pre-login
+	// limits that would refuse them as a flood.
+	n := strconv.Itoa(maxConns)
+	cmd := exec.CommandContext(ctx, bin, "serve", "--state", state, "--listen", "127.0.0.1:0", "--max-connections", n,
+		"--per-source-startups", n, "--max-startups", n)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {

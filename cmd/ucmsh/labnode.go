@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/ucmsh/ucmsh/commands"
 	"github.com/ucmsh/ucmsh/internal/statedir"
 	ulab "github.com/ucmsh/ucmsh/lab"
@@ -32,11 +34,16 @@ func labNodeStarter(log *slog.Logger) func(ctx context.Context, spec ulab.NodeSp
 			return nil, err
 		}
 		nlog := log.With("node", spec.Place.Hostname)
+		if n.svc != nil {
+			n.svc.InstallFile.Log = nlog
+		}
+		// The Ed25519 host key only: an RSA key per node (3072 bits) would
+		// take minutes for a large lab.
 		srv, err := sshd.New(sshd.Config{
-			Dir:     sshDir,
-			HostKey: key,
-			Handler: (&serveNode{n}).handler(nlog),
-			Log:     nlog,
+			Dir:      sshDir,
+			HostKeys: []ssh.Signer{key},
+			Handler:  (&serveNode{n}).handler(nlog, false),
+			Log:      nlog,
 		})
 		if err != nil {
 			return nil, err

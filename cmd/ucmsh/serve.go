@@ -31,6 +31,12 @@ Accounts: ucmsh useradd NAME, and/or OpenSSH public keys in
 <state>/ssh/authorized_keys. Renewals that fall due run in the background.
 Control-C or SIGTERM stops the server.
 
+It refuses to start while the state folder, ssh/, users, authorized_keys
+or a host key is writable by group or others or owned by another user, or
+while history or state.lock is a symbolic link (as OpenSSH's StrictModes).
+--strict behaves as CUCM does: no exec requests and no --json.
+Limits and their defaults: SECURITY.md.
+
 Flags:
 `
 
@@ -45,10 +51,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 
 type serveOptions struct {
 	nodeFlags
-	listen                string
-	allowRemote           bool
-	idle, login           time.Duration
-	maxConns, maxSessions int
+	listen                  string
+	allowRemote             bool
+	idle, login, version    time.Duration
+	maxConns, maxSessions   int
+	maxStartups             string
+	perSource, maxAuthTries int
+	maxFailures             int
+	failWindow, lockout     time.Duration
+	legacy, strict          bool
 }
 
 // serve runs the server until ctx ends. ready, when set, is told the
@@ -61,9 +72,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:2222", "address to listen on")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a --listen address other than loopback")
 	fs.DurationVar(&o.idle, "idle-timeout", 30*time.Minute, "close connections idle that long (0: never)")
-	fs.DurationVar(&o.login, "login-timeout", time.Minute, "time allowed from connection to login")
-	fs.IntVar(&o.maxConns, "max-connections", 100, "most connections open at once")
-	fs.IntVar(&o.maxSessions, "max-sessions", 10, "most sessions on one connection")
+	def := sshd.DefaultConfig()
+	fs.DurationVar(&o.login, "login-timeout", def.HandshakeTimeout, "time allowed from connection to login")
+	fs.DurationVar(&o.version, "version-timeout", def.VersionTimeout, "time allowed from connection to the client's SSH version string")
+	fs.IntVar(&o.maxConns, "max-connections", def.MaxConnections, "most connections open at once")
+	fs.IntVar(&o.maxSessions, "max-sessions", def.MaxSessions, "most sessions on one connection")
+	fs.StringVar(&o.maxStartups, "max-startups", def.MaxStartups.String(), "start:rate:full: with start connections not logged in yet, refuse new ones with rate % probability, rising to all at full (OpenSSH's MaxStartups)")
+	fs.IntVar(&o.perSource, "per-source-startups", def.PerSourceStartups, "most connections not logged in yet from one address")
+	fs.IntVar(&o.maxAuthTries, "max-auth-tries", def.MaxAuthTries, "most authentication attempts on one connection")
+	fs.IntVar(&o.maxFailures, "max-failures", def.MaxFailures, "wrong passwords from one address within --failure-window that lock it out")
+	fs.DurationVar(&o.failWindow, "failure-window", def.FailWindow, "the window in which --max-failures are counted")
+	fs.DurationVar(&o.lockout, "lockout", def.Lockout, "how long an address that used up its password budget is refused")
+	fs.BoolVar(&o.legacy, "legacy-algorithms", false, "also offer diffie-hellman-group14-sha1 and SHA-1 ssh-rsa signatures, for old clients")
+	fs.BoolVar(&o.strict, "strict", false, "behave exactly as CUCM: refuse exec requests and --json")
 	readyFile := fs.String("ready-file", "", "write the bound address there (JSON) once the server accepts logins")
 	help := fs.BoolP("help", "h", false, "show this help")
 	fail := func(format string, a ...any) int {
@@ -84,8 +105,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if err := checkListen(o.listen, o.allowRemote); err != nil {
 		return fail("%v", err)
 	}
-	if o.login <= 0 || o.idle < 0 || o.maxConns <= 0 || o.maxSessions <= 0 {
+	startups, err := sshd.ParseStartups(o.maxStartups)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if o.login <= 0 || o.version <= 0 || o.idle < 0 || o.maxConns <= 0 || o.maxSessions <= 0 || o.perSource <= 0 ||
+		o.maxAuthTries <= 0 || o.maxFailures <= 0 || o.failWindow <= 0 || o.lockout <= 0 {
 		return fail("the timeouts and limits must be positive")
+	}
+	node := statedir.Node(o.state)
+	if err := sshd.CheckStrictModes(
+		[]string{node.Dir(), node.SSH(), node.Users(), node.AuthorizedKeys(), node.HostKey(), node.HostKeyRSA(), node.InstallFileKey()},
+		[]string{node.History(), node.Lock()}); err != nil {
+		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)
+		return 1
 	}
 	n, err := newServeNode(o)
 	if err != nil {
@@ -96,17 +129,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	if n.svc != nil {
 		n.svc.InstallFile.Log = log // install-file logins: host, port, user, method or key
 	}
-	sshDir := statedir.Node(o.state).SSH()
-	key, created, err := sshd.LoadHostKey(sshDir)
+	sshDir := node.SSH()
+	keys, err := sshd.LoadHostKeys(sshDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)
 		return 1
 	}
-	what := "host key"
-	if created {
-		what = "new host key"
+	var signers []ssh.Signer
+	for _, k := range keys {
+		what := "host key"
+		if k.Created {
+			what = "new host key"
+		}
+		fmt.Fprintf(stdout, "ucmsh: %s %s %s (%s)\n", what, k.Signer.PublicKey().Type(), ssh.FingerprintSHA256(k.Signer.PublicKey()), k.Path)
+		signers = append(signers, k.Signer)
 	}
-	fmt.Fprintf(stdout, "ucmsh: %s %s %s (%s)\n", what, key.PublicKey().Type(), ssh.FingerprintSHA256(key.PublicKey()), filepath.Join(sshDir, sshd.HostKeyFile))
 	if !sshd.HasAccounts(sshDir) {
 		fmt.Fprintf(stderr, "ucmsh serve: nobody can log in yet: add an account with ucmsh useradd --state %s NAME, or a public key to %s\n",
 			o.state, filepath.Join(sshDir, sshd.AuthorizedKeysFile))
@@ -116,14 +153,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		idle = -1
 	}
 	srv, err := sshd.New(sshd.Config{
-		Dir:              sshDir,
-		HostKey:          key,
-		Handler:          n.handler(log),
-		Log:              log,
-		HandshakeTimeout: o.login,
-		IdleTimeout:      idle,
-		MaxConnections:   o.maxConns,
-		MaxSessions:      o.maxSessions,
+		Dir:               sshDir,
+		HostKeys:          signers,
+		Handler:           n.handler(log, o.strict),
+		Log:               log,
+		VersionTimeout:    o.version,
+		HandshakeTimeout:  o.login,
+		IdleTimeout:       idle,
+		MaxConnections:    o.maxConns,
+		MaxStartups:       startups,
+		PerSourceStartups: o.perSource,
+		MaxSessions:       o.maxSessions,
+		MaxAuthTries:      o.maxAuthTries,
+		MaxFailures:       o.maxFailures,
+		FailWindow:        o.failWindow,
+		Lockout:           o.lockout,
+		Legacy:            o.legacy,
+		NoExec:            o.strict,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)
@@ -134,7 +180,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "ucmsh serve: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "ucmsh: serving %s as %s on %s\n", o.state, n.role, ln.Addr())
+	mode := ""
+	if o.strict {
+		mode = " (strict: as CUCM, no exec requests, no --json)"
+	}
+	fmt.Fprintf(stdout, "ucmsh: serving %s as %s on %s%s\n", o.state, n.role, ln.Addr(), mode)
 	if *readyFile != "" {
 		if err := writeServeReady(*readyFile, ln.Addr().String()); err != nil {
 			fmt.Fprintf(stderr, "ucmsh serve: cannot write the ready file: %v\n", err)
@@ -221,9 +271,11 @@ func (n *serveNode) agent(ctx context.Context, log *slog.Logger, every time.Dura
 }
 
 // handler gives each SSH session its own shell and command runner.
-func (n *serveNode) handler(log *slog.Logger) sshd.Handler {
+// strict (--strict) makes every session behave as CUCM: no --json.
+func (n *serveNode) handler(log *slog.Logger, strict bool) sshd.Handler {
 	return func(ctx context.Context, s *sshd.Session) int {
 		runner := n.runner()
+		runner.Strict = strict
 		addr := s.RemoteAddr.String()
 		runner.Audit = func(path string, ok bool) {
 			result := "ok"

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -43,6 +46,7 @@ func startServe(t *testing.T, extra ...string) *lab {
 	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	shareRSAKey(t, sshDir)
 	l := &lab{t: t, state: state, key: key, priv: priv, out: &termtest.Buffer{}, log: &termtest.Buffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -70,6 +74,36 @@ func startServe(t *testing.T, extra ...string) *lab {
 	return l
 }
 
+var (
+	rsaOnce sync.Once
+	rsaDir  string
+)
+
+// shareRSAKey puts one RSA host key, made once, into sshDir: making a
+// 3072-bit key for every test server would take long.
+func shareRSAKey(t *testing.T, sshDir string) {
+	t.Helper()
+	rsaOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ucmsh-rsa-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sshd.LoadHostKeys(dir); err != nil {
+			t.Fatal(err)
+		}
+		rsaDir = dir
+	})
+	for _, name := range []string{sshd.HostKeyRSAFile, sshd.HostKeyRSAFile + ".pub"} {
+		data, err := os.ReadFile(filepath.Join(rsaDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sshDir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // dial logs in as user with the lab's key (any valid name may use it).
 func (l *lab) dial(user string) *ssh.Client {
 	l.t.Helper()
@@ -86,17 +120,28 @@ func (l *lab) dial(user string) *ssh.Client {
 	return c
 }
 
-// hostKey checks the server's key against the one in the state folder.
+// hostKey checks the server's key against those in the state folder.
 func (l *lab) hostKey() ssh.HostKeyCallback {
-	pub, err := os.ReadFile(filepath.Join(l.state, "ssh", sshd.HostKeyFile+".pub"))
-	if err != nil {
-		l.t.Fatal(err)
+	var known []ssh.PublicKey
+	for _, name := range []string{sshd.HostKeyFile, sshd.HostKeyRSAFile} {
+		pub, err := os.ReadFile(filepath.Join(l.state, "ssh", name+".pub"))
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		known = append(known, k)
 	}
-	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
-	if err != nil {
-		l.t.Fatal(err)
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		for _, k := range known {
+			if string(k.Marshal()) == string(key.Marshal()) {
+				return nil
+			}
+		}
+		return errors.New("unknown host key " + ssh.FingerprintSHA256(key))
 	}
-	return ssh.FixedHostKey(k)
 }
 
 // exec runs one command over an exec request.
@@ -442,7 +487,8 @@ func TestServePasswordLogin(t *testing.T) {
 func TestServeStartUp(t *testing.T) {
 	l := startServe(t)
 	out := l.out.String()
-	if !strings.Contains(out, "ucmsh: new host key ssh-ed25519 SHA256:") || !strings.Contains(out, "ucmsh: serving "+l.state+" as publisher on 127.0.0.1:") {
+	if !strings.Contains(out, "ucmsh: new host key ssh-ed25519 SHA256:") || !strings.Contains(out, "ucmsh: host key ssh-rsa SHA256:") ||
+		!strings.Contains(out, "ucmsh: serving "+l.state+" as publisher on 127.0.0.1:") {
 		t.Fatalf("start-up lines:\n%s", out)
 	}
 	info, err := os.Stat(filepath.Join(l.state, "ssh", sshd.HostKeyFile))
@@ -467,6 +513,15 @@ func TestServeStartUp(t *testing.T) {
 	if !strings.Contains(o.String(), "ucmsh: host key ssh-ed25519 "+fp) || !strings.Contains(e.String(), "nobody can log in yet: add an account with ucmsh useradd") {
 		t.Fatalf("second start:\n%s%s", o.String(), e.String())
 	}
+	// The RSA key this start made is OpenSSH's default size.
+	pub, _ := os.ReadFile(filepath.Join(empty, "ssh", sshd.HostKeyRSAFile+".pub"))
+	k, _, _, _, err := ssh.ParseAuthorizedKey(pub)
+	if err != nil || !strings.Contains(o.String(), "ucmsh: new host key ssh-rsa "+ssh.FingerprintSHA256(k)) {
+		t.Fatalf("the new RSA key: %v\n%s", err, o.String())
+	}
+	if bits := k.(ssh.CryptoPublicKey).CryptoPublicKey().(*rsa.PublicKey).N.BitLen(); bits != 3072 {
+		t.Fatalf("an RSA host key of %d bits", bits)
+	}
 
 	for _, args := range [][]string{{"--listen", "0.0.0.0:2222"}, {"--listen", ":2222"}, {"--listen", "nohost"}, {"--role", "primary"}, {"--max-sessions", "0"}, {"extra"}} {
 		var o, e termtest.Buffer
@@ -478,5 +533,125 @@ func TestServeStartUp(t *testing.T) {
 	serve(context.Background(), []string{"--listen", "192.0.2.1:2222"}, io.Discard, &e2, nil)
 	if !strings.Contains(e2.String(), "not a loopback address; add --allow-remote") {
 		t.Errorf("non-loopback: %s", e2.String())
+	}
+}
+
+// As OpenSSH's StrictModes: files that decide who logs in must be the
+// server user's and writable by nobody else, and history and state.lock
+// are never symbolic links.
+func TestServeStrictModes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(state string) string // returns the path the refusal names
+		want  string
+	}{
+		{"state folder", func(s string) string { os.Chmod(s, 0o777); return s }, " is writable by group or others (mode -rwxrwxrwx)"},
+		{"ssh folder", func(s string) string { p := filepath.Join(s, "ssh"); os.Chmod(p, 0o770); return p }, " is writable by group or others"},
+		{"users", func(s string) string {
+			p := filepath.Join(s, "ssh", "users")
+			os.WriteFile(p, nil, 0o600)
+			os.Chmod(p, 0o620)
+			return p
+		}, " is writable by group or others"},
+		{"authorized_keys", func(s string) string { p := filepath.Join(s, "ssh", "authorized_keys"); os.Chmod(p, 0o666); return p }, " is writable by group or others"},
+		{"host_key", func(s string) string {
+			p := filepath.Join(s, "ssh", "host_key")
+			os.WriteFile(p, nil, 0o600)
+			if os.Chown(p, 4242, 4242) != nil {
+				os.Chmod(p, 0o606) // not root: check the mode instead
+			}
+			return p
+		}, ""},
+		{"history", func(s string) string { p := filepath.Join(s, "history"); os.Symlink("/etc/passwd", p); return p }, " is a symbolic link"},
+		{"state.lock", func(s string) string {
+			p := filepath.Join(s, "state.lock")
+			os.Symlink(filepath.Join(s, "elsewhere"), p)
+			return p
+		}, " is a symbolic link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := t.TempDir()
+			os.Chmod(state, 0o700)
+			os.MkdirAll(filepath.Join(state, "ssh"), 0o700)
+			os.WriteFile(filepath.Join(state, "ssh", "authorized_keys"), nil, 0o600)
+			path := tc.setup(state)
+			var o, e termtest.Buffer
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			code := serve(ctx, []string{"--state", state, "--listen", "127.0.0.1:0"}, &o, &e, func(string) { t.Error("serve started"); cancel() })
+			if code != 1 || !strings.Contains(e.String(), "ucmsh serve: "+path+tc.want) {
+				t.Fatalf("exit %d:\n%s", code, e.String())
+			}
+			if _, err := os.Stat(filepath.Join(state, "elsewhere")); err == nil {
+				t.Fatal("the state lock was followed through its link")
+			}
+		})
+	}
+}
+
+// The state lock is never opened through a symbolic link, by any command.
+func TestStateLockIsNotFollowed(t *testing.T) {
+	state := t.TempDir()
+	target := filepath.Join(t.TempDir(), "planted")
+	os.Symlink(target, filepath.Join(state, "state.lock"))
+	cmd := exec.Command(os.Args[0], "--state", state, "-c", "license smart reservation enable")
+	cmd.Env = append(os.Environ(), "UCMSH_AS_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "cannot open the state lock") {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Fatal("the link was followed: its target exists")
+	}
+}
+
+// --strict: as CUCM, which has no exec requests (ssh host command fails;
+// OpenSSH says "exec request failed on channel 0") and no --json; the
+// interactive shell is otherwise unchanged.
+func TestServeStrict(t *testing.T) {
+	l := startServe(t, "--strict")
+	if !strings.Contains(l.out.String(), "(strict: as CUCM, no exec requests, no --json)") {
+		t.Fatalf("start-up: %s", l.out)
+	}
+	c := l.dial("admin")
+	for _, cmd := range []string{"show license status --json", "show license UDI"} {
+		s, _ := c.NewSession()
+		if err := s.Start(cmd); err == nil || err.Error() != "ssh: command "+cmd+" failed" {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		s.Close()
+	}
+	tm := openTerm(t, c, 24, 80)
+	tm.Expect("admin:")
+	tm.Send("show license UDI\r")
+	tm.Expect("UDI: PID:UCM")
+	tm.Expect("admin:")
+	// --json is a word like any other: CUCM's answer to an unknown one.
+	tm.Send("show license UDI --json\r")
+	if got := tm.Expect("admin:"); strings.Contains(got, "{") || !strings.Contains(got, "Executed command unsuccessfully") {
+		t.Fatalf("--json in strict mode: %q", got)
+	}
+	tm.Send("quit\r")
+	tm.exit()
+	if !strings.Contains(l.log.String(), `msg="ssh request refused" user=admin addr=127.0.0.1:`) || !strings.Contains(l.log.String(), "request=exec reason=strict") {
+		t.Fatalf("log:\n%s", l.log)
+	}
+}
+
+func TestServeLimitFlags(t *testing.T) {
+	for _, args := range [][]string{{"--max-startups", "10:30"}, {"--max-startups", "10:130:100"}, {"--per-source-startups", "0"},
+		{"--version-timeout", "0s"}, {"--max-failures", "0"}, {"--lockout", "-1s"}} {
+		var o, e termtest.Buffer
+		if code := serve(context.Background(), append([]string{"--state", t.TempDir()}, args...), &o, &e, nil); code != 2 {
+			t.Errorf("%v: exit %d %s", args, code, e.String())
+		}
+	}
+	var o termtest.Buffer
+	serve(context.Background(), []string{"--help"}, &o, io.Discard, nil)
+	for _, want := range []string{"--max-startups string", "(default \"10:30:100\")", "--per-source-startups int", "(default 8)", "--version-timeout duration", "(default 10s)",
+		"--max-failures int", "--failure-window duration", "--lockout duration", "--max-auth-tries int", "--legacy-algorithms", "--strict"} {
+		if !strings.Contains(o.String(), want) {
+			t.Errorf("--help lacks %q", want)
+		}
 	}
 }

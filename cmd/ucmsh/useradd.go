@@ -14,6 +14,7 @@ import (
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/spf13/pflag"
+	xterm "golang.org/x/term"
 
 	"github.com/ucmsh/ucmsh/sshd"
 )
@@ -91,8 +92,10 @@ func runUseradd(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// readNewPassword reads the password without echo, twice, from a
-// terminal; from a pipe or file, the first line.
+// readNewPassword reads the password twice from a terminal, without
+// echo; from a pipe or file, the first line. Echo goes off before the
+// first prompt is printed, so a client that answers the instant the
+// prompt appears is not echoed either.
 func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error) {
 	if !isTerminal(in) {
 		line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadBytes('\n')
@@ -105,57 +108,39 @@ func readNewPassword(in *os.File, prompt io.Writer, name string) ([]byte, error)
 		}
 		return line, nil
 	}
-	first, err := readSecretLine(in, prompt, fmt.Sprintf("Password for %s: ", name))
-	fmt.Fprintln(prompt)
-	if err != nil {
-		return nil, err
-	}
-	again, err := readSecretLine(in, prompt, "Retype the password: ")
-	fmt.Fprintln(prompt)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(first, again) {
-		return nil, errors.New("the passwords differ; nothing was changed")
-	}
-	clear(again)
-	return first, nil
-}
-
-// readSecretLine asks for one line on a terminal with echo turned off
-// before the question is shown, so even an answer typed the moment it
-// appears is not echoed.
-func readSecretLine(f *os.File, prompt io.Writer, question string) ([]byte, error) {
-	restore, err := noEcho(f)
+	// Raw mode (no echo) for both questions: nothing typed ahead of
+	// either prompt is echoed. term.Terminal reads each line (Enter,
+	// Backspace; Control-C or Control-D give up).
+	restore, err := noEcho(in)
 	if err != nil {
 		return nil, fmt.Errorf("cannot turn off echo: %v; pipe the password instead", err)
 	}
 	defer restore()
-	fmt.Fprint(prompt, question)
-	var line []byte
-	b := make([]byte, 1)
-	for {
-		n, err := f.Read(b)
-		if n == 1 {
-			switch b[0] {
-			case '\n', '\r':
-				return line, nil
-			case 0x03: // Control-C (raw mode: no signal)
-				return nil, errors.New("interrupted; nothing was changed")
-			case 0x7f, 0x08:
-				line = line[:max(len(line)-1, 0)]
-				continue
-			}
-			line = append(line, b[0])
-			if len(line) > 4096 {
-				return nil, errors.New("the password is too long")
-			}
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(line) > 0 {
-				return line, nil
-			}
-			return nil, errors.New("no password was typed")
-		}
+	t := xterm.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{in, prompt}, "")
+	first, err := readSecret(t, fmt.Sprintf("Password for %s: ", name))
+	if err != nil {
+		return nil, err
 	}
+	again, err := readSecret(t, "Retype the password: ")
+	if err != nil {
+		return nil, err
+	}
+	if first != again {
+		return nil, errors.New("the passwords differ; nothing was changed")
+	}
+	return []byte(first), nil
+}
+
+func readSecret(t *xterm.Terminal, prompt string) (string, error) {
+	line, err := t.ReadPassword(prompt)
+	if err != nil || line == "" {
+		return "", errors.New("no password was typed")
+	}
+	if len(line) > 4096 {
+		return "", errors.New("the password is too long")
+	}
+	return line, nil
 }

@@ -39,6 +39,7 @@ const (
 	HistoryFile        = "history"
 	SSHDir             = "ssh"
 	HostKeyFile        = "host_key"
+	HostKeyRSAFile     = "host_key_rsa"
 	UsersFile          = "users"
 	AuthorizedKeysFile = "authorized_keys"
 	InstallFileKeyFile = "install_file_key"
@@ -67,6 +68,10 @@ func (n Node) SSH() string { return filepath.Join(string(n), SSHDir) }
 
 // HostKey is ucmsh serve's private host key (its public half is HostKey()+".pub").
 func (n Node) HostKey() string { return filepath.Join(n.SSH(), HostKeyFile) }
+
+// HostKeyRSA is ucmsh serve's RSA host key, for clients that know no
+// Ed25519 (its public half is HostKeyRSA()+".pub").
+func (n Node) HostKeyRSA() string { return filepath.Join(n.SSH(), HostKeyRSAFile) }
 
 // Users holds the SSH accounts' password hashes.
 func (n Node) Users() string { return filepath.Join(n.SSH(), UsersFile) }

@@ -32,6 +32,7 @@ func TestNodeLayout(t *testing.T) {
 		n.KnownHosts():     "/s/known_hosts",
 		n.History():        "/s/history",
 		n.HostKey():        "/s/ssh/host_key",
+		n.HostKeyRSA():     "/s/ssh/host_key_rsa",
 		n.Users():          "/s/ssh/users",
 		n.AuthorizedKeys(): "/s/ssh/authorized_keys",
 		n.InstallFileKey(): "/s/ssh/install_file_key",

@@ -1,7 +1,0 @@
-package sshd
-
-import (
-	"encoding/pem"
-)
-
-func pemEncode(b *pem.Block) []byte { return pem.EncodeToMemory(b) }
