@@ -109,6 +109,9 @@ func Up(ctx context.Context, cfg Config) (l *Lab, err error) {
 			unlock()
 		}
 	}()
+	// A lab killed while loading a snapshot left the old folders aside.
+	recoverTree(dir.nodes())
+	recoverTree(dir.cssm())
 	sv, err := loadSaved(dir)
 	if err != nil {
 		return nil, err
@@ -341,6 +344,13 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 // other shards and serves its fronts.
 func (l *Lab) startCSSM(ls *listeners) error {
 	sv := l.saved
+	if sv.Tokens == nil {
+		// Not seeded yet, or killed before the seed was recorded: start
+		// from an empty store, so that seeding never meets half a seed.
+		if err := os.RemoveAll(l.dir.cssm()); err != nil {
+			return err
+		}
+	}
 	c, err := openCSSM(l.dir.cssm(), l.clock, log.New(io.Discard, "", 0))
 	if err != nil {
 		return err

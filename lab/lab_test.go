@@ -547,3 +547,21 @@ func TestReservationForAnotherUDI(t *testing.T) {
 		t.Error("the code file is still there")
 	}
 }
+
+// A lab killed while it replaced its folders (a snapshot load) comes
+// back with the old ones.
+func TestRecoverTreeAfterAKilledLoad(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nodes")
+	os.MkdirAll(dir+".old/c1-pub", 0o700)
+	os.WriteFile(dir+".old/c1-pub/state.json", []byte("{}"), 0o600)
+	os.MkdirAll(dir+".loading", 0o700) // half a copy
+	recoverTree(dir)
+	if _, err := os.Stat(filepath.Join(dir, "c1-pub", "state.json")); err != nil {
+		t.Fatalf("the old folder was not put back: %v", err)
+	}
+	for _, gone := range []string{dir + ".old", dir + ".loading"} {
+		if _, err := os.Stat(gone); err == nil {
+			t.Errorf("%s left behind", gone)
+		}
+	}
+}

@@ -254,16 +254,30 @@ func copyTree(src, dst string) error {
 	})
 }
 
-// replaceTree puts a copy of src at dst, replacing it.
+// replaceTree puts a copy of src at dst, replacing it. Killed at any
+// point, it leaves dst whole, or dst.old whole (recoverTree puts it back).
 func replaceTree(src, dst string) error {
-	tmp := dst + ".loading"
+	tmp, old := dst+".loading", dst+".old"
 	os.RemoveAll(tmp)
 	if err := copyTree(src, tmp); err != nil {
 		os.RemoveAll(tmp)
 		return err
 	}
-	if err := os.RemoveAll(dst); err != nil {
+	os.RemoveAll(old)
+	if err := os.Rename(dst, old); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return os.Rename(tmp, dst)
+	if err := os.Rename(tmp, dst); err != nil {
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// recoverTree finishes or undoes a replaceTree that was killed.
+func recoverTree(dst string) {
+	os.RemoveAll(dst + ".loading")
+	if _, err := os.Stat(dst); errors.Is(err, fs.ErrNotExist) {
+		os.Rename(dst+".old", dst)
+	}
+	os.RemoveAll(dst + ".old")
 }
