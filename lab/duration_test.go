@@ -39,3 +39,15 @@ func FuzzParseAdvance(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"1/2", "3/2", "0/1", "1/", "/1", "99999999999999999999/1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sh, err := ParseShard(s)
+		if err == nil && (sh.I < 1 || sh.I > sh.N) {
+			t.Fatalf("%q gave shard %d/%d", s, sh.I, sh.N)
+		}
+	})
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/ucmsh/ucmsh/internal/atomicfile"
 )
@@ -133,4 +135,55 @@ func WriteTable(w io.Writer, nodes []Place) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", p.Cluster, p.Hostname, p.Role, p.Host, p.Port)
 	}
 	tw.Flush()
+}
+
+// Stamp is how the lab prints an instant of its clock.
+func Stamp(t time.Time) string { return t.UTC().Format("Mon Jan 2 15:04:05 2006 UTC") }
+
+// SpeedText prints a clock speed.
+func SpeedText(s float64) string { return strconv.FormatFloat(s, 'f', -1, 64) }
+
+// WriteStatus prints `ucmsh lab status`.
+func WriteStatus(w io.Writer, st Status) {
+	fmt.Fprintf(w, "Lab time: %s (speed %s)\n", Stamp(st.Clock.Now), SpeedText(st.Clock.Speed))
+	health := "not answering"
+	if st.CSSM.OK {
+		health = "ok"
+	}
+	fmt.Fprintf(w, "cssm: %s %s\n\n", st.CSSM.URL, health)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLUSTER\tHOST NAME\tROLE\tADDRESS\tPORT\tSSH\tREGISTRATION\tAUTHORIZATION")
+	for _, n := range st.Nodes {
+		ssh := "down"
+		if n.Accepting {
+			ssh = "ok"
+		}
+		reg, auth := n.Registration, n.Authorization
+		if n.Role == Subscriber {
+			reg, auth = "-", "-"
+		}
+		if n.Error != "" {
+			reg, auth = "error: "+n.Error, ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", n.Cluster, n.Hostname, n.Role, n.Host, n.Port, ssh, reg, auth)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nTokens:")
+	for _, t := range st.Tokens {
+		fmt.Fprintf(w, "  %s (virtual account %s): %s\n", t.Name, t.VirtualAccount, t.Token)
+	}
+	fmt.Fprintln(w)
+	WriteFaults(w, st.Faults)
+}
+
+// WriteFaults prints the faults in force.
+func WriteFaults(w io.Writer, list []Fault) {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "No faults.")
+		return
+	}
+	fmt.Fprintln(w, "Faults:")
+	for _, f := range list {
+		fmt.Fprintf(w, "  %s (since %s)\n", f, Stamp(f.Since))
+	}
 }

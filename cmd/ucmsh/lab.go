@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -205,11 +204,9 @@ func labUp(ctx context.Context, o labOptions, fs *pflag.FlagSet, words []string,
 	return 0
 }
 
-func stamp(t time.Time) string { return t.UTC().Format("Mon Jan 2 15:04:05 2006 UTC") }
+func stamp(t time.Time) string { return ulab.Stamp(t) }
 
-func speedText(s float64) string {
-	return strconv.FormatFloat(s, 'f', -1, 64)
-}
+func speedText(s float64) string { return ulab.SpeedText(s) }
 
 // labCommand runs a subcommand against the running ulab. Its status is 2
 // for a usage mistake, 1 for a refusal.
@@ -235,7 +232,7 @@ func labCommand(c *ulab.Client, sub string, words []string, o labOptions, stdout
 			if o.json {
 				printJSON(st)
 			} else {
-				writeStatus(stdout, st)
+				ulab.WriteStatus(stdout, st)
 			}
 		}
 	case "clock":
@@ -285,7 +282,7 @@ func labCommand(c *ulab.Client, sub string, words []string, o labOptions, stdout
 			if o.json {
 				printJSON(list)
 			} else {
-				writeFaults(stdout, list)
+				ulab.WriteFaults(stdout, list)
 			}
 		}
 	case "snapshot":
@@ -349,47 +346,4 @@ func labCommand(c *ulab.Client, sub string, words []string, o labOptions, stdout
 		return 1, err
 	}
 	return 0, nil
-}
-
-func writeStatus(w io.Writer, st ulab.Status) {
-	fmt.Fprintf(w, "Lab time: %s (speed %s)\n", stamp(st.Clock.Now), speedText(st.Clock.Speed))
-	health := "not answering"
-	if st.CSSM.OK {
-		health = "ok"
-	}
-	fmt.Fprintf(w, "cssm: %s %s\n\n", st.CSSM.URL, health)
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "CLUSTER\tHOST NAME\tROLE\tADDRESS\tPORT\tSSH\tREGISTRATION\tAUTHORIZATION")
-	for _, n := range st.Nodes {
-		ssh := "down"
-		if n.Accepting {
-			ssh = "ok"
-		}
-		reg, auth := n.Registration, n.Authorization
-		if n.Role == ulab.Subscriber {
-			reg, auth = "-", "-"
-		}
-		if n.Error != "" {
-			reg, auth = "error: "+n.Error, ""
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", n.Cluster, n.Hostname, n.Role, n.Host, n.Port, ssh, reg, auth)
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "\nTokens:")
-	for _, t := range st.Tokens {
-		fmt.Fprintf(w, "  %s (virtual account %s): %s\n", t.Name, t.VirtualAccount, t.Token)
-	}
-	fmt.Fprintln(w)
-	writeFaults(w, st.Faults)
-}
-
-func writeFaults(w io.Writer, list []ulab.Fault) {
-	if len(list) == 0 {
-		fmt.Fprintln(w, "No faults.")
-		return
-	}
-	fmt.Fprintln(w, "Faults:")
-	for _, f := range list {
-		fmt.Fprintf(w, "  %s (since %s)\n", f, stamp(f.Since))
-	}
 }
