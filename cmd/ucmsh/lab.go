@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,6 +57,11 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprintf(stdout, labUsage, strings.Join(ulab.FaultKinds, ", "))
+			fmt.Fprint(stdout, fs.FlagUsages())
+			return 0
+		}
 		return fail("%v", err)
 	}
 	words := fs.Args()
