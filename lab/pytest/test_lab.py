@@ -1,8 +1,7 @@
 """What a playbook does against a fleet, through the generated inventory.
 
-`show myself` works on every node; `show license summary` reports on
-publishers and prints nothing on subscribers (as on CUCM). `show version
-active` is left out until every node has it.
+`show version active` and `show myself` work on every node; `show license
+summary` reports on publishers and prints nothing on subscribers (as on CUCM).
 """
 
 
@@ -25,6 +24,12 @@ def test_inventory_has_a_group_per_cluster_and_role(lab):
     assert groups["cluster1"] == ["c1-pub", "c1-sub1", "c1-sub2"]
     assert groups["publishers"] == ["c1-pub", "c2-pub", "c3-pub"]
     assert len(groups["subscribers"]) == 6
+
+
+def test_show_version_active_everywhere(lab):
+    for node in lab.nodes():
+        status, out = lab.run(node, "show version active")
+        assert status == 0 and out.startswith("Active Master Version: "), (node["hostname"], out)
 
 
 def test_show_myself_everywhere(lab):
