@@ -70,7 +70,41 @@ func (l *Lab) writeInventory() error {
 	}
 	var b strings.Builder
 	WriteAnsible(&b, inv, l.loginName())
-	return atomicfile.Write(l.dir.inventoryINI(), []byte(b.String()), 0o600)
+	if err := atomicfile.Write(l.dir.inventoryINI(), []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	b.Reset()
+	WriteAnsibleYAML(&b, inv, l.loginName())
+	return atomicfile.Write(l.dir.inventoryYAML(), []byte(b.String()), 0o600)
+}
+
+// WriteAnsibleYAML writes the same inventory as WriteAnsible in Ansible's
+// YAML form. Names are quoted as JSON strings, which YAML reads as they are.
+func WriteAnsibleYAML(w io.Writer, inv Inventory, user string) {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	host := func(p Place) {
+		fmt.Fprintf(w, "        %s: {ansible_host: %s, ansible_port: %d, ucm_cluster: %s, ucm_role: %s}\n", q(p.Hostname), q(p.Host), p.Port, q(p.Cluster), q(p.Role))
+	}
+	fmt.Fprintf(w, "all:\n  vars:\n    ansible_user: %s\n    ansible_network_os: cucm\n  children:\n", q(user))
+	group := func(name string, keep func(Place) bool) {
+		fmt.Fprintf(w, "    %s:\n      hosts:\n", ansibleGroup(name))
+		n := 0
+		for _, p := range inv.Nodes {
+			if keep(p) {
+				host(p)
+				n++
+			}
+		}
+		if n == 0 {
+			io.WriteString(w, "        {}\n")
+		}
+	}
+	for _, c := range inv.Clusters {
+		group(c.Name, func(p Place) bool { return p.Cluster == c.Name })
+	}
+	for _, role := range []string{Publisher, Subscriber} {
+		group(role+"s", func(p Place) bool { return p.Role == role })
+	}
 }
 
 // WriteReady writes the ready file (the inventory) atomically.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -563,5 +564,43 @@ func TestRecoverTreeAfterAKilledLoad(t *testing.T) {
 		if _, err := os.Stat(gone); err == nil {
 			t.Errorf("%s left behind", gone)
 		}
+	}
+}
+
+// The inventories list every node in a group per cluster and per role.
+func TestInventories(t *testing.T) {
+	dir := t.TempDir()
+	l := startLab(t, dir, 2, 1)
+	ini, err := os.ReadFile(layout(dir).inventoryINI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Places()
+	line := func(i int) string {
+		return p[i].Hostname + " ansible_host=127.0.0.1 ansible_port=" + strconv.Itoa(p[i].Port) + " ucm_cluster=" + p[i].Cluster + " ucm_role=" + p[i].Role + "\n"
+	}
+	for _, want := range []string{
+		"[cluster1]\n" + line(0) + line(1) + "\n",
+		"[cluster2]\n" + line(2) + line(3) + "\n",
+		"[publishers]\n" + line(0) + line(2) + "\n",
+		"[subscribers]\n" + line(1) + line(3) + "\n",
+		"[all:vars]\nansible_user=admin\n",
+	} {
+		if !strings.Contains(string(ini), want) {
+			t.Errorf("inventory.ini lacks\n%s\nin\n%s", want, ini)
+		}
+	}
+	yml, err := os.ReadFile(layout(dir).inventoryYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "    publishers:\n      hosts:\n        \"c1-pub\": {ansible_host: \"127.0.0.1\", ansible_port: " + strconv.Itoa(p[0].Port)
+	if !strings.Contains(string(yml), want) {
+		t.Errorf("inventory.yml lacks %q:\n%s", want, yml)
+	}
+	var inv Inventory
+	data, _ := os.ReadFile(layout(dir).inventoryJSON())
+	if err := json.Unmarshal(data, &inv); err != nil || len(inv.Nodes) != 4 || inv.Clusters[1].Publisher != "c2-pub" {
+		t.Errorf("inventory.json %+v %v", inv, err)
 	}
 }

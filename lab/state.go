@@ -24,7 +24,7 @@ import (
 //	lab.json         the lab as started: file, addresses, seeded tokens, clock, faults
 //	lab.lock         held by the running lab
 //	control.json     the control plane's URL and secret (0600)
-//	inventory.json   nodes for automation; inventory.ini the same for Ansible
+//	inventory.json   nodes for automation; inventory.ini and .yml the same for Ansible
 //	cssm-store/      cssm's store (not "cssm": its key would go to ../node/trust)
 //	nodes/HOST/      each node's state folder
 //	snapshots/NAME/  saved snapshots
@@ -38,6 +38,7 @@ func (d layout) saved() string               { return filepath.Join(string(d), "
 func (d layout) lock() string                { return filepath.Join(string(d), "lab.lock") }
 func (d layout) control() string             { return filepath.Join(string(d), "control.json") }
 func (d layout) inventoryJSON() string       { return filepath.Join(string(d), "inventory.json") }
+func (d layout) inventoryYAML() string       { return filepath.Join(string(d), "inventory.yml") }
 func (d layout) inventoryINI() string        { return filepath.Join(string(d), "inventory.ini") }
 func (d layout) cssm() string                { return filepath.Join(string(d), "cssm-store") }
 func (d layout) nodes() string               { return filepath.Join(string(d), "nodes") }
