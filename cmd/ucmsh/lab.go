@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,7 +181,14 @@ func labUp(ctx context.Context, o labOptions, fs *pflag.FlagSet, words []string,
 		cfg.CSSM = ulab.ExternalCSSM{URL: o.cssmURL, KeyPEM: string(key)}
 	}
 	if o.passwordFile != "" || o.authorizedKeys != "" {
-		cfg.Accounts = []ulab.Account{{Name: "admin", PasswordFile: o.passwordFile, AuthorizedKeysFile: o.authorizedKeys}}
+		// Absolute: a resumed lab reads them again, from wherever it runs.
+		abs := func(p string) string {
+			if a, err := filepath.Abs(p); err == nil && p != "" {
+				return a
+			}
+			return p
+		}
+		cfg.Accounts = []ulab.Account{{Name: "admin", PasswordFile: abs(o.passwordFile), AuthorizedKeysFile: abs(o.authorizedKeys)}}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Log = log
