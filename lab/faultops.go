@@ -40,8 +40,6 @@ func (l *Lab) SetFault(ctx context.Context, f Fault) error {
 		if f.Target == TargetCSSM {
 			l.fronts[""].setDown(true)
 		}
-		// (A shard of the lab that uses this cssm reaches it through "":
-		// only cssm-wide faults apply to its clusters.)
 	case FaultPoolExhausted:
 		for _, c := range clusters {
 			h, err := l.cssm.startHog(l.virtualOf(c.Name), "lab-hog-"+c.Name)

@@ -47,7 +47,11 @@ func (l *Lab) Inventory() Inventory {
 			}
 		}
 		inv.Clusters = append(inv.Clusters, ic)
-		inv.Fronts[c.Name] = l.cssmURLFor(c.Name)
+	}
+	for _, c := range l.saved.File.Clusters {
+		if u := l.cssmURLFor(c.Name); l.saved.External.URL == "" || l.mineCluster(c.Name) {
+			inv.Fronts[c.Name] = u
+		}
 	}
 	for _, a := range l.saved.File.CSSM.Accounts {
 		for _, t := range a.Tokens {

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -259,10 +260,9 @@ func (l *Lab) bindAll() (*listeners, error) {
 	if sv.Fronts == nil {
 		sv.Fronts = map[string]string{}
 	}
-	for ci, c := range sv.File.Clusters {
-		if !sv.Shard.has(ci) {
-			continue
-		}
+	// A front for every cluster, other shards' too: their nodes come
+	// through it, so that a cluster's faults reach them.
+	for _, c := range sv.File.Clusters {
 		addr := sv.Fronts[c.Name]
 		if addr == "" {
 			addr = "127.0.0.1:0"
@@ -697,6 +697,9 @@ func (l *Lab) cssmURLFor(cluster string) string {
 	if f := l.fronts[cluster]; f != nil {
 		return f.url()
 	}
+	if u := l.saved.External.Fronts[cluster]; u != "" {
+		return u
+	}
 	return l.CSSMURL()
 }
 
@@ -739,6 +742,19 @@ func (s Shard) has(c int) bool { return s.N == 0 || c%s.N == s.I-1 }
 type ExternalCSSM struct {
 	URL    string `json:"url,omitempty"`
 	KeyPEM string `json:"key_pem,omitempty"`
+	// Fronts are that lab's per-cluster URLs (its inventory's
+	// cluster_cssm_urls), through which its cluster faults reach here.
+	Fronts map[string]string `json:"cluster_urls,omitempty"`
+}
+
+// ExternalFromInventory reads the cssm of another shard from its
+// inventory (or ready file): its URL and its per-cluster URLs.
+func ExternalFromInventory(data []byte, keyPEM string) (ExternalCSSM, error) {
+	var inv Inventory
+	if err := json.Unmarshal(data, &inv); err != nil || inv.CSSM == "" {
+		return ExternalCSSM{}, errors.New(msgNotInventory)
+	}
+	return ExternalCSSM{URL: inv.CSSM, KeyPEM: keyPEM, Fronts: inv.Fronts}, nil
 }
 
 // Tokens are the seeded tokens by name.

@@ -469,8 +469,15 @@ func TestTwoShardsOneCSSM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := Up(context.Background(), Config{Dir: t.TempDir(), File: f, Shard: Shard{I: 2, N: 2}, Accounts: accounts, StartNode: fakeNode,
-		CSSM: ExternalCSSM{URL: one.CSSMURL(), KeyPEM: string(key)}})
+	inv, err := os.ReadFile(one.dir.inventoryJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := ExternalFromInventory(inv, string(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := Up(context.Background(), Config{Dir: t.TempDir(), File: f, Shard: Shard{I: 2, N: 2}, Accounts: accounts, StartNode: fakeNode, CSSM: ext})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,6 +500,17 @@ func TestTwoShardsOneCSSM(t *testing.T) {
 	list, err := one.cssm.portal.Instances("cluster2")
 	if err != nil || len(list) != 1 || list[0].Hostname != "c2-pub" {
 		t.Fatalf("shard 1's cssm holds %+v, %v", list, err)
+	}
+	// A fault of cluster2, set on the lab that runs cssm, reaches shard 2.
+	if err := one.SetFault(context.Background(), Fault{Target: "cluster2", Kind: FaultHTTP5xx}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.RenewAuth(context.Background()); err == nil {
+		t.Error("shard 2's c2-pub renewed through cluster2's fault")
+	}
+	one.ClearFault(context.Background(), "", "")
+	if err := svc.RenewAuth(context.Background()); err != nil {
+		t.Errorf("after clearing: %v", err)
 	}
 	if err := two.SetFault(context.Background(), Fault{Target: TargetCSSM, Kind: FaultSlow}); err == nil {
 		t.Error("a fault was set on the shard without cssm")

@@ -4,6 +4,7 @@ package lab
 // answer with in cssm's words.
 
 const (
+	msgNotInventory     = "--cssm: the file is not a lab inventory (inventory.json or a ready file of the lab that runs cssm)"
 	msgNoLab            = "no lab has run in %s (no %s); start one with ucmsh lab up --dir %s"
 	msgControlDamaged   = "%s is damaged; restart the lab"
 	msgNotAnswering     = "the lab does not answer at %s (is it running? ucmsh lab up): %v"

@@ -83,6 +83,15 @@ type saved struct {
 // mine: the node is served by this lab (its shard).
 func (sv *saved) mine(p Place) bool { return sv.Shard.has(p.cluster) }
 
+func (l *Lab) mineCluster(name string) bool {
+	for i, c := range l.saved.File.Clusters {
+		if c.Name == name {
+			return l.saved.Shard.has(i)
+		}
+	}
+	return false
+}
+
 // savedClock: the lab clock read Sim when the machine's read Wall. A lab
 // that was down resumes as if its clock had kept running.
 type savedClock struct {

@@ -120,7 +120,7 @@ func labFlags(name string, o *labOptions) *pflag.FlagSet {
 	fs.StringVar(&o.readyFile, "ready-file", "", "up: write the lab's addresses (JSON) there once every listener accepts")
 	fs.BoolVar(&o.json, "json", false, "status, fault list, snapshot list: print JSON")
 	fs.StringVar(&o.shard, "shard", "", "up: serve only shard I of N of the clusters (cluster c when c mod N = I-1), e.g. 1/2")
-	fs.StringVar(&o.cssmURL, "cssm", "", "up: use the cssm at URL (another shard's) instead of starting one")
+	fs.StringVar(&o.cssmURL, "cssm", "", "up: use another shard's cssm instead of starting one: its URL, or better its inventory.json (per-cluster URLs: cluster faults reach here)")
 	fs.StringVar(&o.cssmKey, "cssm-key", "", "up --cssm: that cssm's public key (its lab folder's cssm-key.pem)")
 	fs.DurationVar(&o.delay, "delay", 0, "fault set ... slow: the delay (default 5s)")
 	fs.IntVar(&o.status, "status", 0, "fault set ... http-5xx: the status (default 503)")
@@ -179,6 +179,17 @@ func labUp(ctx context.Context, o labOptions, fs *pflag.FlagSet, words []string,
 			return 2
 		}
 		cfg.CSSM = ulab.ExternalCSSM{URL: o.cssmURL, KeyPEM: string(key)}
+		if !strings.HasPrefix(o.cssmURL, "http://") && !strings.HasPrefix(o.cssmURL, "https://") {
+			// The inventory of the lab that runs cssm: its per-cluster URLs too.
+			data, err := os.ReadFile(o.cssmURL)
+			if err == nil {
+				cfg.CSSM, err = ulab.ExternalFromInventory(data, string(key))
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "ucmsh lab up: %v\n", err)
+				return 2
+			}
+		}
 	}
 	if o.passwordFile != "" || o.authorizedKeys != "" {
 		// Absolute: a resumed lab reads them again, from wherever it runs.

@@ -40,7 +40,6 @@ func TestLabScripts(t *testing.T) {
 			"waitfile": waitfile,
 			"labssh":   labssh,
 			"labtoken": labtoken,
-			"labcssm":  labcssm,
 		},
 	})
 }
@@ -83,14 +82,6 @@ func labtoken(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no token %s", args[1])
-}
-
-// labcssm DIR VAR sets $VAR to the cssm URL of the lab in DIR.
-func labcssm(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: labcssm DIR VAR")
-	}
-	ts.Setenv(args[1], labInventory(ts, args[0]).CSSM)
 }
 
 // labssh DIR HOST COMMAND... logs in to a lab node as admin with the
