@@ -622,3 +622,45 @@ func TestInventories(t *testing.T) {
 		t.Errorf("inventory.json %+v %v", inv, err)
 	}
 }
+
+// On the lab clock the evaluation period runs out at its instant, and an
+// overage starts with a shortage and ends 90 days later.
+func TestEvaluationAndOverageOnTheLabClock(t *testing.T) {
+	l := startLab(t, t.TempDir(), 2, 0)
+	ctx := context.Background()
+	eval := l.service(t, "c1-pub")
+	started := report(t, eval).Now
+	if _, err := l.Advance(ctx, 91*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r := report(t, eval)
+	if r.Authorization.Status != publisher.AuthEvalExpired || r.Evaluation.ExpiredAt == nil {
+		t.Fatalf("after 91 days: %s", r.Authorization.Status)
+	}
+	if want := started.Add(90 * 24 * time.Hour); r.Evaluation.ExpiredAt.Sub(want).Abs() > time.Second {
+		t.Errorf("expired at %v, want %v", r.Evaluation.ExpiredAt, want)
+	}
+
+	svc := registerPub(t, l, 1)
+	if err := l.SetFault(ctx, Fault{Target: "cluster2", Kind: FaultPoolExhausted}); err != nil {
+		t.Fatal(err)
+	}
+	svc.RenewAuth(ctx)
+	entStatus := func() string {
+		for _, e := range report(t, svc).Usage.Entitlements {
+			if e.Key == "Enhanced" {
+				return e.Status
+			}
+		}
+		return ""
+	}
+	if s := entStatus(); s != publisher.EntOverage {
+		t.Fatalf("Enhanced is %s with the pool exhausted, want Overage", s)
+	}
+	if _, err := l.Advance(ctx, 91*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if s := entStatus(); s != "OutOfCompliance" {
+		t.Fatalf("Enhanced is %s after the 90-day overage, want OutOfCompliance", s)
+	}
+}
