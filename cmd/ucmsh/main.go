@@ -20,6 +20,7 @@ import (
 const usage = `Usage: ucmsh [flags]
        ucmsh serve [flags]          serve the shell over SSH (ucmsh serve --help)
        ucmsh useradd [flags] NAME   add an SSH account (ucmsh useradd --help)
+       ucmsh lab up ...             clusters, cssm, a running clock, faults (ucmsh lab --help)
 
 The CUCM admin shell for Smart Licensing. On a terminal it is interactive;
 with -c it runs one command; otherwise it runs each line of standard input.
@@ -42,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runServe(args[1:], stdout, stderr)
 		case "useradd":
 			return runUseradd(args[1:], os.Stdin, stdout, stderr)
+		case "lab":
+			return runLab(args[1:], stdout, stderr)
 		}
 	}
 	var o options
