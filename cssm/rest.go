@@ -183,6 +183,12 @@ type restHandler func(s *Server, c *restCall) (int, any, error)
 // route matches accounts/{a}/... paths; readOnly marks calls that change nothing.
 func route(method string, segs []string) (restHandler, bool, bool) {
 	n := len(segs)
+	if n == 1 && segs[0] == "accounts" && method == http.MethodGet {
+		return listAccounts, true, true
+	}
+	if n == 2 && segs[0] == "accounts" && segs[1] == "search" && method == http.MethodGet {
+		return searchAccounts, true, true
+	}
 	if n < 2 || segs[0] != "accounts" || segs[1] == "" {
 		return nil, false, false
 	}
@@ -213,6 +219,8 @@ func route(method string, segs []string) (restHandler, bool, bool) {
 		return listLicenses, true, true
 	case tail == "devices" && method == http.MethodGet:
 		return listDevices, true, true
+	case tail == "customer/virtual-accounts" && method == http.MethodGet:
+		return listVirtualAccounts, true, true
 	}
 	return nil, false, false
 }
@@ -745,17 +753,9 @@ type device struct {
 
 // listDevices: GET accounts/{a}/devices?virtualAccountName=&instanceName=&limit=&offset=.
 func listDevices(s *Server, c *restCall) (int, any, error) {
-	limit, offset := 50, 0
-	var err error
-	if v := c.query.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, nil, restFail(http.StatusBadRequest, msgRESTLimit, v)
-		}
-	}
-	if v := c.query.Get("offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, nil, restFail(http.StatusBadRequest, msgRESTOffset, v)
-		}
+	limit, offset, err := paging(c.query, 1000)
+	if err != nil {
+		return 0, nil, err
 	}
 	vaName, name := c.query.Get("virtualAccountName"), c.query.Get("instanceName")
 	var out []device
@@ -1076,4 +1076,93 @@ func removeDevices(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": strings.TrimSpace(msg)}, nil
+}
+
+// listAccounts: GET .../v2/accounts, every smart account with the caller's role.
+func listAccounts(s *Server, c *restCall) (int, any, error) {
+	role := "SMART_ACCOUNT_ADMINISTRATOR"
+	if c.grant.role == RoleReadOnly {
+		role = "SMART_ACCOUNT_VIEWER"
+	} else if c.grant.role == RoleUser {
+		role = "SMART_ACCOUNT_USER"
+	}
+	var out []map[string]any
+	err := s.store.View(func(st *State) error {
+		for _, sa := range st.smartAccounts() {
+			roles := []map[string]string{}
+			for _, va := range sa.VirtualAccounts {
+				roles = append(roles, map[string]string{"role": role, "virtualAccount": va.Name})
+			}
+			out = append(out, map[string]any{"accountDomain": sa.Name, "accountName": sa.Name, "accountType": "CUSTOMER", "accountStatus": "Active", "roles": roles})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return http.StatusOK, map[string]any{"accounts": out, "status": "SUCCESS", "statusMessage": ""}, nil
+}
+
+// searchAccounts: GET .../v1/accounts/search?domain=&type=&limit=&offset=.
+func searchAccounts(s *Server, c *restCall) (int, any, error) {
+	limit, offset, err := paging(c.query, 1000)
+	if err != nil {
+		return 0, nil, err
+	}
+	domain := c.query.Get("domain")
+	var all []map[string]any
+	err = s.store.View(func(st *State) error {
+		for i, sa := range st.smartAccounts() {
+			if domain == "" || strings.EqualFold(domain, sa.Name) {
+				all = append(all, map[string]any{"domain": sa.Name, "name": sa.Name, "id": i + 1, "type": "CUSTOMER", "status": "ACTIVE"})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	page := all[min(offset, len(all)):min(offset+limit, len(all))]
+	if page == nil {
+		page = []map[string]any{}
+	}
+	return http.StatusOK, map[string]any{"totalRecords": len(all), "accounts": page, "status": "SUCCESS", "statusMessage": ""}, nil
+}
+
+// listVirtualAccounts: GET .../accounts/{a}/customer/virtual-accounts.
+func listVirtualAccounts(s *Server, c *restCall) (int, any, error) {
+	var out []map[string]any
+	err := s.store.View(func(st *State) error {
+		sa, _, err := st.restAccount(c.segs[1], "")
+		if err != nil {
+			return err
+		}
+		for i, va := range sa.VirtualAccounts {
+			out = append(out, map[string]any{"name": va.Name, "isDefault": strconv.FormatBool(i == 0), "description": "", "commerceAccessLevel": "FULL"})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"virtualAccounts": out, "status": "SUCCESS", "statusMessage": ""}, nil
+}
+
+// paging reads limit (1 to max, default 50) and offset (0 or more) from a query.
+func paging(q url.Values, maxLimit int) (limit, offset int, err error) {
+	limit = 50
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxLimit {
+			return 0, 0, restFail(http.StatusBadRequest, msgRESTLimit, v)
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, restFail(http.StatusBadRequest, msgRESTOffset, v)
+		}
+	}
+	return limit, offset, nil
 }

@@ -331,3 +331,26 @@ func TestReadOnlyUsersChangeNothing(t *testing.T) {
 		t.Fatalf("create as read-only: %d %v", status, out)
 	}
 }
+
+func TestAccountListings(t *testing.T) {
+	a := newAPI(t)
+	a.must(a.portal.CreateAccount("BU", "Lab"))
+	bearer := a.accessToken()
+	status, out := a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v2/accounts", bearer, nil)
+	accts, _ := out["accounts"].([]any)
+	if status != 200 || len(accts) != 1 || accts[0].(map[string]any)["accountName"] != "BU" || len(accts[0].(map[string]any)["roles"].([]any)) != 2 {
+		t.Fatalf("accounts: %d %v", status, out)
+	}
+	status, out = a.restJSON("GET", cloud+"/customer/virtual-accounts", bearer, nil)
+	vas, _ := out["virtualAccounts"].([]any)
+	if status != 200 || len(vas) != 2 || vas[0].(map[string]any)["isDefault"] != "true" || vas[1].(map[string]any)["name"] != "Lab" {
+		t.Fatalf("virtual accounts: %d %v", status, out)
+	}
+	status, out = a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v1/accounts/search?domain=BU&type=CUSTOMER&limit=1000&offset=0", bearer, nil)
+	if status != 200 || out["totalRecords"] != float64(1) {
+		t.Fatalf("search: %d %v", status, out)
+	}
+	if status, _ := a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v1/accounts/Nope/customer/virtual-accounts", bearer, nil); status != 404 {
+		t.Fatalf("unknown account: %d", status)
+	}
+}
