@@ -28,11 +28,17 @@ cssm license add --virtual Lab --tier Enhanced --count 500 >/dev/null
 cssm export-keys add --virtual Lab --count 5 >/dev/null
 tok=$(cssm token create --virtual Lab --allow-export --uses 1000)
 once=$(cssm token create --virtual Lab --uses 1)
-cssm serve --listen 127.0.0.1:18441 >"$work/a.log" 2>&1 &
-cssm serve --listen 127.0.0.1:18442 >"$work/b.log" 2>&1 &
-servers=$(jobs -p)
+# The binary itself in the background (not the function, whose subshell a kill would leave
+# the server running under).
+"$work/cssm" --store "$work/store" serve --listen 127.0.0.1:18441 >"$work/a.log" 2>&1 &
+servers="$!"
+"$work/cssm" --store "$work/store" serve --listen 127.0.0.1:18442 >"$work/b.log" 2>&1 &
+servers="$servers $!"
 for port in 18441 18442; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
+done
+for pid in $servers; do
+  kill -0 "$pid" 2>/dev/null || { echo "FAIL: a cssm serve did not start:"; cat "$work/a.log" "$work/b.log"; exit 1; }
 done
 
 register() { # port token n
@@ -63,4 +69,17 @@ echo "registrations answered 200: $ok of 200; single-use token: $once_ok of 20; 
 [ "$once_ok" = 1 ] || { echo "FAIL: the single-use token registered $once_ok products"; exit 1; }
 [ "$instances" = 201 ] || { echo "FAIL: $instances instances, want 201 (none lost, none twice)"; exit 1; }
 cssm usage --virtual Lab
+
+echo "== the database goes away and comes back"
+pg_down
+status=$(register 18441 "$tok" 5000)
+echo "while PostgreSQL is down: $status $(cat "$work/r-5000.json")"
+[ "$status" = 503 ] && grep -q 'unreachable' "$work/r-5000.json" || { echo "FAIL: want 503 saying the database is unreachable"; exit 1; }
+pg_up
+status=$(register 18442 "$tok" 5001)
+[ "$status" = 200 ] || { echo "FAIL: after PostgreSQL came back: $status $(cat "$work/r-5001.json")"; exit 1; }
+status=$(register 18441 "$tok" 5000)   # the same call again: now carried out
+[ "$status" = 200 ] || { echo "FAIL: the refused call, sent again: $status $(cat "$work/r-5000.json")"; exit 1; }
+instances=$(cssm instance list --virtual Lab | grep -c 'cucm-' || true)
+[ "$instances" = 203 ] || { echo "FAIL: $instances instances after the outage, want 203"; exit 1; }
 echo "OK"

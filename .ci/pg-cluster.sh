@@ -30,13 +30,22 @@ pg_start() {
   fi
   "${as[@]}" "$PGBIN/initdb" -D "$PGDIR/data" -U cssm --auth=trust -E UTF8 >"$PGDIR/initdb.log" 2>&1 ||
     { cat "$PGDIR/initdb.log"; return 1; }
-  "${as[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c max_connections=200 -c fsync=on" start >/dev/null ||
-    { cat "$PGDIR/server.log"; return 1; }
+  PG_AS=("${as[@]}")
+  pg_up || return 1
   "${as[@]}" "$PGBIN/createdb" -h "$PGDIR" -p "$PGPORT" -U cssm cssm_test
   export CSSM_TEST_DATABASE="postgres://cssm@127.0.0.1:$PGPORT/cssm_test?sslmode=disable"
-  PG_AS=("${as[@]}")
   echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT ($PGDIR)"
+}
+
+# pg_down and pg_up stop and start the server of the cluster (a database outage).
+pg_up() {
+  "${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGDIR -c max_connections=200 -c fsync=on" start >/dev/null ||
+    { cat "$PGDIR/server.log"; return 1; }
+}
+
+pg_down() {
+  "${PG_AS[@]}" "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
 }
 
 pg_stop() {

@@ -232,22 +232,53 @@ func (d *database) begin(ctx context.Context, write bool) (*dbTx, error) {
 			return conn.Close()
 		}
 	default:
+		// After a database restart every pooled connection is dead, and each
+		// fails once before the pool drops it. Nothing was done on a
+		// connection that failed to begin, so try another, then a new one.
+		var err error
+		tries := 1
+		if d.dialect == dialectPostgres {
+			tries = maxPoolRetries
+		}
+		for range tries {
+			if t.q, t.finish, err = d.beginTx(ctx, write); err == nil || ctx.Err() != nil {
+				break
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// maxPoolRetries bounds the connections begin tries: the pool's, then a new one.
+const maxPoolRetries = 18
+
+// beginTx starts a database/sql transaction (PostgreSQL, and SQLite reads).
+func (d *database) beginTx(ctx context.Context, write bool) (querier, func(bool) error, error) {
+	{
 		opts := &sql.TxOptions{}
 		if !write && d.dialect == dialectPostgres {
 			opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 		}
 		tx, err := d.db.BeginTx(ctx, opts)
 		if err != nil {
-			return nil, d.fail(err)
+			return nil, nil, d.fail(err)
 		}
 		if write {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", writeLockID); err != nil {
 				tx.Rollback()
-				return nil, d.fail(err)
+				return nil, nil, d.fail(err)
+			}
+		} else if d.dialect == dialectPostgres {
+			// BEGIN alone may not touch the connection; make sure it is alive.
+			if _, err := tx.ExecContext(ctx, "SELECT 1"); err != nil {
+				tx.Rollback()
+				return nil, nil, d.fail(err)
 			}
 		}
-		t.q = tx
-		t.finish = func(commit bool) error {
+		finish := func(commit bool) error {
 			if commit {
 				if err := tx.Commit(); err != nil {
 					return d.fail(err)
@@ -257,8 +288,8 @@ func (d *database) begin(ctx context.Context, write bool) (*dbTx, error) {
 			tx.Rollback()
 			return nil
 		}
+		return tx, finish, nil
 	}
-	return t, nil
 }
 
 // discard closes a connection whose transaction state is unknown, so that the
