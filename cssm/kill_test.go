@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,6 +61,7 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 	start := func() (*exec.Cmd, string) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), "CSSM_TEST_SERVE="+dir, "CSSM_TEST_SERVE_DB="+spec)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives the test
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -95,7 +97,11 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 	var lastErr sync.Map // product -> why its last try failed
 	send := func(base string, n int) ([]byte, bool) {
 		body, _ := json.Marshal(regReq(tok, n))
-		req, _ := http.NewRequest(http.MethodPost, base+cssmapi.PathRegister, bytes.NewReader(body))
+		req, err := http.NewRequest(http.MethodPost, base+cssmapi.PathRegister, bytes.NewReader(body))
+		if err != nil {
+			lastErr.Store(n, err.Error())
+			return nil, false
+		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(cssmapi.HeaderIdempotencyKey, products[n].key)
 		resp, err := client.Do(req)
@@ -132,7 +138,7 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 			})
 		}
 		if round < rounds {
-			time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+			time.Sleep(time.Duration(rand.IntN(10)) * time.Millisecond) // mid-batch, most often
 			cmd.Process.Kill()
 		}
 		wg.Wait()
