@@ -36,13 +36,13 @@ func serveChild(dir, spec string) int {
 	return 0
 }
 
-// killRounds is how many times TestSIGKILLAtAnyMoment kills the server: a few
+// killRounds is how many times TestSIGKILLAtAnyMoment kills the server: 8
 // here, CSSM_KILL_ROUNDS from .ci/cssm-kill.sh.
 func killRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("CSSM_KILL_ROUNDS")); err == nil && n > 0 {
 		return n
 	}
-	return 3
+	return 8
 }
 
 // Products register (each with its idempotency key, retried until answered,
@@ -118,6 +118,8 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 		return b.Bytes(), true
 	}
 
+	retried := 0 // calls left unanswered by a kill, sent again in the next round
+	mixed := 0   // kills that came between answers
 	for round := 0; round <= rounds; round++ {
 		cmd, base := start()
 		// Everyone not yet answered tries (again); this round's products start.
@@ -137,11 +139,22 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 				}
 			})
 		}
+		unanswered := 0
 		if round < rounds {
-			time.Sleep(time.Duration(rand.IntN(10)) * time.Millisecond) // mid-batch, most often
+			// Anywhere from before the first answer to after the last.
+			time.Sleep(time.Duration(rand.IntN(80)) * time.Millisecond)
 			cmd.Process.Kill()
 		}
 		wg.Wait()
+		for _, p := range products[:limit] {
+			if p.answer == nil {
+				unanswered++
+			}
+		}
+		if unanswered > 0 && unanswered < limit {
+			mixed++ // some answered before the kill, some not
+		}
+		retried += unanswered
 		if round == rounds {
 			// The last round runs to the end: every product has its answer.
 			cmd.Process.Signal(os.Interrupt)
@@ -149,6 +162,7 @@ func TestSIGKILLAtAnyMoment(t *testing.T) {
 		cmd.Wait()
 	}
 
+	t.Logf("%d kills (%d between answers) left %d calls unanswered, each sent again after the restart", rounds, mixed, retried)
 	answered := map[string]bool{}
 	for n, p := range products {
 		if p.answer == nil {
