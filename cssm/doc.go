@@ -3,10 +3,16 @@
 // tokens, product instances, export authorization keys, its signing key, and the
 // product-facing HTTP API whose wire types are in package cssmapi.
 //
-// State lives in one directory (DefaultDir, or --store): cssm.json (schema version
-// 1, replaced atomically), cssm.lock (the flock every transaction takes),
-// signing_key.pem, and tls_cert.pem/tls_key.pem once TLS is used. A store at
-// <root>/cssm also writes its public key to <root>/node/trust/cssm.pem.
+// State lives in a database (db.go, schema.go): cssm.db in the store directory
+// (DefaultDir, or --store; SQLite, WAL), or PostgreSQL with --database. The
+// directory also holds cssm.lock (the flock taken when keys are made),
+// signing_key.pem, tls_cert.pem/tls_key.pem once TLS is used, and
+// cssm.json.imported, the old store once imported. A store at <root>/cssm also
+// writes its public key to <root>/node/trust/cssm.pem.
+//
+// Every answer of a state-changing call is signed; a call with an
+// Idempotency-Key is answered once, and its repeats get that answer, recorded
+// in the same transaction as the change (idempotency.go, server.go).
 //
 // Behaviour chosen where CSSM's is not documented:
 //   - A UDI is registered at most once in the store. Registering it again with a

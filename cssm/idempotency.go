@@ -28,27 +28,12 @@ func (r *IdempotencyRecord) answer() *answer {
 }
 
 func (st *State) recordAnswer(key, path, req string, a *answer, now time.Time) {
-	if st.Idempotency == nil {
-		st.Idempotency = map[string]*IdempotencyRecord{}
-	}
-	st.Idempotency[key] = &IdempotencyRecord{Path: path, RequestSHA256: req, Status: a.status, Body: a.body, Signature: a.sig, Created: now}
+	st.idem[key] = &IdempotencyRecord{Path: path, RequestSHA256: req, Status: a.status, Body: a.body, Signature: a.sig, Created: now}
+	st.idemDirty[key] = true
 }
 
-// pruneIdempotency drops records older than IdempotencyRetention, at most once
-// per pruneEvery of the clock; it reports whether it dropped any. A clock that
-// moved backwards prunes nothing.
-func (st *State) pruneIdempotency(now time.Time) bool {
-	if len(st.Idempotency) == 0 || (!st.pruned.IsZero() && now.Sub(st.pruned) < pruneEvery && !now.Before(st.pruned)) {
-		return false
-	}
-	st.pruned = now
-	cut := now.Add(-IdempotencyRetention)
-	dropped := false
-	for k, r := range st.Idempotency {
-		if r.Created.Before(cut) {
-			delete(st.Idempotency, k)
-			dropped = true
-		}
-	}
-	return dropped
+// pruneIdempotency drops, when the transaction commits, the records older than
+// IdempotencyRetention at now.
+func (st *State) pruneIdempotency(now time.Time) {
+	st.pruneTo = now.Add(-IdempotencyRetention)
 }

@@ -70,7 +70,7 @@ func (a *api) verified(path, key string, ans rawAnswer) {
 func (a *api) counts(tok string) (instances, uses int) {
 	a.t.Helper()
 	a.store.View(func(st *State) error {
-		instances, uses = len(st.Instances), st.Tokens[tok].Uses
+		instances, uses = st.countInstances(), st.token(tok).Uses
 		return nil
 	})
 	return
@@ -171,7 +171,7 @@ func TestARepeatedKeyGetsTheFirstAnswerAndChangesNothing(t *testing.T) {
 	if refused.status != 403 {
 		t.Fatalf("register with a used-up token: %d %s", refused.status, refused.body)
 	}
-	a.store.Update(func(st *State) error { st.Tokens[tok2].MaxUses = 0; return nil })
+	a.store.Update(func(st *State) error { st.token(tok2).MaxUses = 0; return nil })
 	if again := a.send(cssmapi.PathRegister, k2, "", regReq(tok2, 4)); !bytes.Equal(again.body, refused.body) || again.status != 403 {
 		t.Fatalf("repeat of a refusal: %d %s", again.status, again.body)
 	}
@@ -215,7 +215,7 @@ func TestIdempotencyRecordsSurviveARestartForAWeek(t *testing.T) {
 	first := a.send(cssmapi.PathRegister, k, "", regReq(tok, 1))
 
 	restart := func() *api {
-		store, err := Open(a.store.Dir())
+		store, err := openStore(t, a.store.Dir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +232,7 @@ func TestIdempotencyRecordsSurviveARestartForAWeek(t *testing.T) {
 	a.clock.Add(pruneEvery + 2*time.Minute)
 	b.send(cssmapi.PathRenewID, cssmapi.NewIdempotencyKey(), "x", cssmapi.InstanceRequest{InstanceID: "y"}) // any call prunes
 	var left int
-	b.store.View(func(st *State) error { left = len(st.Idempotency); return nil })
+	b.store.View(func(st *State) error { st.tx.row(`SELECT COUNT(*) FROM idempotency`, nil, &left); return nil })
 	if left != 1 { // only the renew-id just made
 		t.Fatalf("%d records left, want the old one pruned", left)
 	}
@@ -245,7 +245,7 @@ func TestOpenRemovesStaleTemporaryFiles(t *testing.T) {
 	keep := filepath.Join(dir, "notes.tmp-1")
 	os.WriteFile(stale, []byte(`{"version":1`), 0o600)
 	os.WriteFile(keep, nil, 0o600)
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestSigningKeyIsMadeOnceAndPublishedToTheNodeTrustFolder(t *testing.T) {
 	root := t.TempDir() // a state root shared by cssm/ and node/
-	s, err := Open(filepath.Join(root, "cssm"))
+	s, err := openStore(t, filepath.Join(root, "cssm"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestSigningKeyIsMadeOnceAndPublishedToTheNodeTrustFolder(t *testing.T) {
 }
 
 func TestStoreOutsideAStateRootPublishesNowhere(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "licensing"))
+	s, err := openStore(t, filepath.Join(t.TempDir(), "licensing"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestStoreOutsideAStateRootPublishesNowhere(t *testing.T) {
 }
 
 func TestDamagedSigningKeyIsNotReplaced(t *testing.T) {
-	s, _ := Open(t.TempDir())
+	s, _ := openStore(t, t.TempDir())
 	defer s.Close()
 	path := filepath.Join(s.Dir(), "signing_key.pem")
 	os.WriteFile(path, []byte("not a key"), 0o600)
@@ -83,7 +83,7 @@ func TestDamagedSigningKeyIsNotReplaced(t *testing.T) {
 }
 
 func TestTLSCertificateIsMadeOnceForLoopback(t *testing.T) {
-	s, _ := Open(t.TempDir())
+	s, _ := openStore(t, t.TempDir())
 	defer s.Close()
 	cert, certPEM, err := s.TLSCertificate()
 	if err != nil {

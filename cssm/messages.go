@@ -98,6 +98,10 @@ func errInternal() error {
 	return cssmapi.Errorf(cssmapi.CodeInternal, "The licensing server could not read or save its records; try again, and if it persists check the server's log.")
 }
 
+func errDatabase(e *dbError) error {
+	return cssmapi.Errorf(cssmapi.CodeUnavailable, "The licensing server's database is %s, so nothing was changed; try again in a minute.", e.reason())
+}
+
 func errAccountGone(va string) error {
 	return cssmapi.Errorf(cssmapi.CodeInternal, "Virtual account %q no longer exists on the licensing server; ask its administrator to recreate it.", va)
 }
@@ -178,7 +182,7 @@ func errNotLoopback(addr string) error {
 }
 
 const (
-	msgServing      = "cssm: serving the product API on %s://%s (store %s)\n"
+	msgServing      = "cssm: serving the product API on %s://%s (and the REST API; store %s, database %s)\n"
 	msgFingerprint  = "cssm: TLS certificate SHA-256 fingerprint %s\n"
 	msgTrustWritten = "cssm: wrote the signing public key to %s\n"
 )
@@ -373,3 +377,75 @@ func errWriteCode(path string, err error) error {
 }
 
 const msgNoReservations = "No license reservations.\n"
+
+// REST API refusals and answers ({"status": "ERROR", "statusMessage": ...}),
+// and the OAuth token endpoint's error descriptions.
+const (
+	msgRESTNoResource       = "There is no resource %s %s on this server."
+	msgRESTReadOnly         = "User %s is read-only and cannot change anything."
+	msgRESTBodyTooLarge     = "The request body is larger than %d bytes."
+	msgRESTNotJSON          = "The request body is not a JSON object (%v)."
+	msgRESTBadFields        = "The request body does not fit this call: %v."
+	msgRESTNoSmartAccount   = "There is no smart account %q."
+	msgRESTNoVirtualAccount = "Smart account %q has no virtual account %q."
+	msgRESTExportControlled = "exportControlled must be \"Allowed\" or \"Not Allowed\", not %q."
+	msgRESTDescription      = "The description is longer than 255 characters."
+	msgRESTRevokeCount      = "Give 1 to 100 tokens to revoke, not %d."
+	msgRESTNoToken          = "Virtual account %q has no token %q."
+	msgRESTPaging           = "limit must be 1 to 1000 and offset 0 or more, not %d and %d."
+	msgRESTTransferCount    = "A transfer names 1 to 10 licences, not %d."
+	msgRESTUnknownLicence   = "%q is not a licence of this server; use its display name, for example %q."
+	msgRESTLicenseType      = "licenseType must be PERPETUAL or TERM, not %q."
+	msgRESTQuantity         = "The quantity of %s must be 0 to 1000000."
+	msgRESTSameAccount      = "The target virtual account %q is the source; transfer to another virtual account."
+	msgRESTNotAvailable     = "Virtual account %q has only %d %s licences of %s available to transfer, not %d; nothing was transferred."
+	msgRESTOneReservation   = "Send one reservation request per call, not %d."
+	msgRESTLimit            = "limit must be 1 to 1000, not %q."
+	msgRESTOffset           = "offset must be 0 or more, not %q."
+	msgOAuthPost            = "The token endpoint takes POST."
+	msgOAuthTooLarge        = "The request body is too large."
+	msgOAuthBadJSON         = "The JSON body is malformed."
+	msgOAuthBadForm         = "The form body is malformed."
+	msgOAuthBadClient       = "The client id or secret is wrong."
+	msgOAuthBadPassword     = "The user name or password is wrong."
+	msgOAuthNoGrant         = "grant_type is missing; use client_credentials or password."
+	msgOAuthGrant           = "Only the client_credentials and password grants are supported."
+	msgOAuthDatabase        = "The licensing server's database is not available; try again in a minute."
+	msgRESTNoBearer         = "A valid bearer access token is required; get one from the OAuth token endpoint."
+	msgRESTReservationType  = "reservationType %q is not supported; this server reserves SPECIFIC licences."
+	msgRESTNoQuantity       = "The licence %s has no quantity."
+	msgRESTRevoked          = "%d token(s) revoked."
+	msgRESTTransferred      = "%d licence(s) transferred."
+)
+
+// API clients and users (cssm api-client create, cssm user add).
+
+func errClientID(id string) error {
+	return fmt.Errorf("the client id %q must be 8 to 128 characters of A-Z, a-z, 0-9, '.', '_' and '-'", id)
+}
+
+func errClientSecret(n int) error {
+	return fmt.Errorf("a client secret must be 16 to 512 characters, not %d", n)
+}
+
+func errClientExists(id string) error {
+	return fmt.Errorf("an API client with id %q exists already; choose another --id", id)
+}
+
+func errRole(role string) error {
+	return fmt.Errorf("--role %q is not admin, user or read-only", role)
+}
+
+func errPasswordLength(n int) error {
+	return fmt.Errorf("a password must be 8 to 72 bytes long (bcrypt's limit), not %d", n)
+}
+
+func msgUserSaved(name, role string) string {
+	return fmt.Sprintf("User %q (%s) saved.\n", name, role)
+}
+
+const (
+	msgRESTNoSUDI        = "The request names no device: give sudi.udiPid and sudi.udiSerialNumber."
+	msgRESTNoReservation = "Virtual account %q has no reservation for the device PID %s, serial number %s."
+	msgRESTOneDevice     = "Send one device per call, not %d."
+)

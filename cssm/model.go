@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// schemaVersion is the "version" of cssm.json this code reads and writes.
+// schemaVersion is the "version" of cssm.json that cssm imports.
 const schemaVersion = 1
 
 // Licence types.
@@ -14,27 +14,44 @@ const (
 	Term      = "TERM"
 )
 
-// State is the whole content of cssm.json. Change it only inside Store.Update (or a
-// server operation) and only through the methods below that keep the index right.
+// State is one transaction's view of the store: entities are read from the
+// database when first asked for and kept for the rest of the transaction;
+// what changed is written back when the transaction commits (flush). Change
+// it only inside Store.Update (or a server operation) and only through the
+// methods below, which keep the aggregates right.
 type State struct {
-	Version       int                  `json:"version"`
-	SmartAccounts []*SmartAccount      `json:"smart_accounts"`
-	Tokens        map[string]*Token    `json:"tokens"`              // by token text
-	Instances     map[string]*Instance `json:"instances,omitempty"` // by instance id
+	tx *dbTx
 
-	// ReservationStamps is the timestamp of the last authorization code issued
-	// to each UDI (canonical long form), kept after the reservation is gone so
-	// that every later code for that node is newer, even under a fixed --now.
+	accounts    []*SmartAccount // nil until loaded
+	accountSnap map[string][]byte
+
+	tokens    map[string]*Token // nil value: known not to exist
+	tokenSnap map[string][]byte
+
+	insts    map[string]*Instance // by id; nil value: known not to exist
+	instSnap map[string]*Instance // as read, for the write-back
+	byUDI    map[string]string    // udi -> id, "" for none
+
+	totalsCache map[string]*vaTotals
+	totalsSnap  map[string][]byte
+
+	stamps     map[string]time.Time
+	stampDirty map[string]bool
+
+	idem      map[string]*IdempotencyRecord
+	idemDirty map[string]bool
+	pruneTo   time.Time // records created before this go at flush
+}
+
+// jsonState is the whole of an old cssm.json, as imported on first start.
+type jsonState struct {
+	Version           int                  `json:"version"`
+	SmartAccounts     []*SmartAccount      `json:"smart_accounts"`
+	Tokens            map[string]*Token    `json:"tokens"`
+	Instances         map[string]*Instance `json:"instances,omitempty"`
 	ReservationStamps map[string]time.Time `json:"reservation_timestamps,omitempty"`
-
-	// Idempotency holds the first answer to each call that carried an
-	// idempotency key, by key, for IdempotencyRetention.
+	// Idempotency: the answers the JSON store recorded (cssm before the database).
 	Idempotency map[string]*IdempotencyRecord `json:"idempotency,omitempty"`
-
-	pruned time.Time // when pruneIdempotency last scanned; never saved
-
-	idx *index      // derived from Instances on load; never saved
-	enc encodeCache // each instance's JSON as last saved
 }
 
 // SmartAccount groups virtual accounts. Virtual account names are unique across the
@@ -85,6 +102,8 @@ type Token struct {
 	MaxUses        int       `json:"max_uses"` // 0: unlimited
 	Uses           int       `json:"uses"`
 	AllowExport    bool      `json:"allow_export"`
+	Description    string    `json:"description,omitempty"`
+	Revoked        time.Time `json:"revoked,omitzero"`
 }
 
 // Instance is a registered product.
@@ -105,76 +124,48 @@ type Instance struct {
 	Reservation      *Reservation   `json:"reservation,omitempty"` // set on a Specific License Reservation instance
 }
 
-func newState() *State {
-	st := &State{Version: schemaVersion, Tokens: map[string]*Token{}, Instances: map[string]*Instance{}}
-	st.reindex()
-	return st
-}
-
-// index answers "who is in this virtual account and what do they use" without a
-// scan of every instance: authorize runs once per product per month, so with many
-// thousands of products a scan per call would dominate.
-type index struct {
-	byUDI map[string]*Instance
-	va    map[string]*vaTotals
-}
-
+// vaTotals are a virtual account's aggregates, kept up to date by every change
+// instead of summed over its instances: authorize and `cssm usage` cost the
+// same with ten products or a million.
 type vaTotals struct {
-	instances  int
-	inUse      map[string]int // tag -> sum of the instances' last reports
-	exportHeld int
-	reserving  map[string]*Instance // reservation instances by id
-}
-
-func (st *State) reindex() {
-	st.idx = &index{byUDI: map[string]*Instance{}, va: map[string]*vaTotals{}}
-	for _, in := range st.Instances {
-		st.indexAdd(in)
-	}
-}
-
-func (st *State) totals(va string) *vaTotals {
-	t := st.idx.va[va]
-	if t == nil {
-		t = &vaTotals{inUse: map[string]int{}, reserving: map[string]*Instance{}}
-		st.idx.va[va] = t
-	}
-	return t
+	Instances  int            `json:"instances"`
+	InUse      map[string]int `json:"in_use"` // tag -> sum of the instances' last reports
+	ExportHeld int            `json:"export_held"`
 }
 
 func (st *State) indexAdd(in *Instance) {
-	st.idx.byUDI[in.UDI] = in
+	st.byUDI[in.UDI] = in.ID
 	t := st.totals(in.VirtualAccount)
-	t.instances++
+	t.Instances++
 	for tag, n := range in.Usage {
-		t.inUse[tag] += n
+		t.InUse[tag] += n
 	}
-	t.exportHeld += len(in.ExportKeys)
-	if in.Reservation != nil {
-		t.reserving[in.ID] = in
-	}
+	t.ExportHeld += len(in.ExportKeys)
 }
 
 func (st *State) indexRemove(in *Instance) {
-	delete(st.idx.byUDI, in.UDI)
-	t := st.totals(in.VirtualAccount)
-	t.instances--
-	for tag, n := range in.Usage {
-		t.inUse[tag] -= n
+	if st.byUDI[in.UDI] == in.ID {
+		st.byUDI[in.UDI] = ""
 	}
-	t.exportHeld -= len(in.ExportKeys)
-	delete(t.reserving, in.ID)
+	t := st.totals(in.VirtualAccount)
+	t.Instances--
+	for tag, n := range in.Usage {
+		if t.InUse[tag] -= n; t.InUse[tag] == 0 {
+			delete(t.InUse, tag)
+		}
+	}
+	t.ExportHeld -= len(in.ExportKeys)
 }
 
 func (st *State) addInstance(in *Instance) {
-	st.Instances[in.ID] = in
+	st.insts[in.ID] = in // new: flush inserts it
 	st.indexAdd(in)
 }
 
 // removeInstance drops the instance; its usage and export keys go back to the pool.
 func (st *State) removeInstance(in *Instance) {
 	st.indexRemove(in)
-	delete(st.Instances, in.ID)
+	st.insts[in.ID] = nil
 }
 
 func (st *State) setUsage(in *Instance, usage map[string]int) {
@@ -185,16 +176,16 @@ func (st *State) setUsage(in *Instance, usage map[string]int) {
 
 func (st *State) holdExportKey(in *Instance, feature string) {
 	in.ExportKeys = append(in.ExportKeys, feature)
-	st.totals(in.VirtualAccount).exportHeld++
+	st.totals(in.VirtualAccount).ExportHeld++
 }
 
 func (st *State) releaseExportKey(in *Instance, feature string) {
 	in.ExportKeys = slices.DeleteFunc(in.ExportKeys, func(f string) bool { return f == feature })
-	st.totals(in.VirtualAccount).exportHeld--
+	st.totals(in.VirtualAccount).ExportHeld--
 }
 
 func (st *State) findVA(name string) (*SmartAccount, *VirtualAccount) {
-	for _, sa := range st.SmartAccounts {
+	for _, sa := range st.smartAccounts() {
 		for _, va := range sa.VirtualAccounts {
 			if va.Name == name {
 				return sa, va
@@ -205,7 +196,7 @@ func (st *State) findVA(name string) (*SmartAccount, *VirtualAccount) {
 }
 
 func (st *State) findSA(name string) *SmartAccount {
-	for _, sa := range st.SmartAccounts {
+	for _, sa := range st.smartAccounts() {
 		if sa.Name == name {
 			return sa
 		}

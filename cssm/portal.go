@@ -1,8 +1,6 @@
 package cssm
 
 import (
-	"cmp"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -41,7 +39,7 @@ func (p *Portal) CreateAccount(smart, virtual string) (string, error) {
 		sa := st.findSA(smart)
 		if sa == nil {
 			sa = &SmartAccount{Name: smart, Created: now}
-			st.SmartAccounts = append(st.SmartAccounts, sa)
+			st.addSmartAccount(sa)
 		}
 		sa.VirtualAccounts = append(sa.VirtualAccounts, &VirtualAccount{Name: virtual, Created: now, Licenses: []License{}})
 		return nil
@@ -128,36 +126,55 @@ type TokenOptions struct {
 // CreateToken creates a registration token and returns it: 60 random bytes in
 // base64url, 80 characters, about the length of a real CSSM token.
 func (p *Portal) CreateToken(virtual string, opt TokenOptions) (string, error) {
-	if opt.ExpiresDays < 1 || opt.ExpiresDays > 365 {
-		return "", errExpiresDays(opt.ExpiresDays)
-	}
-	if opt.MaxUses < 0 {
-		return "", errUses(opt.MaxUses)
-	}
 	now := p.Clock.Now()
-	tok := randomText(60)
+	var text string
 	err := p.Store.Update(func(st *State) error {
 		if _, va := st.findVA(virtual); va == nil {
 			return errNoVA(virtual)
 		}
-		st.Tokens[tok] = &Token{
-			VirtualAccount: virtual,
-			Created:        now,
-			Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
-			MaxUses:        opt.MaxUses,
-			AllowExport:    opt.AllowExport,
+		var t *Token
+		var err error
+		if text, t, err = newToken(virtual, opt, now); err != nil {
+			return err
 		}
+		st.putToken(text, t)
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return tok, nil
+	return text, nil
 }
 
-// Instances lists product instances, of one virtual account if virtual is not
-// empty, ordered by virtual account, host name and id.
-func (p *Portal) Instances(virtual string) ([]Instance, error) {
+// newToken makes a token of virtual account va, checking the options.
+func newToken(va string, opt TokenOptions, now time.Time) (string, *Token, error) {
+	if opt.ExpiresDays < 1 || opt.ExpiresDays > 365 {
+		return "", nil, errExpiresDays(opt.ExpiresDays)
+	}
+	if opt.MaxUses < 0 {
+		return "", nil, errUses(opt.MaxUses)
+	}
+	return randomText(60), &Token{
+		VirtualAccount: va,
+		Created:        now,
+		Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
+		MaxUses:        opt.MaxUses,
+		AllowExport:    opt.AllowExport,
+	}, nil
+}
+
+// InstanceCursor is where a page of instances ends: the next page starts
+// after it. The zero cursor is the start.
+type InstanceCursor struct{ VirtualAccount, Hostname, ID string }
+
+// MaxInstancePage bounds one page of InstancePage.
+const MaxInstancePage = 1000
+
+// InstancePage lists up to limit product instances after the cursor, of one
+// virtual account if virtual is not empty, ordered by virtual account, host
+// name and id, and returns the cursor of the next page (zero after the last).
+func (p *Portal) InstancePage(virtual string, after InstanceCursor, limit int) ([]Instance, InstanceCursor, error) {
+	limit = min(max(limit, 1), MaxInstancePage)
 	var out []Instance
 	err := p.Store.View(func(st *State) error {
 		if virtual != "" {
@@ -165,20 +182,48 @@ func (p *Portal) Instances(virtual string) ([]Instance, error) {
 				return errNoVA(virtual)
 			}
 		}
-		for _, in := range st.Instances {
-			if virtual == "" || in.VirtualAccount == virtual {
-				c := *in
-				c.ExportKeys = slices.Clone(in.ExportKeys)
-				c.Reservation = in.Reservation.clone()
-				out = append(out, c)
-			}
-		}
+		out = st.listInstances(virtual, after, limit+1)
 		return nil
 	})
-	slices.SortFunc(out, func(a, b Instance) int {
-		return cmp.Or(cmp.Compare(a.VirtualAccount, b.VirtualAccount), cmp.Compare(a.Hostname, b.Hostname), cmp.Compare(a.ID, b.ID))
+	var next InstanceCursor
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = InstanceCursor{last.VirtualAccount, last.Hostname, last.ID}
+	}
+	return out, next, err
+}
+
+// CursorAfter is the cursor just after instance id, for paging from an id.
+func (p *Portal) CursorAfter(id string) (InstanceCursor, error) {
+	var c InstanceCursor
+	err := p.Store.View(func(st *State) error {
+		in := st.instance(strings.TrimSpace(id))
+		if in == nil {
+			return errNoInstance(id)
+		}
+		c = InstanceCursor{in.VirtualAccount, in.Hostname, in.ID}
+		return nil
 	})
-	return out, err
+	return c, err
+}
+
+// Instances lists every product instance, of one virtual account if virtual
+// is not empty, ordered by virtual account, host name and id.
+func (p *Portal) Instances(virtual string) ([]Instance, error) {
+	var all []Instance
+	var cur InstanceCursor
+	for {
+		page, next, err := p.InstancePage(virtual, cur, MaxInstancePage)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if next == (InstanceCursor{}) {
+			return all, nil
+		}
+		cur = next
+	}
 }
 
 // UsageReport is a virtual account's licences against its products' usage.
@@ -207,10 +252,10 @@ func (p *Portal) Usage(virtual string) (*UsageReport, error) {
 		r = &UsageReport{
 			SmartAccount:   sa.Name,
 			VirtualAccount: va.Name,
-			Instances:      t.instances,
+			Instances:      t.Instances,
 			Balances:       st.balances(va, now),
 			ExportKeys:     va.ExportKeys,
-			ExportKeysHeld: t.exportHeld,
+			ExportKeysHeld: t.ExportHeld,
 			Forfeited:      len(va.Forfeited),
 		}
 		lost := map[holdKey]int{}

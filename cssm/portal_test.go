@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 func TestPortalRefusals(t *testing.T) {
@@ -129,5 +131,49 @@ func TestInstanceList(t *testing.T) {
 	WriteInstances(&out, nil)
 	if out.String() != "No product instances.\n" {
 		t.Fatalf("empty list: %q", out.String())
+	}
+}
+
+// Pages of instances, one after the other, list each instance once, in order.
+func TestInstancePagesListEachInstanceOnce(t *testing.T) {
+	l := newLab(t)
+	l.must(l.portal.CreateAccount("BU", "Lab"))
+	tok := l.token(TokenOptions{})
+	if err := Grow(l.store, t0, tok, 0, 25, udi, func(int) []cssmapi.Usage { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	all, err := l.portal.Instances("")
+	if err != nil || len(all) != 25 {
+		t.Fatalf("%d instances, %v", len(all), err)
+	}
+	var paged []Instance
+	var cur InstanceCursor
+	for pages := 0; ; pages++ {
+		page, next, err := l.portal.InstancePage("TAC", cur, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, page...)
+		if next == (InstanceCursor{}) {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+		if after, err := l.portal.CursorAfter(next.ID); err != nil || after != next {
+			t.Fatalf("cursor after %s: %v %v", next.ID, after, err)
+		}
+		cur = next
+	}
+	if len(paged) != 25 {
+		t.Fatalf("%d instances over the pages, want 25", len(paged))
+	}
+	for i := range paged {
+		if paged[i].ID != all[i].ID {
+			t.Fatalf("page order differs at %d", i)
+		}
+	}
+	if page, _, _ := l.portal.InstancePage("Lab", InstanceCursor{}, 7); len(page) != 0 {
+		t.Fatalf("virtual account Lab lists %d instances", len(page))
 	}
 }

@@ -57,9 +57,9 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 	if err := checkText("version", req.Version, false); err != nil {
 		return nil, err
 	}
-	tok := st.Tokens[strings.TrimSpace(req.Token)]
+	tok := st.token(strings.TrimSpace(req.Token))
 	switch {
-	case tok == nil:
+	case tok == nil, !tok.Revoked.IsZero():
 		return nil, errTokenUnknown()
 	case !now.Before(tok.Expires):
 		return nil, errTokenExpired(tok.Expires)
@@ -70,7 +70,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 	if va == nil {
 		return nil, errAccountGone(tok.VirtualAccount)
 	}
-	old := st.idx.byUDI[udi]
+	old := st.instanceByUDI(udi)
 	if old != nil && old.Reservation != nil {
 		return nil, errReservedProduct(old.VirtualAccount)
 	}
@@ -80,7 +80,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 
 	cred := randomText(32)
 	in := &Instance{
-		ID:               newInstanceID(),
+		ID:               newInstanceID(now),
 		UDI:              udi,
 		Hostname:         req.Hostname,
 		Version:          req.Version,
@@ -107,7 +107,7 @@ func (st *State) Register(now time.Time, req cssmapi.RegisterRequest) (*cssmapi.
 // authenticate finds the instance and checks its credential: an unknown id is
 // instance_not_found (the node then knows it was removed), a wrong secret unauthorized.
 func (st *State) authenticate(id, credential string) (*Instance, error) {
-	in := st.Instances[id]
+	in := st.instance(id)
 	if in == nil {
 		return nil, errInstanceNotFound()
 	}
@@ -222,7 +222,7 @@ func (st *State) ExportRequest(now time.Time, credential string, req cssmapi.Exp
 		if va == nil {
 			return nil, errAccountGone(in.VirtualAccount)
 		}
-		if va.ExportKeys-st.totals(va.Name).exportHeld <= 0 {
+		if va.ExportKeys-st.totals(va.Name).ExportHeld <= 0 {
 			return nil, errNoExportKeys(va.Name)
 		}
 		st.holdExportKey(in, req.Feature)
@@ -273,11 +273,18 @@ func randomText(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func newInstanceID() string {
+// newInstanceID is a UUID version 7 (RFC 9562): the time in milliseconds,
+// then random bits. Ids made one after the other sort together, so the
+// database appends them to its index instead of writing all over it.
+func newInstanceID(now time.Time) string {
 	b := make([]byte, 16)
 	rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40 // UUID version 4
-	b[8] = b[8]&0x3f | 0x80
+	ms := uint64(now.UnixMilli())
+	for i := range 6 {
+		b[i] = byte(ms >> (40 - 8*i))
+	}
+	b[6] = b[6]&0x0f | 0x70 // version 7
+	b[8] = b[8]&0x3f | 0x80 // RFC 9562 variant
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

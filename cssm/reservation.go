@@ -143,7 +143,7 @@ func (st *State) reservedIn(va *VirtualAccount, now time.Time, except *Instance)
 			out[k] += n
 		}
 	}
-	for _, in := range st.totals(va.Name).reserving {
+	for _, in := range st.reservingIn(va.Name) {
 		if in != except {
 			add(in.Reservation)
 		}
@@ -156,7 +156,7 @@ func (st *State) reservedIn(va *VirtualAccount, now time.Time, except *Instance)
 
 // balances is the virtual account's standing, reservations included.
 func (st *State) balances(va *VirtualAccount, now time.Time) []Balance {
-	return Balances(va.Licenses, st.totals(va.Name).inUse, byTag(st.reservedIn(va, now, nil)), now)
+	return Balances(va.Licenses, st.totals(va.Name).InUse, byTag(st.reservedIn(va, now, nil)), now)
 }
 
 // checkPool refuses a reservation (self, nil for a new one) going from holding
@@ -172,7 +172,7 @@ func (st *State) balances(va *VirtualAccount, now time.Time) []Balance {
 func (st *State) checkPool(va *VirtualAccount, self *Instance, old, want map[holdKey]int, now time.Time) error {
 	others := st.reservedIn(va, now, self)
 	oldTag, wantTag := byTag(old), byTag(want)
-	for _, b := range Balances(va.Licenses, st.totals(va.Name).inUse, byTag(others), now) {
+	for _, b := range Balances(va.Licenses, st.totals(va.Name).InUse, byTag(others), now) {
 		if n := wantTag[b.Tag]; n > oldTag[b.Tag] && n > max(0, b.Balance()) {
 			return errPoolShort(va.Name, b, n)
 		}
@@ -389,13 +389,10 @@ func heldLicenses(h map[holdKey]int) []ReservedLicense {
 // not earlier, so a product always sees each new code as newer.
 func (st *State) nextStamp(udi string, now time.Time) time.Time {
 	t := time.UnixMilli(now.UnixMilli()).UTC()
-	if last, ok := st.ReservationStamps[udi]; ok && !t.After(last) {
+	if last, ok := st.stamp(udi); ok && !t.After(last) {
 		t = last.Add(time.Millisecond)
 	}
-	if st.ReservationStamps == nil {
-		st.ReservationStamps = map[string]time.Time{}
-	}
-	st.ReservationStamps[udi] = t
+	st.setStamp(udi, t)
 	return t
 }
 

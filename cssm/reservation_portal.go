@@ -33,7 +33,7 @@ func (st *State) findReservation(udi reservation.UDI, virtual string) (*Instance
 			return nil, errNoVA(virtual)
 		}
 	}
-	in := st.idx.byUDI[udi.String()]
+	in := st.instanceByUDI(udi.String())
 	switch {
 	case in == nil:
 		return nil, errNoReservation(udi, virtual)
@@ -101,7 +101,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 		if va == nil {
 			return errNoVA(opt.Virtual)
 		}
-		if in := st.idx.byUDI[udi.String()]; in != nil {
+		if in := st.instanceByUDI(udi.String()); in != nil {
 			if in.Reservation != nil {
 				return errAlreadyReserved(udi, in)
 			}
@@ -117,7 +117,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 		}
 		export := opt.AllowExport != nil && *opt.AllowExport
 		in := &Instance{
-			ID:             newInstanceID(),
+			ID:             newInstanceID(now),
 			UDI:            udi.String(),
 			VirtualAccount: va.Name,
 			ExportAllowed:  export,
@@ -288,7 +288,7 @@ func (p *Portal) ReturnReservation(virtual, product, returnCode string) (string,
 			}
 		}
 		// A reservation removed without its return code.
-		for _, sa := range st.SmartAccounts {
+		for _, sa := range st.smartAccounts() {
 			for _, va := range sa.VirtualAccounts {
 				if virtual != "" && va.Name != virtual {
 					continue
@@ -344,7 +344,7 @@ func (p *Portal) RemoveInstance(id string, opt RemoveOptions) (string, error) {
 	now := p.Clock.Now()
 	var msg string
 	err := p.Store.Update(func(st *State) error {
-		in := st.Instances[id]
+		in := st.instance(id)
 		if in == nil {
 			return errNoInstance(id)
 		}
@@ -411,12 +411,12 @@ func (p *Portal) Reservations(virtual string) ([]ReservationInfo, error) {
 				return errNoVA(virtual)
 			}
 		}
-		for _, sa := range st.SmartAccounts {
+		for _, sa := range st.smartAccounts() {
 			for _, va := range sa.VirtualAccounts {
 				if virtual != "" && va.Name != virtual {
 					continue
 				}
-				for _, in := range st.totals(va.Name).reserving {
+				for _, in := range st.reservingIn(va.Name) {
 					out = append(out, reservationInfo(in.ID, in.UDI, va.Name, in.Reservation))
 				}
 				for _, f := range va.Forfeited {

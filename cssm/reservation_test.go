@@ -21,7 +21,7 @@ import (
 // node folder beside the store, installs codes, and derives the codes the
 // admin types back into cssm.
 type node struct {
-	t         *testing.T
+	t         testing.TB
 	udi       reservation.UDI
 	trust     string
 	now       time.Time
@@ -242,10 +242,7 @@ func TestReservationRefusals(t *testing.T) {
 	// changes the store calls settle once it is done.
 	var before []byte
 	settle := func(l *lab) {
-		var err error
-		if before, err = os.ReadFile(l.store.Path()); err != nil {
-			t.Fatal(err)
-		}
+		before = storeDump(t, l.store)
 	}
 	for _, tt := range []struct {
 		name string
@@ -347,7 +344,7 @@ func TestReservationRefusals(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %q, %v\nwant an error containing %q", out, err, tt.want)
 			}
-			if after, _ := os.ReadFile(l.store.Path()); !bytes.Equal(before, after) {
+			if after := storeDump(t, l.store); !bytes.Equal(before, after) {
 				t.Fatal("a refused action changed the store")
 			}
 		})
@@ -502,7 +499,7 @@ func TestCodeTimestampsStrictlyIncreasePerProduct(t *testing.T) {
 	stamp(l.reserve(n.requestCode(), "Enhanced=1"))
 	stamp(l.update(n.requestCode(), "Enhanced=2"))
 	// A fresh process on the same store (as each `cssm --now ...` command is).
-	again, err := Open(l.store.Dir())
+	again, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -581,7 +578,7 @@ func TestServeSeesReservations(t *testing.T) {
 	var auth cssmapi.AuthorizeResponse
 	a.authorize(id, cred, &auth, cssmapi.Usage{Tag: tag("Enhanced"), Count: 6})
 
-	portalStore, err := Open(a.store.Dir())
+	portalStore, err := openStore(t, a.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,7 +623,7 @@ func TestReservationsSurviveARestart(t *testing.T) {
 	l.update(n.requestCode(), "Enhanced=6")
 	l.store.Close()
 
-	s, err := Open(l.store.Dir())
+	s, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}

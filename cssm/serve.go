@@ -69,7 +69,7 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 		scheme = "https"
 		fmt.Fprintf(cfg.Out, msgFingerprint, cssmapi.Fingerprint(cert.Certificate[0]))
 	}
-	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir())
+	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir(), store.Database())
 
 	api := NewServer(store, clock, cfg.Log)
 	srv := NewHTTPServer(api, cfg.Log)

@@ -30,7 +30,7 @@ func TestServeListensOnlyOnLoopbackUnlessAllowed(t *testing.T) {
 			t.Errorf("%s: %v", addr, err)
 		}
 	}
-	s, _ := Open(t.TempDir())
+	s, _ := openStore(t, t.TempDir())
 	defer s.Close()
 	err := Serve(t.Context(), s, clock.System{}, ServeConfig{Listen: "0.0.0.0:0"})
 	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
@@ -42,7 +42,7 @@ func TestServeListensOnlyOnLoopbackUnlessAllowed(t *testing.T) {
 func serve(t *testing.T, cfg ServeConfig) (base string, startup string) {
 	t.Helper()
 	root := t.TempDir()
-	s, err := Open(filepath.Join(root, "cssm"))
+	s, err := openStore(t, filepath.Join(root, "cssm"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ type Server struct {
 
 	key    *ecdsa.PrivateKey // signs every answer of a state-changing call
 	keyErr error
+	pruned time.Time // when old idempotency records were last dropped (commit loop only)
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -134,11 +135,15 @@ func (s *Server) commitLoop() {
 func (s *Server) commit(batch []*call) {
 	now := s.clock.Now()
 	err := s.store.apply(func(st *State) bool {
-		changed := st.pruneIdempotency(now)
+		changed := false
+		if now.Sub(s.pruned) >= pruneEvery || now.Before(s.pruned) {
+			st.pruneIdempotency(now)
+			s.pruned, changed = now, true
+		}
 		for _, c := range batch {
 			c.ans, c.err = nil, nil
 			if c.key != "" {
-				if rec := st.Idempotency[c.key]; rec != nil {
+				if rec := st.idempotencyRecord(c.key); rec != nil {
 					if rec.Path == c.path && rec.RequestSHA256 == c.req {
 						c.ans = rec.answer()
 					} else {
@@ -210,6 +215,10 @@ func requestHash(credential string, body []byte) string {
 // ServeHTTP routes the API. Every answer is JSON; every answer on a path of a
 // state-changing call, refusals included, is signed (cssmapi.HeaderSignature).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isREST(r.URL.Path) {
+		s.serveREST(w, r)
+		return
+	}
 	if r.URL.Path == cssmapi.PathHealth {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			s.writeError(w, r, errMethod(r.Method, http.MethodGet))
@@ -277,11 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // writeSigned answers an error that was not recorded, signed.
 func (s *Server) writeSigned(w http.ResponseWriter, r *http.Request, key string, err error) {
-	apiErr, ok := errors.AsType[*cssmapi.Error](err)
-	if !ok {
-		s.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
-		apiErr = errInternal().(*cssmapi.Error)
-	}
+	apiErr := s.apiError(r, err)
 	ans, serr := s.answer(r.URL.Path, key, apiErr)
 	if serr != nil {
 		s.log.Printf("%s %s: cannot sign the answer: %v", r.Method, r.URL.Path, serr)
@@ -345,11 +350,7 @@ func bearer(r *http.Request) string {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	apiErr, ok := errors.AsType[*cssmapi.Error](err)
-	if !ok {
-		s.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
-		apiErr = errInternal().(*cssmapi.Error)
-	}
+	apiErr := s.apiError(r, err)
 	writeJSON(w, cssmapi.HTTPStatus(apiErr.Code), apiErr)
 }
 
@@ -371,4 +372,17 @@ func NewHTTPServer(h http.Handler, logger *log.Logger) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          logger,
 	}
+}
+
+// apiError is the refusal for err: its own, 503 for a database failure (logged
+// with the detail), else internal.
+func (s *Server) apiError(r *http.Request, err error) *cssmapi.Error {
+	if e, ok := errors.AsType[*cssmapi.Error](err); ok {
+		return e
+	}
+	s.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+	if e, ok := errors.AsType[*dbError](err); ok {
+		return errDatabase(e).(*cssmapi.Error)
+	}
+	return errInternal().(*cssmapi.Error)
 }

@@ -2,11 +2,12 @@ package cssm
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ type api struct {
 	url string
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	l := newLab(t)
 	srv := NewServer(l.store, l.clock, nil)
 	ts := httptest.NewServer(srv) // listens on 127.0.0.1
@@ -251,11 +252,7 @@ func TestRegistrationRefusals(t *testing.T) {
 
 func fileBytes(t *testing.T, s *Store) []byte {
 	t.Helper()
-	data, err := os.ReadFile(s.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return storeDump(t, s)
 }
 
 func TestCallsAfterRegistrationNeedTheCredential(t *testing.T) {
@@ -400,16 +397,87 @@ func TestClosedServerAnswersUnavailable(t *testing.T) {
 	}
 }
 
-func TestCorruptStoreUnderARunningServer(t *testing.T) {
+// A database that cannot take the write (here: locked by another writer past
+// the busy timeout) makes the call fail with 503 and a sentence, changes
+// nothing, and the next call after the lock is gone works.
+func TestLockedDatabaseAnswers503AndRecovers(t *testing.T) {
+	sqliteOnly(t)
+	defer func(old int) { sqliteBusyTimeoutMS = old }(sqliteBusyTimeoutMS)
+	sqliteBusyTimeoutMS = 200
 	a := newAPI(t)
-	id, cred := a.register(a.token(TokenOptions{}), 1)
-	garbage := []byte("{ half a file")
-	if err := os.WriteFile(a.store.Path(), garbage, 0o600); err != nil {
+	tok := a.token(TokenOptions{})
+	before := storeDump(t, a.store)
+
+	other, err := sql.Open("sqlite", "file:"+filepath.Join(a.store.Dir(), dbFile))
+	if err != nil {
 		t.Fatal(err)
 	}
-	status, out := a.post(cssmapi.PathRenewID, cred, cssmapi.InstanceRequest{InstanceID: id})
-	wantError(t, status, out, cssmapi.CodeInternal)
-	if !bytes.Equal(fileBytes(t, a.store), garbage) {
-		t.Fatal("the server replaced a corrupt store")
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	status, out := a.post(cssmapi.PathRegister, "", regReq(tok, 1))
+	wantError(t, status, out, cssmapi.CodeUnavailable)
+	if msg := out["message"].(string); !strings.Contains(msg, "database is busy") {
+		t.Fatalf("message %q does not say the database is busy", msg)
+	}
+	conn.ExecContext(t.Context(), "ROLLBACK")
+	conn.Close()
+	if !bytes.Equal(storeDump(t, a.store), before) {
+		t.Fatal("a call refused for a locked database changed the store")
+	}
+	a.register(tok, 1)
+}
+
+// A database that is full or read-only: the call fails with 503 saying so,
+// and nothing is half-written.
+func TestFullOrReadOnlyDatabaseAnswers503(t *testing.T) {
+	sqliteOnly(t)
+	for _, c := range []struct {
+		pragma, says string
+	}{
+		{"max_page_count(40)", "database is full"},
+		{"query_only(1)", "database is read-only"},
+	} {
+		t.Run(c.says, func(t *testing.T) {
+			a := newAPI(t)
+			a.addLicense("Enhanced", 5)
+			tok := a.token(TokenOptions{})
+			dir := a.store.Dir()
+			before := storeDump(t, a.store)
+
+			sqliteTestPragmas = []string{c.pragma}
+			store, err := openStore(t, dir)
+			sqliteTestPragmas = nil
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := &api{lab: &lab{t: t, store: store, clock: a.clock, portal: &Portal{Store: store, Clock: a.clock}}}
+			srv := NewServer(store, a.clock, nil)
+			ts := httptest.NewServer(srv)
+			defer func() { ts.Close(); srv.Close(); store.Close() }()
+			b.url = ts.URL
+			var status int
+			var out map[string]any
+			// Fill the database, if that is the failure, until it says so.
+			for n := range 400 {
+				if status, out = b.post(cssmapi.PathRegister, "", regReq(tok, n)); status != 200 {
+					break
+				}
+				before = storeDump(t, a.store)
+			}
+			wantError(t, status, out, cssmapi.CodeUnavailable)
+			if msg := out["message"].(string); !strings.Contains(msg, c.says) {
+				t.Fatalf("message %q does not say %q", msg, c.says)
+			}
+			if !bytes.Equal(storeDump(t, a.store), before) {
+				t.Fatal("the refused call changed the store")
+			}
+			a.register(tok, 1000) // the healthy connection still works
+		})
 	}
 }

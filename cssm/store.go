@@ -1,16 +1,14 @@
 package cssm
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/ucmsh/ucmsh/internal/atomicfile"
 
@@ -18,44 +16,32 @@ import (
 )
 
 const (
-	stateFile = "cssm.json"
-	lockFile  = "cssm.lock" // locked instead of cssm.json: a rename would leave the lock on the old inode
+	dbFile       = "cssm.db"
+	stateFile    = "cssm.json"          // the store before the database; imported once
+	importedFile = "cssm.json.imported" // cssm.json after its import, kept as a backup
+	lockFile     = "cssm.lock"          // serializes key creation across processes
 )
 
-// Store is cssm's state directory. Every change runs as lock, load, mutate, save,
-// unlock under an exclusive flock on cssm.lock, so a `cssm serve` and portal commands
-// in other processes never lose each other's updates.
-//
-// A Store keeps the last state it loaded or saved and reuses it while cssm.json is
-// the very file it saw: same device and inode (every save is a new file renamed
-// into place), same size and modification time (for edits in place). It keeps
-// that file open, so that its inode number cannot be reused by a later save.
+// Store is cssm's state: a database (SQLite in the store directory, or
+// PostgreSQL) and the keys kept as files in the directory. Every operation is
+// one database transaction; write transactions hold the database's write
+// lock, so a `cssm serve` (or several, on PostgreSQL) and portal commands in
+// other processes never lose each other's updates and see them at once.
 type Store struct {
 	dir string
+	db  *database
 
-	mu      sync.Mutex // one transaction at a time within this process
-	cache   *State
-	cacheID fileID
-	held    *os.File     // the file cache was read from or saved to
-	buf     bytes.Buffer // reused for each save
+	mu sync.Mutex // one write transaction at a time within this process
 }
 
-type fileID struct {
-	dev, ino uint64
-	size     int64
-	mtime    int64
-}
+// Open opens the store in dir with its SQLite database, creating both if needed.
+func Open(dir string) (*Store, error) { return OpenDatabase(dir, "") }
 
-func statID(fi os.FileInfo) fileID {
-	id := fileID{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(st.Dev), st.Ino
-	}
-	return id
-}
-
-// Open creates dir (0700) if needed and returns its Store.
-func Open(dir string) (*Store, error) {
+// OpenDatabase opens the store in dir (keys) on the database spec: "" or
+// "sqlite" for dir/cssm.db, or a postgres:// URL. It brings the schema up to
+// date and, on first start, imports dir/cssm.json (then renamed
+// cssm.json.imported).
+func OpenDatabase(dir, spec string) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("the cssm store directory is empty; give --store DIR")
 	}
@@ -77,42 +63,33 @@ func Open(dir string) (*Store, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if s.db, err = openDatabase(abs, spec); err != nil {
+		return nil, err
+	}
+	if err := s.db.migrate(); err != nil {
+		s.db.close()
+		return nil, err
+	}
+	if err := s.importJSON(); err != nil {
+		s.db.close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// Close releases the file the store keeps open; the Store stays usable.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.dropCache()
-	return nil
-}
-
-func (s *Store) dropCache() {
-	if s.held != nil {
-		s.held.Close()
-	}
-	s.cache, s.held, s.cacheID = nil, nil, fileID{}
-}
-
-func (s *Store) setCache(st *State, f *os.File, id fileID) {
-	if s.held != nil && s.held != f {
-		s.held.Close()
-	}
-	s.cache, s.held, s.cacheID = st, f, id
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.db.close() }
 
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Path is the state file, cssm.json.
-func (s *Store) Path() string { return filepath.Join(s.dir, stateFile) }
+// Database says where the data is: the SQLite file or the PostgreSQL server.
+func (s *Store) Database() string { return s.db.where }
 
-// Update runs fn on the current state and saves it if fn returns nil. fn must not
-// keep the state after it returns.
+// Update runs fn in a write transaction and commits if fn returns nil.
 func (s *Store) Update(fn func(*State) error) error {
 	var fnErr error
-	err := s.transact(unix.LOCK_EX, true, func(st *State) bool {
+	err := s.transact(true, func(st *State) bool {
 		fnErr = fn(st)
 		return fnErr == nil
 	})
@@ -122,10 +99,10 @@ func (s *Store) Update(fn func(*State) error) error {
 	return err
 }
 
-// View runs fn on the current state without saving; fn must not change it.
+// View runs fn in a read-only transaction (a consistent snapshot).
 func (s *Store) View(fn func(*State) error) error {
 	var fnErr error
-	err := s.transact(unix.LOCK_SH, false, func(st *State) bool {
+	err := s.transact(false, func(st *State) bool {
 		fnErr = fn(st)
 		return false
 	})
@@ -135,44 +112,39 @@ func (s *Store) View(fn func(*State) error) error {
 	return fnErr
 }
 
-// apply is Update for a fn that changes nothing unless it asks to save (the
-// server's batches), so a batch of refused calls keeps the cached state.
-func (s *Store) apply(fn func(*State) bool) error {
-	return s.transact(unix.LOCK_EX, false, fn)
-}
+// apply is the server's transaction for a batch: fn says whether to commit.
+func (s *Store) apply(fn func(*State) bool) error { return s.transact(true, fn) }
 
-// transact is one locked transaction; fn returns whether to save. When fn may have
-// changed the state without asking to save (a failed Update), the cached copy is
-// dropped so that the next transaction reads the disk again.
-func (s *Store) transact(how int, mayDirty bool, fn func(*State) bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock(how)
+// transact runs one transaction. A database failure anywhere (fn's reads, the
+// write-back, the commit) rolls everything back and is returned as a *dbError.
+func (s *Store) transact(write bool, fn func(*State) bool) error {
+	if write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	ctx, cancel := ctxTimeout()
+	defer cancel()
+	tx, err := s.db.begin(ctx, write)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	st, err := s.load()
-	if err != nil {
-		return err
-	}
-	if !fn(st) {
-		if mayDirty {
-			s.dropCache()
+	st := newView(tx)
+	commit := false
+	err = catch(func() {
+		if fn(st) && write {
+			st.flush()
+			commit = true
 		}
-		return nil
-	}
-	if err := s.save(st); err != nil {
-		s.dropCache() // memory is ahead of the disk: reload next time
+	})
+	if err != nil || !commit {
+		tx.finish(false)
 		return err
 	}
-	return nil
+	return tx.finish(true)
 }
 
-// withLock runs fn under the exclusive store lock, for files other than cssm.json.
+// withLock runs fn under the exclusive store lock, for the key files.
 func (s *Store) withLock(fn func() error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	unlock, err := s.lock(unix.LOCK_EX)
 	if err != nil {
 		return err
@@ -203,92 +175,97 @@ func (s *Store) lock(how int) (unlock func(), err error) {
 	}, nil
 }
 
-// load returns the cached state if cssm.json is unchanged, else reads it. A missing
-// file is an empty store; a corrupt one is an error and is left as it is.
-func (s *Store) load() (*State, error) {
-	path := s.Path()
-	f, err := os.Open(path)
+// importJSON imports the old store, cssm.json, once: in one transaction that
+// also records the import, then renames the file cssm.json.imported. A crash
+// between the two leaves cssm.json in place, ignored from then on.
+func (s *Store) importJSON() error {
+	path := filepath.Join(s.dir, stateFile)
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		s.dropCache()
-		return newState(), nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the cssm store %s: %w", path, err)
+		return fmt.Errorf("cannot read the old cssm store %s: %w", path, err)
 	}
-	fi, err := f.Stat()
+	old, err := decodeState(path, data)
 	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot read the cssm store %s: %w", path, err)
+		return err
 	}
-	id := statID(fi)
-	if s.cache != nil && id == s.cacheID {
-		f.Close()
-		return s.cache, nil
+	already := false
+	err = s.Update(func(st *State) error {
+		var done string
+		if already = st.tx.row(`SELECT v FROM meta WHERE k = 'imported_json'`, nil, &done); already {
+			return nil
+		}
+		var n int
+		st.tx.row(`SELECT (SELECT COUNT(*) FROM accounts) + (SELECT COUNT(*) FROM instances) + (SELECT COUNT(*) FROM tokens)`, nil, &n)
+		if n > 0 {
+			return fmt.Errorf("the cssm store %s has both a database (%s) with data and an old %s; cssm left both untouched: move %s aside to use the database, or move the database aside to import it", s.dir, s.db.where, stateFile, stateFile)
+		}
+		st.importState(old)
+		st.tx.exec(`INSERT INTO meta (k, v) VALUES ('imported_json', ?)`, path)
+		return nil
+	})
+	if err != nil || already { // a cssm.json put back after the import stays as it is
+		return err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot read the cssm store %s: %w", path, err)
+	if err := os.Rename(path, filepath.Join(s.dir, importedFile)); err != nil {
+		return fmt.Errorf("imported %s into the database, but cannot rename it %s: %w", path, importedFile, err)
 	}
-	st, err := decodeState(path, data)
-	if err != nil {
-		f.Close()
-		s.dropCache()
-		return nil, err
-	}
-	s.setCache(st, f, id)
-	return st, nil
+	return atomicfile.SyncDir(s.dir)
 }
 
-func decodeState(path string, data []byte) (*State, error) {
+func (st *State) importState(old *jsonState) {
+	st.smartAccounts()
+	for _, sa := range old.SmartAccounts {
+		st.addSmartAccount(sa)
+	}
+	for text, t := range old.Tokens {
+		st.putToken(text, t)
+	}
+	for _, in := range old.Instances {
+		st.addInstance(in)
+	}
+	for udi, t := range old.ReservationStamps {
+		st.setStamp(udi, t)
+	}
+	// A node may still repeat a call the JSON store answered.
+	for k, r := range old.Idempotency {
+		if r != nil {
+			st.idem[k], st.idemDirty[k] = r, true
+		}
+	}
+}
+
+func decodeState(path string, data []byte) (*jsonState, error) {
 	var head struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("the cssm store %s is corrupt (%v); cssm left it untouched: repair it or move it aside to start empty", path, err)
+		return nil, fmt.Errorf("the old cssm store %s is corrupt (%v); cssm left it untouched: repair it or move it aside to start empty", path, err)
 	}
 	if head.Version == nil || *head.Version != schemaVersion {
 		v := "missing"
 		if head.Version != nil {
 			v = fmt.Sprint(*head.Version)
 		}
-		return nil, fmt.Errorf("the cssm store %s has schema version %s, but this cssm reads version %d; use the matching cssm or move the file aside", path, v, schemaVersion)
+		return nil, fmt.Errorf("the old cssm store %s has schema version %s, but this cssm imports version %d; use the matching cssm or move the file aside", path, v, schemaVersion)
 	}
-	st := &State{}
+	st := &jsonState{}
 	if err := json.Unmarshal(data, st); err != nil {
-		return nil, fmt.Errorf("the cssm store %s is corrupt (%v); cssm left it untouched: repair it or move it aside to start empty", path, err)
+		return nil, fmt.Errorf("the old cssm store %s is corrupt (%v); cssm left it untouched: repair it or move it aside to start empty", path, err)
 	}
-	if st.Tokens == nil {
-		st.Tokens = map[string]*Token{}
+	for _, sa := range st.SmartAccounts {
+		for _, va := range sa.VirtualAccounts {
+			if va == nil || strings.TrimSpace(va.Name) == "" {
+				return nil, fmt.Errorf("the old cssm store %s has a virtual account without a name; cssm left it untouched: repair it or move it aside", path)
+			}
+		}
 	}
-	if st.Instances == nil {
-		st.Instances = map[string]*Instance{}
+	for id, in := range st.Instances {
+		if in == nil || in.ID != id {
+			return nil, fmt.Errorf("the old cssm store %s has an instance %q that does not match its key; cssm left it untouched: repair it or move it aside", path, id)
+		}
 	}
-	st.reindex()
 	return st, nil
-}
-
-func (s *Store) save(st *State) error {
-	s.buf.Reset()
-	if err := st.encode(&s.buf); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(filepath.Join(s.dir, stateFile), s.buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("cannot save the cssm store %s: %w", s.Path(), err)
-	}
-	// Saved. Keep the new file as the cache's identity; failing that, only the
-	// cache is lost and the next transaction reads the file.
-	f, err := os.Open(s.Path())
-	if err != nil {
-		s.dropCache()
-		return nil
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		s.dropCache()
-		return nil
-	}
-	s.setCache(st, f, statID(fi))
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
@@ -28,7 +29,7 @@ func addKey(s *Store) error {
 
 func exportKeys(t *testing.T, dir string) int {
 	t.Helper()
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestConcurrentUpdatesFromGoroutinesAreNeverLost(t *testing.T) {
 			s := l.store
 			if g%2 == 1 {
 				var err error
-				if s, err = Open(l.store.Dir()); err != nil {
+				if s, err = openStore(t, l.store.Dir()); err != nil {
 					t.Error(err)
 					return
 				}
@@ -78,7 +79,7 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv("CSSM_TEST_ADD_KEYS"); spec != "" {
 		dir, n, _ := strings.Cut(spec, ":")
 		count, _ := strconv.Atoi(n)
-		s, err := Open(dir)
+		s, err := OpenDatabase(dir, os.Getenv("CSSM_TEST_ADD_KEYS_DB"))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -91,6 +92,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv("CSSM_TEST_SERVE"); dir != "" {
+		os.Exit(serveChild(dir, os.Getenv("CSSM_TEST_SERVE_DB")))
+	}
 	os.Exit(m.Run())
 }
 
@@ -99,14 +103,14 @@ func TestConcurrentUpdatesFromProcessesAreNeverLost(t *testing.T) {
 	var children []*exec.Cmd
 	for range 3 {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "CSSM_TEST_ADD_KEYS="+l.store.Dir()+":40")
+		cmd.Env = append(os.Environ(), "CSSM_TEST_ADD_KEYS="+l.store.Dir()+":40", "CSSM_TEST_ADD_KEYS_DB="+specFor(t, l.store.Dir()))
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		children = append(children, cmd)
 	}
-	// Meanwhile this process updates through its long-lived, caching store, as
+	// Meanwhile this process updates through its long-lived store, as
 	// `cssm serve` does while portal commands run.
 	for range 40 {
 		if err := addKey(l.store); err != nil {
@@ -125,7 +129,7 @@ func TestConcurrentUpdatesFromProcessesAreNeverLost(t *testing.T) {
 
 func TestServerBatchSeesPortalChanges(t *testing.T) {
 	l := newLab(t)
-	portal, err := Open(l.store.Dir())
+	portal, err := openStore(t, l.store.Dir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,46 +147,50 @@ func TestServerBatchSeesPortalChanges(t *testing.T) {
 	if err := addKey(portal); err != nil {
 		t.Fatal(err)
 	}
-	serverAdd() // must start from the portal's save, not from its cached copy
+	serverAdd() // must start from the portal's commit
 	if got := exportKeys(t, l.store.Dir()); got != 3 {
 		t.Fatalf("export keys = %d, want 3", got)
 	}
 }
 
-func TestCorruptStoreIsReportedAndLeftAlone(t *testing.T) {
+func TestCorruptOldStoreIsReportedAndLeftAlone(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "cssm.json")
 	garbage := []byte(`{"version": 1, "smart_accounts": [`)
 	if err := os.WriteFile(path, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p := &Portal{Store: s, Clock: clock.Fixed(t0)}
-	_, err = p.CreateAccount("BU", "TAC")
+	_, err := openStore(t, dir)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("error = %v, want one naming %s as corrupt", err, path)
-	}
-	if _, err := p.Instances(""); err == nil {
-		t.Fatal("listing a corrupt store succeeded")
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, garbage) {
 		t.Fatalf("corrupt store was rewritten: %q", got)
 	}
 }
 
-func TestStoreOfAnotherVersionIsRefused(t *testing.T) {
+func TestOldStoreOfAnotherVersionIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "cssm.json"), []byte(`{"version": 2}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, _ := Open(dir)
-	defer s.Close()
-	err := s.View(func(*State) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := openStore(t, dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+		t.Fatalf("error = %v, want a schema version complaint", err)
+	}
+}
+
+func TestDatabaseOfANewerSchemaIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openStore(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Update(func(st *State) error {
+		st.tx.exec(`UPDATE meta SET v = '99' WHERE k = 'schema_version'`)
+		return nil
+	})
+	s.Close()
+	if _, err := openStore(t, dir); err == nil || !strings.Contains(err.Error(), "schema version 99") {
 		t.Fatalf("error = %v, want a schema version complaint", err)
 	}
 }
@@ -190,7 +198,7 @@ func TestStoreOfAnotherVersionIsRefused(t *testing.T) {
 func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "state", "cssm")
-	s, err := Open(dir)
+	s, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,12 +206,15 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 	if _, err := (&Portal{Store: s, Clock: clock.Fixed(t0)}).CreateAccount("BU", "TAC"); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]os.FileMode{
+	files := map[string]os.FileMode{
 		dir:                             os.ModeDir | 0o700,
 		filepath.Join(root, "state"):    os.ModeDir | 0o700,
-		filepath.Join(dir, "cssm.json"): 0o600,
 		filepath.Join(dir, "cssm.lock"): 0o600,
-	} {
+	}
+	if testDatabase == "" {
+		files[filepath.Join(dir, "cssm.db")] = 0o600
+	}
+	for path, want := range files {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -217,61 +228,88 @@ func TestStoreFilesArePrivateAndTempFilesGone(t *testing.T) {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
+		if fi, _ := e.Info(); fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v", e.Name(), fi.Mode())
+		}
 	}
 }
 
-// The saved file must be exactly the state, whatever was reused from earlier saves.
-func TestSavedFileIsTheStateAfterInPlaceChanges(t *testing.T) {
-	l := newLab(t)
-	l.addLicense("Enhanced", 10)
-	tok := l.token(TokenOptions{MaxUses: 0, AllowExport: true})
-	var id string
-	if err := l.store.Update(func(st *State) error {
-		for i := range 3 {
-			r, err := st.Register(t0, regReq(tok, i))
-			if err != nil {
-				return err
-			}
-			id = r.InstanceID
+// A store written by the cssm before the database (cssm.json) is imported on
+// the first start, whole, and kept as cssm.json.imported.
+func TestOldStoreIsImportedOnFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	res := &Reservation{Codes: []IssuedCode{{Code: "x", Timestamp: t0, Licenses: []ReservedLicense{{Tag: tag("Basic"), Count: 2, Type: Perpetual}}}}}
+	old := jsonState{
+		Version: 1,
+		SmartAccounts: []*SmartAccount{{Name: "BU", Created: t0, VirtualAccounts: []*VirtualAccount{
+			{Name: "TAC", Created: t0, ExportKeys: 3, Licenses: []License{{Tag: tag("Enhanced"), Count: 10, Type: Perpetual, Added: t0}, {Tag: tag("Basic"), Count: 5, Type: Perpetual, Added: t0}}},
+			{Name: "Lab", Created: t0, Licenses: []License{}},
+		}}},
+		Tokens: map[string]*Token{"tok": {VirtualAccount: "TAC", Created: t0, Expires: t0.AddDate(0, 1, 0), Uses: 2}},
+		Instances: map[string]*Instance{
+			"a": {ID: "a", UDI: udi(1), Hostname: "cucm-a", VirtualAccount: "TAC", Usage: map[string]int{tag("Enhanced"): 4}, ExportKeys: []string{cssmapi.ExportFeature}, Registered: t0},
+			"b": {ID: "b", UDI: udi(2), Hostname: "cucm-b", VirtualAccount: "TAC", Usage: map[string]int{tag("Enhanced"): 3}, Registered: t0},
+			"r": {ID: "r", UDI: udi(3), VirtualAccount: "TAC", Registered: t0, Reservation: res},
+		},
+		ReservationStamps: map[string]time.Time{udi(3): t0},
+		Idempotency: map[string]*IdempotencyRecord{"key-of-a-lost-answer-1": {
+			Path: cssmapi.PathRegister, RequestSHA256: "ab", Status: 200, Body: []byte(`{"ok":true}` + "\n"), Signature: "c2ln", Created: t0}},
+	}
+	data, _ := json.Marshal(old)
+	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
+
+	s, err := openStore(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(dir, "cssm.json")); !os.IsNotExist(err) {
+		t.Fatalf("cssm.json still in place after the import: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "cssm.json.imported")); !bytes.Equal(got, data) {
+		t.Fatal("the old store is not kept as cssm.json.imported")
+	}
+	p := &Portal{Store: s, Clock: clock.Fixed(t0)}
+	u, err := p.Usage("TAC")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.SmartAccount != "BU" || u.Instances != 3 || u.ExportKeys != 3 || u.ExportKeysHeld != 1 {
+		t.Fatalf("usage after import: %+v", u)
+	}
+	for _, b := range u.Balances {
+		if b.Tag == tag("Enhanced") && b.InUse != 7 || b.Tag == tag("Basic") && b.Reserved != 2 {
+			t.Fatalf("balance after import: %+v", b)
+		}
+	}
+	list, _ := p.Instances("")
+	if len(list) != 3 || list[0].Hostname != "" || list[1].Hostname != "cucm-a" {
+		t.Fatalf("instances after import: %+v", list)
+	}
+	if _, err := p.Usage("Lab"); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(st *State) error {
+		if st.token("tok").Uses != 2 {
+			t.Errorf("token after import: %+v", st.token("tok"))
+		}
+		if ts, _ := st.stamp(udi(3)); !ts.Equal(t0) {
+			t.Errorf("reservation stamp after import: %v", ts)
+		}
+		if r := st.idempotencyRecord("key-of-a-lost-answer-1"); r == nil || string(r.Body) != `{"ok":true}`+"\n" || r.Signature != "c2ln" || !r.Created.Equal(t0) {
+			t.Errorf("idempotency record after import: %+v", r)
 		}
 		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// Change one instance in place, the way the API does, and save again.
-	later := t0.Add(time.Hour)
-	if err := l.store.Update(func(st *State) error {
-		in := st.Instances[id]
-		in.LastSeen = later
-		st.setUsage(in, map[string]int{tag("Enhanced"): 4})
-		st.holdExportKey(in, "CUCM_Export_Restricted_Authorization_Key")
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-
-	var want []byte
-	if err := l.store.View(func(st *State) error {
-		var err error
-		want, err = json.Marshal(st)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(l.store.Path())
+	})
+	// A second start imports nothing again, even if the old file comes back.
+	os.WriteFile(filepath.Join(dir, "cssm.json"), data, 0o600)
+	s2, err := openStore(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := decodeState(l.store.Path(), data)
-	if err != nil {
-		t.Fatalf("saved file does not load: %v\n%s", err, data)
-	}
-	got, _ := json.Marshal(fresh)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("saved file differs from the state:\n got %s\nwant %s", got, want)
-	}
-	if in := fresh.Instances[id]; !in.LastSeen.Equal(later) || in.Usage[tag("Enhanced")] != 4 || len(in.ExportKeys) != 1 {
-		t.Fatalf("in-place change not saved: %+v", in)
+	s2.Close()
+	if u, _ := p.Usage("TAC"); u.Instances != 3 {
+		t.Fatalf("%d instances after a second start", u.Instances)
 	}
 }
 

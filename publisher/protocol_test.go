@@ -141,7 +141,7 @@ func (l *licensing) tokenUses(tok string) int {
 	l.t.Helper()
 	uses := -1
 	if err := l.store.View(func(st *cssm.State) error {
-		if t := st.Tokens[tok]; t != nil {
+		if t := st.Token(tok); t != nil {
 			uses = t.Uses
 		}
 		return nil

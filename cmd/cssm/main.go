@@ -36,6 +36,7 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	storeDir       string
+	database       string
 	now            string
 }
 
@@ -52,7 +53,7 @@ func (e *env) store() (*cssm.Store, error) {
 	if dir == "" {
 		dir = statedir.DefaultCSSM()
 	}
-	return cssm.Open(dir)
+	return cssm.OpenDatabase(dir, e.database)
 }
 
 func (e *env) portal() (*cssm.Portal, error) {
@@ -84,7 +85,7 @@ var commands = []command{
 	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
 	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
 	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
-	{"instance list", "[--virtual NAME]", "list product instances, registered and reserved", 0, instanceList},
+	{"instance list", "[--virtual NAME] [--limit N [--after ID]]", "list product instances, registered and reserved", 0, instanceList},
 	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
 	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licences for a product's request code and print the authorization code", 0, reservationCreate},
 	{"reservation update", "--udi-or-request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export[=false]] [--out FILE]", "issue a new authorization code with the product's new reserved licences", 0, reservationUpdate},
@@ -93,6 +94,9 @@ var commands = []command{
 	{"reservation code", "--udi-or-request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
 	{"reservation list", "[--virtual NAME]", "list licence reservations", 0, reservationList},
 	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
+	{"api-client create", "NAME [--id ID] [--secret-file FILE]", "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", 1, apiClientCreate},
+	{"user add", "NAME --password-file FILE --role admin|user|read-only", "make a user for the REST API's password grant (or change one)", 1, userAdd},
+	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
 	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API", 0, serve},
@@ -110,13 +114,15 @@ func usageText() string {
 	}
 	b.WriteString("\nFlags of every command:\n")
 	b.WriteString("  --store DIR   the store (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm)\n")
+	b.WriteString("  --database DB sqlite (default: cssm.db in the store directory) or postgres://USER@HOST/DB\n")
+	b.WriteString("                (default $CSSM_DATABASE when set)\n")
 	b.WriteString("  --now TIME    fix cssm's clock (RFC 3339), for simulations and tests\n")
 	b.WriteString("\nRun 'cssm <command> --help' for a command's flags.\n")
 	return b.String()
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr, database: os.Getenv("CSSM_DATABASE")}
 	top := pflag.NewFlagSet("cssm", pflag.ContinueOnError)
 	top.SetOutput(io.Discard)
 	top.SetInterspersed(false)
@@ -212,6 +218,7 @@ func unknownCommand(args []string) string {
 
 func commonFlags(fs *pflag.FlagSet, e *env) {
 	fs.StringVar(&e.storeDir, "store", e.storeDir, "store directory")
+	fs.StringVar(&e.database, "database", e.database, "the database: sqlite (a file in the store directory) or a postgres:// URL")
 	fs.StringVar(&e.now, "now", e.now, "fix cssm's clock (RFC 3339)")
 }
 
@@ -297,16 +304,43 @@ func tokenCreate(fs *pflag.FlagSet) func(*env, []string) error {
 
 func instanceList(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "only this virtual account")
+	limit := fs.Int("limit", 0, fmt.Sprintf("list one page of at most this many (1 to %d; 0: all)", cssm.MaxInstancePage))
+	after := fs.String("after", "", "with --limit: the page after this instance id")
 	return func(e *env, _ []string) error {
+		if *limit < 0 || *limit > cssm.MaxInstancePage {
+			return usageError{fmt.Errorf("--limit %d is not between 0 and %d", *limit, cssm.MaxInstancePage)}
+		}
+		if *after != "" && *limit == 0 {
+			return usageError{errors.New("--after needs --limit")}
+		}
 		p, err := e.portal()
 		if err != nil {
 			return err
 		}
-		list, err := p.Instances(*virtual)
+		if *limit == 0 {
+			list, err := p.Instances(*virtual)
+			if err != nil {
+				return err
+			}
+			return cssm.WriteInstances(e.stdout, list)
+		}
+		var cur cssm.InstanceCursor
+		if *after != "" {
+			if cur, err = p.CursorAfter(*after); err != nil {
+				return err
+			}
+		}
+		list, next, err := p.InstancePage(*virtual, cur, *limit)
 		if err != nil {
 			return err
 		}
-		return cssm.WriteInstances(e.stdout, list)
+		if err := cssm.WriteInstances(e.stdout, list); err != nil {
+			return err
+		}
+		if next != (cssm.InstanceCursor{}) {
+			fmt.Fprintf(e.stderr, "cssm: more instances: --limit %d --after %s\n", *limit, next.ID)
+		}
+		return nil
 	}
 }
 
@@ -498,6 +532,86 @@ func usage(fs *pflag.FlagSet) func(*env, []string) error {
 			return err
 		}
 		return cssm.WriteUsage(e.stdout, r)
+	}
+}
+
+// readSecret reads a secret from a file (its first line), "-" for standard input.
+func readSecret(path string) (string, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 4096))
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", path, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	return strings.TrimRight(line, "\r"), nil
+}
+
+func apiClientCreate(fs *pflag.FlagSet) func(*env, []string) error {
+	id := fs.String("id", "", "the client id (default: generated)")
+	secretFile := fs.String("secret-file", "", "read the secret from this file's first line (default: generated); - for standard input")
+	return func(e *env, args []string) error {
+		secret := ""
+		if *secretFile != "" {
+			var err error
+			if secret, err = readSecret(*secretFile); err != nil {
+				return err
+			}
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		c, err := p.CreateAPIClient(args[0], *id, secret)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Client ID: %s\nClient secret: %s\n", c.ID, c.Secret)
+		fmt.Fprintf(e.stderr, "cssm: API client %q created; the secret is stored hashed and cannot be shown again.\n", c.Name)
+		return nil
+	}
+}
+
+func userAdd(fs *pflag.FlagSet) func(*env, []string) error {
+	passwordFile := fs.String("password-file", "", "read the password from this file's first line; - for standard input")
+	role := fs.String("role", "", "admin, user or read-only")
+	return func(e *env, args []string) error {
+		if err := errors.Join(required("password-file", *passwordFile), required("role", *role)); err != nil {
+			return usageError{err}
+		}
+		password, err := readSecret(*passwordFile)
+		if err != nil {
+			return err
+		}
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		msg, err := p.AddUser(args[0], password, *role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.stdout, msg)
+		return nil
+	}
+}
+
+func backup(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, args []string) error {
+		store, err := e.store()
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if err := store.Backup(args[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Backed up %s to %s.\n", store.Database(), args[0])
+		return nil
 	}
 }
 

@@ -257,3 +257,49 @@ func TestReservationCommandLines(t *testing.T) {
 		t.Fatalf("reservation create --help: exit %d\n%s", code, out)
 	}
 }
+
+func TestInstanceListPages(t *testing.T) {
+	store := t.TempDir()
+	s := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(append([]string{"--store", store, "--now", "2026-01-15T10:00:00Z"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		return out + errOut
+	}
+	s("account", "create", "--smart", "BU", "--virtual", "TAC")
+	if out := s("instance", "list", "--limit", "2"); !strings.Contains(out, "No product instances") {
+		t.Fatalf("empty page:\n%s", out)
+	}
+	if code, _, errOut := cli("--store", store, "instance", "list", "--after", "x"); code != 2 || !strings.Contains(errOut, "--after needs --limit") {
+		t.Fatalf("--after alone: exit %d %s", code, errOut)
+	}
+}
+
+func TestAPIClientsAndUsers(t *testing.T) {
+	store := t.TempDir()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("a-secret-of-twenty-chars\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("correct horse\n"), 0o600)
+	code, out, errOut := cli("--store", store, "api-client", "create", "lab builder", "--id", "lab-builder-01", "--secret-file", filepath.Join(dir, "secret"))
+	if code != 0 || out != "Client ID: lab-builder-01\nClient secret: a-secret-of-twenty-chars\n" || !strings.Contains(errOut, "stored hashed") {
+		t.Fatalf("api-client create: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = cli("--store", store, "api-client", "create", "generated")
+	if code != 0 || !regexp.MustCompile(`^Client ID: cssm-\S+\nClient secret: \S{40,}\n$`).MatchString(out) {
+		t.Fatalf("generated client: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := cli("--store", store, "api-client", "create", "again", "--id", "lab-builder-01"); code != 1 || !strings.Contains(errOut, "exists already") {
+		t.Fatalf("same id twice: exit %d %s", code, errOut)
+	}
+	if code, out, errOut := cli("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "read-only"); code != 0 || !strings.Contains(out, `User "alice" (read-only) saved.`) {
+		t.Fatalf("user add: exit %d %s%s", code, out, errOut)
+	}
+	if code, _, errOut := cli("--store", store, "user", "add", "bob", "--password-file", filepath.Join(dir, "pw"), "--role", "root"); code != 1 || !strings.Contains(errOut, "not admin, user or read-only") {
+		t.Fatalf("bad role: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := cli("--store", store, "user", "add", "bob"); code != 2 || !strings.Contains(errOut, "--password-file is required") {
+		t.Fatalf("no password file: exit %d %s", code, errOut)
+	}
+}

@@ -24,6 +24,9 @@ import (
 type subcommand struct {
 	name, args, summary string
 	run                 func(args []string, stdout, stderr io.Writer) int
+	// nested: the first word after the name is a subcommand of its own
+	// (lab up), so flags given before the name go after that word.
+	nested bool
 }
 
 var subcommands = []subcommand{
@@ -31,6 +34,7 @@ var subcommands = []subcommand{
 	{name: "useradd", args: "NAME", summary: "add an SSH account", run: func(args []string, stdout, stderr io.Writer) int {
 		return runUseradd(args, os.Stdin, stdout, stderr)
 	}},
+	{name: "lab", args: "up ...", summary: "clusters, cssm, a running clock, faults", run: runLab, nested: true},
 }
 
 func usageText(fs *pflag.FlagSet) string {
@@ -98,7 +102,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for _, c := range subcommands {
 			if c.name == word {
 				// Flags before the name are the subcommand's too.
-				return c.run(append(args[:at:at], args[at+1:]...), stdout, stderr)
+				before, after := args[:at:at], args[at+1:]
+				if c.nested && len(after) > 0 {
+					before, after = append([]string{after[0]}, before...), after[1:]
+				}
+				return c.run(append(before, after...), stdout, stderr)
 			}
 		}
 	}

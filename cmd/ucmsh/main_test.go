@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -55,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"envfile":  envfile,
 			"waithttp": waithttp,
 			"grepset":  grepset,
+			"httpjson": httpjson,
 			"sshround": sshround,
 		},
 	})
@@ -181,4 +183,29 @@ func grepset(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("no match for %s in %s", args[1], args[2])
 	}
 	ts.Setenv(args[0], m[1])
+}
+
+// httpjson METHOD URL BODYFILE sends BODYFILE's content ("-": none) as JSON,
+// with "Authorization: Bearer $BEARER" when $BEARER is set, and prints the
+// answer's status line and body (cssm's REST API, as automation calls it).
+func httpjson(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: httpjson METHOD URL BODYFILE")
+	}
+	var body io.Reader
+	if args[2] != "-" {
+		body = strings.NewReader(ts.ReadFile(args[2]))
+	}
+	req, err := http.NewRequest(args[0], args[1], body)
+	ts.Check(err)
+	req.Header.Set("Content-Type", "application/json")
+	if b := ts.Getenv("BEARER"); b != "" {
+		req.Header.Set("Authorization", "Bearer "+b)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, out)
 }

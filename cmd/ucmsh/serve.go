@@ -60,6 +60,7 @@ type serveOptions struct {
 	maxFailures             int
 	failWindow, lockout     time.Duration
 	legacy, strict          bool
+	readyFile               string
 }
 
 // serveFlags declares serve's flags into o.
@@ -82,6 +83,7 @@ func serveFlags(o *serveOptions) *pflag.FlagSet {
 	fs.DurationVar(&o.lockout, "lockout", def.Lockout, "how long an address that used up its password budget is refused")
 	fs.BoolVar(&o.legacy, "legacy-algorithms", false, "also offer diffie-hellman-group14-sha1 and SHA-1 ssh-rsa signatures, for old clients")
 	fs.BoolVar(&o.strict, "strict", false, "behave exactly as CUCM: refuse exec requests and --json")
+	fs.StringVar(&o.readyFile, "ready-file", "", "write the bound address there (JSON) once the server accepts logins")
 	return fs
 }
 
@@ -180,6 +182,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		mode = " (strict: as CUCM, no exec requests, no --json)"
 	}
 	fmt.Fprintf(stdout, "ucmsh: serving %s as %s on %s%s\n", o.state, n.role, ln.Addr(), mode)
+	if o.readyFile != "" {
+		if err := writeServeReady(o.readyFile, ln.Addr().String()); err != nil {
+			fmt.Fprintf(stderr, "ucmsh serve: cannot write the ready file: %v\n", err)
+			ln.Close()
+			return 1
+		}
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

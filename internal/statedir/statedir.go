@@ -82,3 +82,6 @@ func (n Node) AuthorizedKeys() string { return filepath.Join(n.SSH(), Authorized
 // InstallFileKey is the node's own SSH private key for install-file's SFTP
 // logins (its public half, InstallFileKey()+".pub", goes on the server).
 func (n Node) InstallFileKey() string { return filepath.Join(n.SSH(), InstallFileKeyFile) }
+
+// DefaultLab is `ucmsh lab`'s folder when --dir is not given.
+func DefaultLab() string { return filepath.Join(Root(), "lab") }
