@@ -63,7 +63,7 @@ func errUnauthorized() error {
 }
 
 func errUnknownEntitlement(tag string) error {
-	return cssmapi.Errorf(cssmapi.CodeUnknownEntitlement, "The entitlement tag %q is not a UCM licence known to this licensing server; report only the tags of REFERENCE §5.", tag)
+	return cssmapi.Errorf(cssmapi.CodeUnknownEntitlement, "The entitlement tag %q is not a UCM license known to this licensing server; report only the tags of REFERENCE §5.", tag)
 }
 
 func errUnknownFeature(f string) error {
@@ -129,7 +129,7 @@ func errTag(tag string) error {
 }
 
 func errTier(tier string) error {
-	return fmt.Errorf("%q is not a licence tier; use one of %s", tier, strings.Join(cssmapi.TierNames(), ", "))
+	return fmt.Errorf("%q is not a license tier; use one of %s", tier, strings.Join(cssmapi.TierNames(), ", "))
 }
 
 func errCount(what string, n int) error {
@@ -207,7 +207,7 @@ func errPoolShort(va string, b Balance, want int) error {
 	if b.Lent > 0 {
 		why = append(why, fmt.Sprintf("%d covering lower tiers", b.Lent))
 	}
-	return fmt.Errorf("virtual account %q has only %d %s free to reserve, not %d (%s); reserve fewer or add licences with: cssm license add --virtual %q --tier %s --count N",
+	return fmt.Errorf("virtual account %q has only %d %s free to reserve, not %d (%s); reserve fewer or add licenses with: cssm license add --virtual %q --tier %s --count N",
 		va, max(0, b.Balance()), strings.TrimSpace(b.DisplayName), want, strings.Join(why, ", "), va, b.Tier)
 }
 
@@ -219,12 +219,12 @@ func displayName(tag string) string {
 }
 
 func errPerpetualShort(va, tag string, want, have, taken int) error {
-	return fmt.Errorf("virtual account %q has only %d perpetual %s free to reserve, not %d (%d perpetual purchased, %d reserved by other products); reserve fewer, reserve TERM licences (%s=N:TERM), or add perpetual licences",
+	return fmt.Errorf("virtual account %q has only %d perpetual %s free to reserve, not %d (%d perpetual purchased, %d reserved by other products); reserve fewer, reserve TERM licenses (%s=N:TERM), or add perpetual licenses",
 		va, max(0, have-taken), displayName(tag), want, have, taken, tierName(tag))
 }
 
 func errTermShort(va, tag, end string, want, have, taken int) error {
-	return fmt.Errorf("virtual account %q has only %d TERM %s lasting through %s free to reserve, not %d (%d such TERM licences, %d reserved by other products); reserve fewer, give an earlier end day, or add TERM licences with: cssm license add --virtual %q --tier %s --count N --term-end YYYY-MM-DD",
+	return fmt.Errorf("virtual account %q has only %d TERM %s lasting through %s free to reserve, not %d (%d such TERM licenses, %d reserved by other products); reserve fewer, give an earlier end day, or add TERM licenses with: cssm license add --virtual %q --tier %s --count N --term-end YYYY-MM-DD",
 		va, max(0, have-taken), displayName(tag), end, want, have, taken, va, tierName(tag))
 }
 
@@ -233,7 +233,7 @@ func errLicenseSyntax(s string) error {
 }
 
 func errLicenseTier(s, name string) error {
-	return fmt.Errorf("--license %q: %q is not a licence tier or tag; use one of %s", s, name, strings.Join(cssmapi.TierNames(), ", "))
+	return fmt.Errorf("--license %q: %q is not a license tier or tag; use one of %s", s, name, strings.Join(cssmapi.TierNames(), ", "))
 }
 
 func errLicenseCount(s string, n int) error {
@@ -253,7 +253,7 @@ func errLicenseTwice(tier string) error {
 }
 
 func errNoTermLicences(va, tier string) error {
-	return fmt.Errorf("virtual account %q has no TERM %s licence in date to take the end day from; give it (%s=N:TERM:YYYY-MM-DD) or add TERM licences", va, tier, tier)
+	return fmt.Errorf("virtual account %q has no TERM %s license in date to take the end day from; give it (%s=N:TERM:YYYY-MM-DD) or add TERM licenses", va, tier, tier)
 }
 
 func errReserveEnded(tier, end, today string) error {
@@ -293,7 +293,7 @@ func errAlreadyReserved(udi reservation.UDI, in *Instance) error {
 }
 
 func errRegisteredNotReservable(udi reservation.UDI, in *Instance) error {
-	return fmt.Errorf("product %s is registered as product instance %s in virtual account %q; a product uses either registration or a reservation: remove that instance (cssm instance remove %s) before reserving licences for it",
+	return fmt.Errorf("product %s is registered as product instance %s in virtual account %q; a product uses either registration or a reservation: remove that instance (cssm instance remove %s) before reserving licenses for it",
 		reservation.RequestCode(udi), in.ID, in.VirtualAccount, in.ID)
 }
 
@@ -351,7 +351,7 @@ func msgReturned(id, udi, va string, held []ReservedLicense) string {
 }
 
 func errReturnWrong(udi reservation.UDI) error {
-	return fmt.Errorf("the return code does not match any authorization code issued to %s that the product may hold; nothing changed and the licences stay reserved: copy the return code again from the node", reservation.RequestCode(udi))
+	return fmt.Errorf("the return code does not match any authorization code issued to %s that the product may hold; nothing changed and the licenses stay reserved: copy the return code again from the node", reservation.RequestCode(udi))
 }
 
 func errReturnAndForce() error {
@@ -363,7 +363,7 @@ func errNotAReservation(in *Instance) error {
 }
 
 func errReservationNeedsReturn(in *Instance, held []ReservedLicense) error {
-	return fmt.Errorf("product instance %s holds a Specific License Reservation (%s) that would be lost: give the return code the node prints for 'license smart reservation return' with --return-code CODE, or add --force-without-return to remove it and leave those licences out of the pool",
+	return fmt.Errorf("product instance %s holds a Specific License Reservation (%s) that would be lost: give the return code the node prints for 'license smart reservation return' with --return-code CODE, or add --force-without-return to remove it and leave those licenses out of the pool",
 		in.ID, FormatLicenses(held))
 }
 
@@ -393,12 +393,12 @@ const (
 	msgRESTRevokeCount      = "Give 1 to 100 tokens to revoke, not %d."
 	msgRESTNoToken          = "Virtual account %q has no token %q."
 	msgRESTPaging           = "limit must be 1 to 1000 and offset 0 or more, not %d and %d."
-	msgRESTTransferCount    = "A transfer names 1 to 10 licences, not %d."
-	msgRESTUnknownLicence   = "%q is not a licence of this server; use its display name, for example %q."
+	msgRESTTransferCount    = "A transfer names 1 to 10 licenses, not %d."
+	msgRESTUnknownLicence   = "%q is not a license of this server; use its display name, for example %q."
 	msgRESTLicenseType      = "licenseType must be PERPETUAL or TERM, not %q."
 	msgRESTQuantity         = "The quantity of %s must be 0 to 1000000."
 	msgRESTSameAccount      = "The target virtual account %q is the source; transfer to another virtual account."
-	msgRESTNotAvailable     = "Virtual account %q has only %d %s licences of %s available to transfer, not %d; nothing was transferred."
+	msgRESTNotAvailable     = "Virtual account %q has only %d %s licenses of %s available to transfer, not %d; nothing was transferred."
 	msgRESTOneReservation   = "Send one reservation request per call, not %d."
 	msgRESTLimit            = "limit must be 1 to 1000, not %q."
 	msgRESTOffset           = "offset must be 0 or more, not %q."
@@ -412,10 +412,10 @@ const (
 	msgOAuthGrant           = "Only the client_credentials and password grants are supported."
 	msgOAuthDatabase        = "The licensing server's database is not available; try again in a minute."
 	msgRESTNoBearer         = "A valid bearer access token is required; get one from the OAuth token endpoint."
-	msgRESTReservationType  = "reservationType %q is not supported; this server reserves SPECIFIC licences."
-	msgRESTNoQuantity       = "The licence %s has no quantity."
+	msgRESTReservationType  = "reservationType %q is not supported; this server reserves SPECIFIC licenses."
+	msgRESTNoQuantity       = "The license %s has no quantity."
 	msgRESTRevoked          = "%d token(s) revoked."
-	msgRESTTransferred      = "%d licence(s) transferred."
+	msgRESTTransferred      = "%d license(s) transferred."
 )
 
 // API clients and users (cssm api-client create, cssm user add).
@@ -448,4 +448,9 @@ const (
 	msgRESTNoSUDI        = "The request names no device: give sudi.udiPid and sudi.udiSerialNumber."
 	msgRESTNoReservation = "Virtual account %q has no reservation for the device PID %s, serial number %s."
 	msgRESTOneDevice     = "Send one device per call, not %d."
+)
+
+const (
+	msgNoAccounts = "No virtual accounts. Create one with cssm account create --smart NAME --virtual NAME.\n"
+	msgNoTokens   = "No registration tokens. Create one with cssm token create --virtual NAME.\n"
 )

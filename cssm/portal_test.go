@@ -21,7 +21,7 @@ func TestPortalRefusals(t *testing.T) {
 		{"duplicate virtual account", func() (string, error) { return p.CreateAccount("Other", "TAC") }, `virtual account "TAC" already exists in smart account "BU"`},
 		{"empty name", func() (string, error) { return p.CreateAccount("", "X") }, `smart account name "" is not valid`},
 		{"unknown virtual account", func() (string, error) { return p.AddExportKeys("Nope", 1) }, `there is no virtual account "Nope"; create it with: cssm account create`},
-		{"unknown tier", func() (string, error) { return p.AddLicense("TAC", LicenseSpec{Tier: "Gold", Count: 1}) }, `"Gold" is not a licence tier; use one of CUWL, EnhancedPlus`},
+		{"unknown tier", func() (string, error) { return p.AddLicense("TAC", LicenseSpec{Tier: "Gold", Count: 1}) }, `"Gold" is not a license tier; use one of CUWL, EnhancedPlus`},
 		{"unknown tag", func() (string, error) { return p.AddLicense("TAC", LicenseSpec{Tag: "regid.x", Count: 1}) }, `"regid.x" is not a UCM entitlement tag`},
 		{"zero count", func() (string, error) { return p.AddLicense("TAC", LicenseSpec{Tier: "Basic"}) }, `--count must be a positive number, not 0`},
 		{"term ended", func() (string, error) {

@@ -252,7 +252,7 @@ func TestReservationRefusals(t *testing.T) {
 		{"more than the pool has", func(l *lab, _ *node, _ *Issued) (string, error) {
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "TAC", Product: other, Licenses: lic("Enhanced=7")})
 			return "", err
-		}, `virtual account "TAC" has only 6 UC Manager Enhanced License (12.x) free to reserve, not 7 (10 purchased, 4 reserved by other products, 0 in use); reserve fewer or add licences with: cssm license add --virtual "TAC" --tier Enhanced --count N`},
+		}, `virtual account "TAC" has only 6 UC Manager Enhanced License (12.x) free to reserve, not 7 (10 purchased, 4 reserved by other products, 0 in use); reserve fewer or add licenses with: cssm license add --virtual "TAC" --tier Enhanced --count N`},
 		{"a tier the account does not have", func(l *lab, _ *node, _ *Issued) (string, error) {
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "TAC", Product: other, Licenses: lic("CUWL=1")})
 			return "", err
@@ -261,13 +261,13 @@ func TestReservationRefusals(t *testing.T) {
 			_, err := l.portal.UpdateReservation(ReserveOptions{Product: n.requestCode(), Licenses: lic("Enhanced=11")})
 			return "", err
 		}, `has only 10 UC Manager Enhanced License (12.x) free to reserve, not 11 (10 purchased, 0 reserved by other products, 0 in use)`},
-		{"TERM longer than any TERM licence", func(l *lab, _ *node, _ *Issued) (string, error) {
+		{"TERM longer than any TERM license", func(l *lab, _ *node, _ *Issued) (string, error) {
 			l.must(l.portal.AddLicense("TAC", LicenseSpec{Tier: "CUWL", Count: 3, TermEnd: "2027-12-31"}))
 			settle(l)
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "TAC", Product: other, Licenses: lic("CUWL=1:TERM:2028-01-01")})
 			return "", err
 		}, `virtual account "TAC" has only 0 TERM UC Manager CUWL License (12.X) lasting through 2028-01-01 free to reserve, not 1`},
-		{"perpetual from TERM licences", func(l *lab, _ *node, _ *Issued) (string, error) {
+		{"perpetual from TERM licenses", func(l *lab, _ *node, _ *Issued) (string, error) {
 			l.must(l.portal.AddLicense("TAC", LicenseSpec{Tier: "CUWL", Count: 3, TermEnd: "2027-12-31"}))
 			settle(l)
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "TAC", Product: other, Licenses: lic("CUWL=1")})
@@ -285,7 +285,7 @@ func TestReservationRefusals(t *testing.T) {
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "Nope", Product: other, Licenses: lic("Enhanced=1")})
 			return "", err
 		}, `there is no virtual account "Nope"`},
-		{"no licences", func(l *lab, _ *node, _ *Issued) (string, error) {
+		{"no licenses", func(l *lab, _ *node, _ *Issued) (string, error) {
 			_, err := l.portal.Reserve(ReserveOptions{Virtual: "TAC", Product: other})
 			return "", err
 		}, `give at least one --license TIER=COUNT`},
@@ -311,7 +311,7 @@ func TestReservationRefusals(t *testing.T) {
 		}, `the confirmation code "1748-8c1f" is not 8 hex digits`},
 		{"a wrong return code", func(l *lab, n *node, _ *Issued) (string, error) {
 			return l.portal.ReturnReservation("TAC", n.requestCode(), "ChWhde-okvz5f-ckFy8a-aSx4AK-Qf1iFZ-WXYaP1-wwDwmB-K5SEWq-rbr")
-		}, `the return code does not match any authorization code issued to P:UCM,S:cc920,U:` + uuidA + ` that the product may hold; nothing changed and the licences stay reserved`},
+		}, `the return code does not match any authorization code issued to P:UCM,S:cc920,U:` + uuidA + ` that the product may hold; nothing changed and the licenses stay reserved`},
 		{"another product's return code", func(l *lab, n *node, _ *Issued) (string, error) {
 			nb := l.node(uuidB)
 			nb.install(l.reserve(nb.requestCode(), "Basic=1").Code)
@@ -454,11 +454,11 @@ func TestTermReservations(t *testing.T) {
 		want    string // "" for success
 		end     string // the code's end day on success
 	}{
-		{"an end day within a licence's term", []string{"2027-12-31"}, []string{"CUWL=2:TERM:2027-06-30"}, "", "2027-Jun-30"},
-		{"no end day: the latest licence's", []string{"2026-12-31", "2027-12-31"}, []string{"CUWL=1:TERM"}, "", "2027-Dec-31"},
+		{"an end day within a license's term", []string{"2027-12-31"}, []string{"CUWL=2:TERM:2027-06-30"}, "", "2027-Jun-30"},
+		{"no end day: the latest license's", []string{"2026-12-31", "2027-12-31"}, []string{"CUWL=1:TERM"}, "", "2027-Dec-31"},
 		{"more than last long enough", []string{"2026-12-31", "2027-12-31"}, []string{"CUWL=3:TERM:2027-01-01"}, "has only 2 TERM UC Manager CUWL License (12.X) lasting through 2027-01-01 free to reserve, not 3", ""},
 		{"short ones first, then long ones", []string{"2026-12-31", "2027-12-31"}, []string{"CUWL=4:TERM:2026-06-30"}, "", "2026-Jun-30"},
-		{"no TERM licences to take the day from", nil, []string{"CUWL=1:TERM"}, `virtual account "TAC" has no TERM CUWL licence in date to take the end day from`, ""},
+		{"no TERM licenses to take the day from", nil, []string{"CUWL=1:TERM"}, `virtual account "TAC" has no TERM CUWL license in date to take the end day from`, ""},
 		{"an end day already past", []string{"2027-12-31"}, []string{"CUWL=1:TERM:2026-01-14"}, "--license CUWL:TERM:2026-01-14 ends before today, 2026-01-15", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -714,7 +714,7 @@ func TestParseLicenseRequest(t *testing.T) {
 		{"Enhanced", LicenseRequest{}, `--license "Enhanced" is not TIER=COUNT`},
 		{"Enhanced=0", LicenseRequest{}, `the count must be from 1 to 1000000, not 0`},
 		{"Enhanced=-1", LicenseRequest{}, `is not TIER=COUNT`},
-		{"Gold=1", LicenseRequest{}, `"Gold" is not a licence tier or tag`},
+		{"Gold=1", LicenseRequest{}, `"Gold" is not a license tier or tag`},
 		{"CUWL=1:TERM:31/12/2027", LicenseRequest{}, `the TERM end day "31/12/2027" is not a date (YYYY-MM-DD)`},
 		{"CUWL=1:PERPETUAL:2027-12-31", LicenseRequest{}, `is not TIER=COUNT`},
 		{"CUWL=1:RENTAL", LicenseRequest{}, `is not TIER=COUNT`},

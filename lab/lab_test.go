@@ -554,13 +554,13 @@ func TestReservationForAnotherUDI(t *testing.T) {
 		return n
 	}
 	if reserved() != 1 {
-		t.Fatalf("%d licences reserved under the fault, want 1", reserved())
+		t.Fatalf("%d licenses reserved under the fault, want 1", reserved())
 	}
 	if err := l.ClearFault(ctx, "cluster1", FaultOtherUDI); err != nil {
 		t.Fatal(err)
 	}
 	if reserved() != 0 {
-		t.Fatalf("%d licences still reserved after clearing", reserved())
+		t.Fatalf("%d licenses still reserved after clearing", reserved())
 	}
 	if _, err := os.Stat(l.dir.faultCode("cluster1")); err == nil {
 		t.Error("the code file is still there")

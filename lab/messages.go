@@ -11,7 +11,7 @@ const (
 	msgLabAnswered      = "the lab answered %s"
 	msgBadRequest       = "the request is not valid JSON for %s: %v"
 	msgSeeding          = "seeding cssm: %w"
-	msgNothingToReserve = "virtual account %s has no licence to reserve"
+	msgNothingToReserve = "virtual account %s has no license to reserve"
 	msgBadAdvance       = "%q is not a time to advance by; use for example 30d, 7mo, 1y, 12h or 1d12h"
 	msgAdvanceTooFar    = "%q is more than a century; advance by less"
 	msgFaultElsewhere   = "this lab's nodes use the cssm at %s; set faults on the lab that runs it"

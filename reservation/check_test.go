@@ -50,7 +50,7 @@ func TestPerpetualWithDatesHeldToThem(t *testing.T) {
 	}
 	err = CheckFor(ac, captureUDI, time.Time{}, time.Date(2020, time.April, 1, 0, 0, 0, 0, time.UTC))
 	wantKind(t, err, ErrExpired)
-	if want := `The authorization code's PERPETUAL licence "UC Manager Enhanced License (12.x)" expired on 2020-Mar-31 UTC`; !strings.HasPrefix(err.Error(), want) {
+	if want := `The authorization code's PERPETUAL license "UC Manager Enhanced License (12.x)" expired on 2020-Mar-31 UTC`; !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("refusal %q, want it to start %q", err, want)
 	}
 	if ac.Entitlements[0].InDate(time.Date(2020, time.March, 31, 23, 59, 0, 0, time.UTC)) != nil {

@@ -15,7 +15,7 @@ var (
 	ErrNoTrustedKeys = errors.New("reservation: no trusted key")
 	ErrWrongUDI      = errors.New("reservation: wrong UDI")
 	ErrStale         = errors.New("reservation: stale code")
-	ErrExpired       = errors.New("reservation: licence out of date")
+	ErrExpired       = errors.New("reservation: license out of date")
 	ErrFuture        = errors.New("reservation: code issued in the future")
 	ErrBadTrustKey   = errors.New("reservation: bad trusted key")
 )
@@ -59,8 +59,8 @@ const (
 	msgBadSig      = "The authorization code's signature does not match any trusted licensing-server key: check that the whole code was pasted unchanged and that it comes from a trusted server."
 	msgWrongUDI    = "The Reservation Authorization Code does not match the Reservation Request Code: the code is for %s but this node's request code is %s; generate the code from this node's request code."
 	msgStale       = "The authorization code is not newer than the one last installed (issued %s, last installed %s): generate a new code on the licensing server."
-	msgTermExpired = "The authorization code's %s licence %q expired on %s: renew the subscription and generate a new code."
-	msgTermFuture  = "The authorization code's %s licence %q starts on %s and is not valid yet: install it on or after that day."
+	msgTermExpired = "The authorization code's %s license %q expired on %s: renew the subscription and generate a new code."
+	msgTermFuture  = "The authorization code's %s license %q starts on %s and is not valid yet: install it on or after that day."
 	msgFuture      = "The authorization code was issued at %s, more than 24 hours after this node's clock (%s): check the node's date and time, then install the code again."
 
 	// Request code and UDI.

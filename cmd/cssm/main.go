@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ucmsh/ucmsh/internal/cli"
 	"github.com/ucmsh/ucmsh/internal/clock"
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
@@ -82,18 +83,20 @@ type command struct {
 
 var commands = []command{
 	{"account create", "--smart NAME --virtual NAME", "create a virtual account (and its smart account if new)", 0, accountCreate},
-	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
+	{"account list", "", "list the virtual accounts and their smart accounts", 0, accountList},
+	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licenses to a virtual account's pool", 0, licenseAdd},
 	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
 	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
+	{"token list", "[--virtual NAME]", "list registration tokens in full, with their uses left, expiry and export setting", 0, tokenList},
 	{"instance list", "[--virtual NAME] [--limit N [--after ID]]", "list product instances, registered and reserved", 0, instanceList},
 	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
-	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licences for a product's request code and print the authorization code", 0, reservationCreate},
-	{"reservation update", "--udi-or-request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export[=false]] [--out FILE]", "issue a new authorization code with the product's new reserved licences", 0, reservationUpdate},
-	{"reservation confirm", "--udi-or-request-code CODE --code CONFIRMATION [--virtual NAME]", "enter the confirmation code a product printed after installing its code", 0, reservationConfirm},
-	{"reservation return", "--udi-or-request-code CODE --return-code CODE [--virtual NAME]", "enter a product's return code: its reserved licences go back to the pool", 0, reservationReturn},
-	{"reservation code", "--udi-or-request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
-	{"reservation list", "[--virtual NAME]", "list licence reservations", 0, reservationList},
-	{"usage", "--virtual NAME", "show a virtual account's licences and their use", 0, usage},
+	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licenses for a product's request code and print the authorization code", 0, reservationCreate},
+	{"reservation update", "--request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export | --allow-export=false] [--out FILE]", "issue a new authorization code with the product's new reserved licenses", 0, reservationUpdate},
+	{"reservation confirm", "--request-code CODE --code CONFIRMATION [--virtual NAME]", "enter the confirmation code a product printed after installing its code", 0, reservationConfirm},
+	{"reservation return", "--request-code CODE --return-code CODE [--virtual NAME]", "enter a product's return code: its reserved licenses go back to the pool", 0, reservationReturn},
+	{"reservation code", "--request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
+	{"reservation list", "[--virtual NAME]", "list license reservations", 0, reservationList},
+	{"usage", "--virtual NAME", "show a virtual account's licenses and their use", 0, usage},
 	{"api-client create", "NAME [--id ID] [--secret-file FILE]", "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", 1, apiClientCreate},
 	{"user add", "NAME --password-file FILE --role admin|user|read-only", "make a user for the REST API's password grant (or change one)", 1, userAdd},
 	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
@@ -113,11 +116,12 @@ func usageText() string {
 		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nFlags of every command:\n")
-	b.WriteString("  --store DIR   the store (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm)\n")
-	b.WriteString("  --database DB sqlite (default: cssm.db in the store directory) or postgres://USER@HOST/DB\n")
+	b.WriteString("  --state DIR   cssm's folder (default $XDG_STATE_HOME/ucmsh/cssm, else ~/.local/state/ucmsh/cssm);\n")
+	b.WriteString("                --store DIR is its older name\n")
+	b.WriteString("  --database DB sqlite (default: cssm.db in the --state folder) or postgres://USER@HOST/DB\n")
 	b.WriteString("                (default $CSSM_DATABASE when set)\n")
 	b.WriteString("  --now TIME    fix cssm's clock (RFC 3339), for simulations and tests\n")
-	b.WriteString("\nRun 'cssm <command> --help' for a command's flags.\n")
+	b.WriteString("\nRun 'cssm help <command>' or 'cssm <command> --help' for a command's flags,\n'cssm --version' for the version.\n")
 	return b.String()
 }
 
@@ -127,6 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	top.SetOutput(io.Discard)
 	top.SetInterspersed(false)
 	commonFlags(top, e)
+	version := top.Bool("version", false, "print the version and the commit")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(stdout, usageText())
@@ -136,13 +141,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	rest := top.Args()
+	if *version {
+		fmt.Fprint(stdout, cli.Version("cssm"))
+		return exitOK
+	}
 	if len(rest) == 0 {
 		fmt.Fprint(stderr, usageText())
 		return exitUsage
 	}
 	if rest[0] == "help" {
-		fmt.Fprint(stdout, usageText())
-		return exitOK
+		if len(rest) == 1 {
+			fmt.Fprint(stdout, usageText())
+			return exitOK
+		}
+		rest = append(rest[1:], "--help") // cssm help account create
 	}
 	c, rest := findCommand(rest)
 	if c == nil {
@@ -155,7 +167,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	commonFlags(fs, e)
 	do := c.flags(fs)
 	cmdUsage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, upperFirst(c.summary), fs.FlagUsages())
+		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, upperFirst(c.summary), cli.FlagUsages(fs))
 	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -217,8 +229,10 @@ func unknownCommand(args []string) string {
 }
 
 func commonFlags(fs *pflag.FlagSet, e *env) {
-	fs.StringVar(&e.storeDir, "store", e.storeDir, "store directory")
-	fs.StringVar(&e.database, "database", e.database, "the database: sqlite (a file in the store directory) or a postgres:// URL")
+	fs.StringVar(&e.storeDir, "state", e.storeDir, "cssm's folder (its database, keys and certificate)")
+	fs.StringVar(&e.storeDir, "store", e.storeDir, "the older name of --state")
+	fs.MarkHidden("store")
+	fs.StringVar(&e.database, "database", e.database, "the database: sqlite (a file in the --state folder) or a postgres:// URL")
 	fs.StringVar(&e.now, "now", e.now, "fix cssm's clock (RFC 3339)")
 }
 
@@ -263,13 +277,42 @@ func accountCreate(fs *pflag.FlagSet) func(*env, []string) error {
 		func(p *cssm.Portal) (string, error) { return p.CreateAccount(*smart, *virtual) })
 }
 
+func accountList(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, _ []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		list, err := p.Accounts()
+		if err != nil {
+			return err
+		}
+		return cssm.WriteAccounts(e.stdout, list)
+	}
+}
+
+func tokenList(fs *pflag.FlagSet) func(*env, []string) error {
+	virtual := fs.String("virtual", "", "only this virtual account")
+	return func(e *env, _ []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		list, err := p.Tokens(*virtual)
+		if err != nil {
+			return err
+		}
+		return cssm.WriteTokens(e.stdout, list)
+	}
+}
+
 func licenseAdd(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "virtual account name")
 	var spec cssm.LicenseSpec
 	fs.StringVar(&spec.Tag, "tag", "", "entitlement tag (regid....)")
 	fs.StringVar(&spec.Tier, "tier", "", "tier: "+strings.Join(cssmapi.TierNames(), "|"))
-	fs.IntVar(&spec.Count, "count", 0, "number of licences")
-	fs.StringVar(&spec.TermEnd, "term-end", "", "last day of a TERM licence (YYYY-MM-DD); perpetual without it")
+	fs.IntVar(&spec.Count, "count", 0, "number of licenses")
+	fs.StringVar(&spec.TermEnd, "term-end", "", "last day of a TERM license (YYYY-MM-DD); perpetual without it")
 	return portalRun(
 		func() error {
 			if (spec.Tag == "") == (spec.Tier == "") {
@@ -346,8 +389,8 @@ func instanceList(fs *pflag.FlagSet) func(*env, []string) error {
 
 func instanceRemove(fs *pflag.FlagSet) func(*env, []string) error {
 	var opt cssm.RemoveOptions
-	fs.StringVar(&opt.ReturnCode, "return-code", "", "a reservation instance's return code (from 'license smart reservation return' on the node); its licences go back to the pool")
-	fs.BoolVar(&opt.ForceWithoutReturn, "force-without-return", false, "remove a reservation instance without its return code: its licences stay out of the pool")
+	fs.StringVar(&opt.ReturnCode, "return-code", "", "a reservation instance's return code (from 'license smart reservation return' on the node); its licenses go back to the pool")
+	fs.BoolVar(&opt.ForceWithoutReturn, "force-without-return", false, "remove a reservation instance without its return code: its licenses stay out of the pool")
 	return func(e *env, args []string) error {
 		if opt.ReturnCode != "" && opt.ForceWithoutReturn {
 			return usageError{errors.New("give either --return-code or --force-without-return, not both")}
@@ -365,16 +408,14 @@ func instanceRemove(fs *pflag.FlagSet) func(*env, []string) error {
 	}
 }
 
-// productFlag declares how a reservation command names the product: primary
-// is the documented flag, the other spelling is accepted too (hidden).
-func productFlag(fs *pflag.FlagSet, primary string) *string {
+// productFlag declares how every reservation command names the product:
+// --request-code, which takes the UDI too; --udi-or-request-code, its
+// older name on some subcommands, is accepted (hidden).
+func productFlag(fs *pflag.FlagSet) *string {
 	var v string
-	for _, name := range []string{"request-code", "udi-or-request-code"} {
-		fs.StringVar(&v, name, "", "the product's request code (P:UCM,S:…,U:…) or UDI (PID:UCM,SN:…,UUID:…)")
-		if name != primary {
-			_ = fs.MarkHidden(name)
-		}
-	}
+	fs.StringVar(&v, "request-code", "", "the product's request code (P:UCM,S:…,U:…) or its UDI (PID:UCM,SN:…,UUID:…)")
+	fs.StringVar(&v, "udi-or-request-code", "", "the older name of --request-code")
+	fs.MarkHidden("udi-or-request-code")
 	return &v
 }
 
@@ -400,10 +441,10 @@ func parseLicenses(specs []string) ([]cssm.LicenseRequest, error) {
 
 // issue runs a reservation create or update: the code alone on stdout (so that
 // CODE=$(cssm reservation create ...) works), what happened on stderr.
-func issue(fs *pflag.FlagSet, primary string, act func(*cssm.Portal, cssm.ReserveOptions) (*cssm.Issued, error), virtualRequired bool) func(*env, []string) error {
+func issue(fs *pflag.FlagSet, act func(*cssm.Portal, cssm.ReserveOptions) (*cssm.Issued, error), virtualRequired bool) func(*env, []string) error {
 	var opt cssm.ReserveOptions
 	fs.StringVar(&opt.Virtual, "virtual", "", "virtual account name")
-	product := productFlag(fs, primary)
+	product := productFlag(fs)
 	licenses := licenseFlag(fs)
 	allowExport := fs.Bool("allow-export", false, "allow export-controlled functionality on the product (on update, omitted keeps the current setting)")
 	out := fs.String("out", "", "also write the code to this file (mode 0600), for the node's install-file")
@@ -412,7 +453,7 @@ func issue(fs *pflag.FlagSet, primary string, act func(*cssm.Portal, cssm.Reserv
 		if virtualRequired {
 			errs = append(errs, required("virtual", opt.Virtual))
 		}
-		errs = append(errs, required(primary, *product))
+		errs = append(errs, required("request-code", *product))
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
@@ -445,46 +486,46 @@ func writeCode(e *env, path, requestCode, code string) error {
 		return nil
 	}
 	if err := cssm.WriteCodeFile(path, code); err != nil {
-		return fmt.Errorf("%v; the code was printed above, and cssm reservation code --udi-or-request-code %s --out FILE writes it again", err, requestCode)
+		return fmt.Errorf("%v; the code was printed above, and cssm reservation code --request-code %s --out FILE writes it again", err, requestCode)
 	}
 	fmt.Fprintf(e.stderr, "cssm: wrote the authorization code to %s\n", path)
 	return nil
 }
 
 func reservationCreate(fs *pflag.FlagSet) func(*env, []string) error {
-	return issue(fs, "request-code", (*cssm.Portal).Reserve, true)
+	return issue(fs, (*cssm.Portal).Reserve, true)
 }
 
 func reservationUpdate(fs *pflag.FlagSet) func(*env, []string) error {
-	return issue(fs, "udi-or-request-code", (*cssm.Portal).UpdateReservation, false)
+	return issue(fs, (*cssm.Portal).UpdateReservation, false)
 }
 
 func reservationConfirm(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
-	product := productFlag(fs, "udi-or-request-code")
+	product := productFlag(fs)
 	code := fs.String("code", "", "the confirmation code the node printed (8 hex digits)")
 	return portalRun(
-		func() error { return errors.Join(required("udi-or-request-code", *product), required("code", *code)) },
+		func() error { return errors.Join(required("request-code", *product), required("code", *code)) },
 		func(p *cssm.Portal) (string, error) { return p.ConfirmReservation(*virtual, *product, *code) })
 }
 
 func reservationReturn(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
-	product := productFlag(fs, "udi-or-request-code")
+	product := productFlag(fs)
 	code := fs.String("return-code", "", "the return code the node printed")
 	return portalRun(
 		func() error {
-			return errors.Join(required("udi-or-request-code", *product), required("return-code", *code))
+			return errors.Join(required("request-code", *product), required("return-code", *code))
 		},
 		func(p *cssm.Portal) (string, error) { return p.ReturnReservation(*virtual, *product, *code) })
 }
 
 func reservationCode(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "virtual account name (checked if given)")
-	product := productFlag(fs, "udi-or-request-code")
+	product := productFlag(fs)
 	out := fs.String("out", "", "also write the code to this file (mode 0600)")
 	return func(e *env, _ []string) error {
-		if err := required("udi-or-request-code", *product); err != nil {
+		if err := required("request-code", *product); err != nil {
 			return err
 		}
 		p, err := e.portal()

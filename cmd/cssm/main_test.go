@@ -11,15 +11,15 @@ import (
 	"github.com/ucmsh/ucmsh/reservation"
 )
 
-// cli runs the command line and returns exit code, stdout and stderr.
-func cli(args ...string) (int, string, string) {
+// runCLI runs the command line and returns exit code, stdout and stderr.
+func runCLI(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	code := run(args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
 func TestHelpListsEveryCommand(t *testing.T) {
-	code, out, _ := cli("--help")
+	code, out, _ := runCLI("--help")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -28,10 +28,10 @@ func TestHelpListsEveryCommand(t *testing.T) {
 			t.Errorf("--help does not list %q:\n%s", c.name, out)
 		}
 	}
-	if code, _, errOut := cli(); code != 2 || !strings.Contains(errOut, "Usage: cssm <command>") {
+	if code, _, errOut := runCLI(); code != 2 || !strings.Contains(errOut, "Usage: cssm <command>") {
 		t.Fatalf("no command: exit %d, %q", code, errOut)
 	}
-	if code, out, _ := cli("token", "create", "--help"); code != 0 || !strings.Contains(out, "--allow-export") {
+	if code, out, _ := runCLI("token", "create", "--help"); code != 0 || !strings.Contains(out, "--allow-export") {
 		t.Fatalf("token create --help: exit %d\n%s", code, out)
 	}
 }
@@ -50,7 +50,7 @@ func TestBadCommandLinesExit2(t *testing.T) {
 		{"usage"},
 		{"instance", "list", "--now", "yesterday"},
 	} {
-		code, out, errOut := cli(append(args, "--store", store)...)
+		code, out, errOut := runCLI(append(args, "--store", store)...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "cssm") {
 			t.Errorf("cssm %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
 		}
@@ -62,7 +62,7 @@ func TestPortalSession(t *testing.T) {
 	now := "--now=2026-01-15T10:00:00Z"
 	step := func(args ...string) string {
 		t.Helper()
-		code, out, errOut := cli(append(args, "--store", store, now)...)
+		code, out, errOut := runCLI(append(args, "--store", store, now)...)
 		if code != 0 {
 			t.Fatalf("cssm %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 		}
@@ -94,7 +94,7 @@ func TestPortalSession(t *testing.T) {
 	}
 
 	// Flags common to every command may also come before it.
-	if code, out, _ := cli("--store", store, "instance", "list", "--virtual", "TAC"); code != 0 || out != "No product instances.\n" {
+	if code, out, _ := runCLI("--store", store, "instance", "list", "--virtual", "TAC"); code != 0 || out != "No product instances.\n" {
 		t.Fatalf("--store first: exit %d %q", code, out)
 	}
 }
@@ -109,7 +109,7 @@ func TestFailuresExit1WithOneLine(t *testing.T) {
 		{[]string{"instance", "remove", "0000"}, `cssm: there is no product instance "0000"; list them with: cssm instance list` + "\n"},
 		{[]string{"serve", "--listen", "0.0.0.0:8443"}, "cssm: --listen 0.0.0.0:8443 is not a loopback address; use 127.0.0.1:PORT, or add --allow-remote to expose the licensing server to the network\n"},
 	} {
-		code, out, errOut := cli(append(tt.args, "--store", store)...)
+		code, out, errOut := runCLI(append(tt.args, "--store", store)...)
 		if code != 1 || out != "" || errOut != tt.want {
 			t.Errorf("cssm %s: exit %d, stdout %q\nstderr %q\nwant   %q", strings.Join(tt.args, " "), code, out, errOut, tt.want)
 		}
@@ -124,7 +124,7 @@ func TestReservationSession(t *testing.T) {
 	now := "--now=2026-01-15T10:00:00Z"
 	step := func(args ...string) (string, string) {
 		t.Helper()
-		code, out, errOut := cli(append(args, "--store", store, now)...)
+		code, out, errOut := runCLI(append(args, "--store", store, now)...)
 		if code != 0 {
 			t.Fatalf("cssm %s: exit %d: %s", strings.Join(args, " "), code, errOut)
 		}
@@ -132,7 +132,7 @@ func TestReservationSession(t *testing.T) {
 	}
 	refused := func(want string, args ...string) {
 		t.Helper()
-		code, out, errOut := cli(append(args, "--store", store, now)...)
+		code, out, errOut := runCLI(append(args, "--store", store, now)...)
 		if code != 1 || out != "" || !strings.HasPrefix(errOut, "cssm: ") || !strings.Contains(errOut, want) || strings.Count(errOut, "\n") != 1 {
 			t.Fatalf("cssm %s: exit %d, stdout %q, stderr %q; want exit 1 and one line containing %q", strings.Join(args, " "), code, out, errOut, want)
 		}
@@ -248,12 +248,12 @@ func TestReservationCommandLines(t *testing.T) {
 		{"reservation", "code"},
 		{"instance", "remove", "ID", "--return-code", "x", "--force-without-return"},
 	} {
-		code, out, errOut := cli(append(args, "--store", store)...)
+		code, out, errOut := runCLI(append(args, "--store", store)...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "cssm") {
 			t.Errorf("cssm %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errOut)
 		}
 	}
-	if code, out, _ := cli("reservation", "create", "--help"); code != 0 || !strings.Contains(out, "--license stringArray") || !strings.Contains(out, "--out string") {
+	if code, out, _ := runCLI("reservation", "create", "--help"); code != 0 || !strings.Contains(out, "--license stringArray") || !strings.Contains(out, "--out string") {
 		t.Fatalf("reservation create --help: exit %d\n%s", code, out)
 	}
 }
@@ -262,7 +262,7 @@ func TestInstanceListPages(t *testing.T) {
 	store := t.TempDir()
 	s := func(args ...string) string {
 		t.Helper()
-		code, out, errOut := cli(append([]string{"--store", store, "--now", "2026-01-15T10:00:00Z"}, args...)...)
+		code, out, errOut := runCLI(append([]string{"--store", store, "--now", "2026-01-15T10:00:00Z"}, args...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
@@ -272,7 +272,7 @@ func TestInstanceListPages(t *testing.T) {
 	if out := s("instance", "list", "--limit", "2"); !strings.Contains(out, "No product instances") {
 		t.Fatalf("empty page:\n%s", out)
 	}
-	if code, _, errOut := cli("--store", store, "instance", "list", "--after", "x"); code != 2 || !strings.Contains(errOut, "--after needs --limit") {
+	if code, _, errOut := runCLI("--store", store, "instance", "list", "--after", "x"); code != 2 || !strings.Contains(errOut, "--after needs --limit") {
 		t.Fatalf("--after alone: exit %d %s", code, errOut)
 	}
 }
@@ -282,24 +282,24 @@ func TestAPIClientsAndUsers(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "secret"), []byte("a-secret-of-twenty-chars\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "pw"), []byte("correct horse\n"), 0o600)
-	code, out, errOut := cli("--store", store, "api-client", "create", "lab builder", "--id", "lab-builder-01", "--secret-file", filepath.Join(dir, "secret"))
+	code, out, errOut := runCLI("--store", store, "api-client", "create", "lab builder", "--id", "lab-builder-01", "--secret-file", filepath.Join(dir, "secret"))
 	if code != 0 || out != "Client ID: lab-builder-01\nClient secret: a-secret-of-twenty-chars\n" || !strings.Contains(errOut, "stored hashed") {
 		t.Fatalf("api-client create: exit %d\n%s%s", code, out, errOut)
 	}
-	code, out, _ = cli("--store", store, "api-client", "create", "generated")
+	code, out, _ = runCLI("--store", store, "api-client", "create", "generated")
 	if code != 0 || !regexp.MustCompile(`^Client ID: cssm-\S+\nClient secret: \S{40,}\n$`).MatchString(out) {
 		t.Fatalf("generated client: exit %d\n%s", code, out)
 	}
-	if code, _, errOut := cli("--store", store, "api-client", "create", "again", "--id", "lab-builder-01"); code != 1 || !strings.Contains(errOut, "exists already") {
+	if code, _, errOut := runCLI("--store", store, "api-client", "create", "again", "--id", "lab-builder-01"); code != 1 || !strings.Contains(errOut, "exists already") {
 		t.Fatalf("same id twice: exit %d %s", code, errOut)
 	}
-	if code, out, errOut := cli("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "read-only"); code != 0 || !strings.Contains(out, `User "alice" (read-only) saved.`) {
+	if code, out, errOut := runCLI("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "read-only"); code != 0 || !strings.Contains(out, `User "alice" (read-only) saved.`) {
 		t.Fatalf("user add: exit %d %s%s", code, out, errOut)
 	}
-	if code, _, errOut := cli("--store", store, "user", "add", "bob", "--password-file", filepath.Join(dir, "pw"), "--role", "root"); code != 1 || !strings.Contains(errOut, "not admin, user or read-only") {
+	if code, _, errOut := runCLI("--store", store, "user", "add", "bob", "--password-file", filepath.Join(dir, "pw"), "--role", "root"); code != 1 || !strings.Contains(errOut, "not admin, user or read-only") {
 		t.Fatalf("bad role: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := cli("--store", store, "user", "add", "bob"); code != 2 || !strings.Contains(errOut, "--password-file is required") {
+	if code, _, errOut := runCLI("--store", store, "user", "add", "bob"); code != 2 || !strings.Contains(errOut, "--password-file is required") {
 		t.Fatalf("no password file: exit %d %s", code, errOut)
 	}
 }
