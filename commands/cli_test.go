@@ -411,3 +411,19 @@ level=INFO msg=command user=alice addr=127.0.0.1:40000 command="license smart re
 		t.Errorf("logged\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// IsCommand tells a complete command (Tab repeats the line) from a line
+// that is incomplete or not a command (Tab does nothing).
+func TestIsCommand(t *testing.T) {
+	r := newNode(t).at(t0, labUsage)
+	for line, want := range map[string]bool{
+		"show myself": true, "SHOW MYSELF ": true, "show license status --json": true,
+		"license smart register idtoken abc": true, `license smart reservation install "x`: false,
+		"license smart register idtoken": false, "show": false, "show license": false,
+		"show bogus": false, "": false, "show myself extra": false,
+	} {
+		if got := r.IsCommand(line); got != want {
+			t.Errorf("IsCommand(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

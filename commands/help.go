@@ -140,6 +140,29 @@ func (r *Runner) Complete(line string) (partial string, cands []Candidate) {
 	return partial, cands
 }
 
+// IsCommand reports whether line is a complete command (one that would
+// run, its arguments given), so that Tab can tell it from a line that
+// nothing continues.
+func (r *Runner) IsCommand(line string) bool {
+	if OpenQuote(line) || checkChars(line) != nil {
+		return false
+	}
+	toks, err := Tokenize(line)
+	if err != nil {
+		return false
+	}
+	if !r.Strict {
+		if toks, _, err = options(toks); err != nil {
+			return false
+		}
+	}
+	if len(toks) == 0 {
+		return false
+	}
+	_, err = r.resolve(toks)
+	return err == nil
+}
+
 // completeWord is Tab on a word typed in full. A word with sub-commands
 // lists them at once (each candidate is the word itself, so nothing is
 // inserted) or, when it has one, completes it too; a complete command

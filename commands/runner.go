@@ -92,6 +92,7 @@ func (r *Runner) Session(cfg shell.Config) *shell.Session {
 	cfg.EchoLine = EchoLine
 	cfg.Run = func(ctx context.Context, s *shell.Session, line string) shell.Outcome { return r.Execute(ctx, s, line) }
 	cfg.Complete = r.Complete
+	cfg.IsCommand = r.IsCommand
 	return shell.New(cfg)
 }
 

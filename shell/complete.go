@@ -9,25 +9,27 @@ import (
 
 // completeAt completes the word before pos: it returns the new line and
 // cursor, or, when several words continue it and nothing can be added,
-// the candidates to list. Both are nil when Tab does nothing.
-func completeAt(complete func(string) (string, []Candidate), line []rune, pos int) ([]rune, int, []Candidate) {
-	if complete == nil {
-		return nil, 0, nil
+// the candidates to list. Both are nil when Tab does nothing, and then
+// repeat says that the line is a complete command, which CUCM answers by
+// showing the line again on a new row.
+func completeAt(h hooks, line []rune, pos int) (_ []rune, _ int, _ []Candidate, repeat bool) {
+	if h.complete == nil {
+		return nil, 0, nil, false
 	}
-	partial, cands := complete(string(line[:pos]))
+	partial, cands := h.complete(string(line[:pos]))
 	if len(cands) == 0 {
-		return nil, 0, nil
+		return nil, 0, nil, h.isCommand != nil && h.isCommand(string(line[:pos]))
 	}
 	insert := commonPrefix(cands)
 	if len(cands) == 1 {
 		insert += " "
 	}
 	if len(cands) > 1 && len(insert) <= len(partial) {
-		return nil, 0, cands
+		return nil, 0, cands, false
 	}
 	start := max(0, pos-len([]rune(partial)))
 	out := append(append(append([]rune{}, line[:start]...), []rune(insert)...), line[pos:]...)
-	return out, start + len([]rune(insert)), nil
+	return out, start + len([]rune(insert)), nil, false
 }
 
 // listing lays out completion candidates in columns for a terminal of the

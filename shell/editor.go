@@ -62,6 +62,7 @@ func NewChannel(in io.Reader, out io.Writer, pty, exec bool, size func() (width,
 // hooks is what an editor may use of its session.
 type hooks struct {
 	complete  func(line string) (partial string, cands []Candidate)
+	isCommand func(line string) bool
 	interrupt func()
 	maxLine   int
 }

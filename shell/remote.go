@@ -488,13 +488,17 @@ func printable(r rune) bool {
 }
 
 // complete is Tab: it completes the word before the cursor, or lists the
-// continuations under the line and shows the line again.
+// continuations under the line and shows the line again; on a complete
+// command it shows the line again on a new row.
 func (e *remote) complete() {
-	line, pos, list := completeAt(e.h.complete, e.line, e.pos)
+	line, pos, list, repeat := completeAt(e.h, e.line, e.pos)
 	switch {
-	case list != nil:
+	case list != nil || repeat:
 		e.setPos(len(e.line))
-		e.w.WriteString("\n" + listing(e.width(), list) + "\n")
+		e.w.WriteString("\n")
+		if list != nil {
+			e.w.WriteString(listing(e.width(), list) + "\n")
+		}
 		e.at, e.pend = 0, false
 		e.emit(e.prompt)
 		e.emitLine(e.line)

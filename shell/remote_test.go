@@ -361,6 +361,23 @@ func TestRemoteCompletion(t *testing.T) {
 	r.Expect(`ran "deregister "`)
 }
 
+// Tab on a complete command shows the line again on a new row, as CUCM
+// does; on a line nothing continues, Tab does nothing.
+func TestRemoteTabRepeatsACompleteCommand(t *testing.T) {
+	none := func(line string) (string, []Candidate) { return "", nil }
+	isCommand := func(line string) bool { return strings.TrimSpace(line) == "show myself" }
+	r := startRemote(t, 40, 24, Config{Complete: none, IsCommand: isCommand})
+	r.Expect("admin:")
+	r.Send("show myself\t")
+	if got := r.Expect("admin:show myself"); got != "show myself\r\nadmin:show myself" {
+		t.Fatalf("Tab on a complete command: %q", got)
+	}
+	r.Send("x\t\r") // "show myselfx" is no command: Tab adds nothing
+	if got := r.Expect(`ran "show myselfx"`); strings.Contains(got, "admin:") {
+		t.Fatalf("Tab on no match redrew the line: %q", got)
+	}
+}
+
 func TestRemotePagerFollowsTheWindow(t *testing.T) {
 	run := func(_ context.Context, s *Session, line string) Outcome {
 		for i := 1; i <= 20; i++ {

@@ -65,8 +65,11 @@ type Config struct {
 	// bytes so it can reject them.
 	MaxLine int
 
-	Run       func(ctx context.Context, s *Session, line string) Outcome
-	Complete  func(line string) (partial string, cands []Candidate)
+	Run      func(ctx context.Context, s *Session, line string) Outcome
+	Complete func(line string) (partial string, cands []Candidate)
+	// IsCommand reports whether a line is a complete command: Tab on it
+	// shows the line again on a new row, as CUCM does.
+	IsCommand func(line string) bool
 	OpenQuote func(text string) bool
 	// EchoLine is what Echo shows of a line (safe to print).
 	EchoLine func(line string) string
@@ -104,7 +107,7 @@ func New(cfg Config) *Session {
 		cfg.Editor = NewPlain(nil, io.Discard, false)
 	}
 	s := &Session{cfg: cfg, ed: cfg.Editor, pagination: true}
-	s.ed.start(hooks{complete: cfg.Complete, interrupt: s.Interrupt, maxLine: cfg.MaxLine})
+	s.ed.start(hooks{complete: cfg.Complete, isCommand: cfg.IsCommand, interrupt: s.Interrupt, maxLine: cfg.MaxLine})
 	return s
 }
 

@@ -115,12 +115,16 @@ func (t *terminal) onKey(line []rune, pos int, key rune) ([]rune, int, bool) {
 	if key != readline.CharBell || !t.tab.Swap(false) {
 		return nil, 0, false
 	}
-	out, newPos, list := completeAt(t.h.complete, line, pos)
-	if list != nil {
+	out, newPos, list, repeat := completeAt(t.h, line, pos)
+	if list != nil || repeat {
 		// Readline clears the line being typed before this is written,
 		// then draws the prompt and the line again under it. The
 		// terminal driver adds the carriage returns.
-		t.rl.Stdout().Write([]byte(Prompt + string(line) + "\n" + listing(t.width(), list) + "\n"))
+		shown := Prompt + string(line) + "\n"
+		if list != nil {
+			shown += listing(t.width(), list) + "\n"
+		}
+		t.rl.Stdout().Write([]byte(shown))
 		return nil, 0, false
 	}
 	if out == nil {
