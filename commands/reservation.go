@@ -42,23 +42,17 @@ func (r *Runner) reservationCancel(ctx context.Context, c *Call) error {
 }
 
 func (r *Runner) reservationInstall(ctx context.Context, c *Call) error {
-	update := r.reservationInstalled()
-	confirmation, err := r.Service.ReservationInstall(c.Value(argAuthCode))
-	return installed(c, update, confirmation, err)
+	confirmation, updated, err := r.Service.ReservationInstall(c.Value(argAuthCode))
+	return installed(c, confirmation, updated, err)
 }
 
-// reservationInstalled reports whether a code is installed, so that a
-// code updating it prints only the confirmation line (seed 003).
-func (r *Runner) reservationInstalled() bool {
-	m, err := r.Service.Report()
-	return err == nil && m.Reservation.InstalledAt != nil
-}
-
-func installed(c *Call, update bool, confirmation string, err error) error {
+// installed prints what installing a code says; a code that updated an
+// installed one prints only the confirmation line (seed 003).
+func installed(c *Call, confirmation string, updated bool, err error) error {
 	if err != nil {
 		return err
 	}
-	if !update {
+	if !updated {
 		fmt.Fprintln(c.Term, msgCodeInstalled)
 	}
 	fmt.Fprintf(c.Term, "%s%s\n", msgEnterConfirmation, confirmation)
@@ -69,9 +63,8 @@ func installed(c *Call, update bool, confirmation string, err error) error {
 // answers its questions (REFERENCE §2: User ID, Password, OpenSSH's
 // host-key question).
 func (r *Runner) reservationInstallFile(ctx context.Context, c *Call) error {
-	update := r.reservationInstalled()
-	confirmation, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
-	return installed(c, update, confirmation, err)
+	confirmation, updated, err := r.Service.ReservationInstallFile(ctx, c.Value(argFileURL), c.Term)
+	return installed(c, confirmation, updated, err)
 }
 
 func (r *Runner) reservationReturn(ctx context.Context, c *Call) error {

@@ -391,7 +391,7 @@ func TestInstallRefusesWhatReportsWouldNotGrant(t *testing.T) {
 	}
 	fail(sign(func(e *reservation.Entitlement) {
 		e.Start, e.End = t0.AddDate(-1, 0, 0), t0.AddDate(0, 0, -2)
-	}), "PERPETUAL licence")
+	}), "PERPETUAL license")
 	// A code cut and pasted wrong: the refusal quotes the tag it was signed with.
 	bidi := sign(func(e *reservation.Entitlement) {
 		e.Start, e.End = t0.AddDate(0, 0, -3), t0.AddDate(0, 0, -2)
@@ -424,5 +424,28 @@ func TestInstalledCodeNeedsItsKeyStillTrusted(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("show license status lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// ReservationInstall says itself whether it replaced an installed code,
+// decided in the transaction that installs it: the handler no longer reads
+// the report first, which a concurrent install could make wrong.
+func TestReservationInstallSaysWhetherItUpdated(t *testing.T) {
+	s := newSLRNode(t)
+	s.do(t, 0, "license smart reservation enable")
+	s.do(t, 0, "license smart reservation request")
+	svc := s.at(t0.Add(time.Hour), labUsage).Service
+	conf, updated, err := svc.ReservationInstall(s.code(t, t0, enough, false))
+	if err != nil || updated || len(conf) != 8 {
+		t.Fatalf("first install: %q updated=%v %v", conf, updated, err)
+	}
+	svc = s.at(t0.Add(2*time.Hour), labUsage).Service
+	conf, updated, err = svc.ReservationInstall(s.code(t, t0.Add(time.Hour), enough, false))
+	if err != nil || !updated || len(conf) != 8 {
+		t.Fatalf("update: %q updated=%v %v", conf, updated, err)
+	}
+	conf, updated, err = svc.ReservationInstall(s.code(t, t0, enough, false)) // older: refused
+	if err == nil || updated || conf != "" {
+		t.Fatalf("refused code: %q updated=%v %v", conf, updated, err)
 	}
 }

@@ -539,7 +539,7 @@ func TestReservationForAnotherUDI(t *testing.T) {
 	if _, err := svc.ReservationRequest(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.ReservationInstall(string(data)); err == nil || !strings.Contains(err.Error(), "does not match the Reservation Request Code") {
+	if _, _, err := svc.ReservationInstall(string(data)); err == nil || !strings.Contains(err.Error(), "does not match the Reservation Request Code") {
 		t.Fatalf("installing another product's code: %v", err)
 	}
 	reserved := func() int {

@@ -26,14 +26,14 @@ type InstallFileConfig struct {
 // checks the URL and the preconditions before a question is asked, fetches
 // the code over SFTP with a's answers, then installs it as
 // ReservationInstall does (parse, verify, check, record in one
-// transaction). It returns the confirmation code for CSSM.
-func (s *Service) ReservationInstallFile(ctx context.Context, url string, a installfile.Asker) (string, error) {
+// transaction). It returns what ReservationInstall returns.
+func (s *Service) ReservationInstallFile(ctx context.Context, url string, a installfile.Asker) (confirmation string, updated bool, err error) {
 	u, err := installfile.ParseSFTPURL(url)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := s.ReservationReady(); err != nil {
-		return "", err
+		return "", false, err
 	}
 	dir := statedir.Node(s.store.Dir())
 	keys, hangUp := installfile.Keys(dir.InstallFileKey(), s.InstallFile.UserKeys)
@@ -46,7 +46,7 @@ func (s *Service) ReservationInstallFile(ctx context.Context, url string, a inst
 		TransferTimeout: s.InstallFile.TransferTimeout,
 	}.AskWith(a))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	return s.ReservationInstall(string(data))
 }

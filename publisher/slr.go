@@ -257,11 +257,12 @@ func (s *Service) ReservationReady() error {
 }
 
 // ReservationInstall installs an authorization code (or a newer one, to
-// update the reservation) and returns the confirmation code for CSSM.
-func (s *Service) ReservationInstall(text string) (string, error) {
+// update the reservation) and returns the confirmation code for CSSM, and
+// whether the code replaced an installed one (decided in the transaction
+// that installs it, so a concurrent install cannot make it wrong).
+func (s *Service) ReservationInstall(text string) (confirmation string, updated bool, err error) {
 	keys, kerr := reservation.LoadTrustDir(statedir.Node(s.store.Dir()).Trust())
-	var confirmation string
-	err := s.update(func(st *State, now time.Time) error {
+	err = s.update(func(st *State, now time.Time) error {
 		r := st.Reservation
 		if err := readyToInstall(r); err != nil {
 			return err
@@ -280,18 +281,21 @@ func (s *Service) ReservationInstall(text string) (string, error) {
 			return err
 		}
 		confirmation = reservation.ConfirmationCode(ac)
-		update := r.Code != nil
+		updated = r.Code != nil
 		r.Code = &InstalledCode{Text: reservation.NormalizeAuthCode(text), InstalledAt: now.UTC(), Confirmation: confirmation}
 		r.Requested = false
 		st.LastCodeTimestamp = ac.Timestamp
-		if update {
+		if updated {
 			st.logEvent(now, "Reservation updated; confirmation code %s", confirmation)
 		} else {
 			st.logEvent(now, "Reservation authorization code installed; confirmation code %s", confirmation)
 		}
 		return nil
 	})
-	return confirmation, err
+	if err != nil {
+		return "", false, err
+	}
+	return confirmation, updated, nil
 }
 
 // ReservationReturn removes the installed code and returns the return code
