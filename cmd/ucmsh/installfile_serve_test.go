@@ -1,0 +1,164 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/ucmsh/ucmsh/internal/statedir"
+)
+
+func newKey(t *testing.T) (ed25519.PrivateKey, ssh.Signer) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return priv, s
+}
+
+func writeKey(t *testing.T, path string, priv ed25519.PrivateKey) {
+	t.Helper()
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keyRecorder is an SSH server that records the public keys clients offer
+// and admits nobody.
+type keyRecorder struct {
+	addr    string
+	hostKey ssh.Signer
+	mu      sync.Mutex
+	offered []string
+}
+
+func startKeyRecorder(t *testing.T) *keyRecorder {
+	t.Helper()
+	_, host := newKey(t)
+	kr := &keyRecorder{hostKey: host}
+	cfg := &ssh.ServerConfig{
+		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+			kr.mu.Lock()
+			kr.offered = append(kr.offered, ssh.FingerprintSHA256(k))
+			kr.mu.Unlock()
+			return nil, errors.New("not this key")
+		},
+	}
+	cfg.AddHostKey(host)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				ssh.NewServerConn(c, cfg)
+			}()
+		}
+	}()
+	kr.addr = ln.Addr().String()
+	return kr
+}
+
+func (kr *keyRecorder) keys() []string {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	return append([]string(nil), kr.offered...)
+}
+
+// The serving account's SSH agent and ~/.ssh keys are never offered by a
+// session's install-file (installfile.Keys with userKeys=false): only the
+// node's own install_file_key is. serve's log records each install-file
+// login with its host, port, user and methods.
+func TestServeInstallFileOffersNoUserKeys(t *testing.T) {
+	// The serving account has an agent with a key and a key in ~/.ssh.
+	agentPriv, agentKey := newKey(t)
+	ring := agent.NewKeyring()
+	if err := ring.Add(agent.AddedKey{PrivateKey: agentPriv}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	al, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { al.Close() })
+	go func() {
+		for {
+			c, err := al.Accept()
+			if err != nil {
+				return
+			}
+			go agent.ServeAgent(ring, c)
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	home := t.TempDir()
+	homePriv, homeKey := newKey(t)
+	writeKey(t, filepath.Join(home, ".ssh", "id_ed25519"), homePriv)
+	t.Setenv("HOME", home)
+
+	kr := startKeyRecorder(t)
+	state := t.TempDir()
+	node := statedir.Node(state)
+	nodePriv, nodeKey := newKey(t)
+	writeKey(t, node.InstallFileKey(), nodePriv)
+	line := knownhosts.Line([]string{knownhosts.Normalize(kr.addr)}, kr.hostKey.PublicKey()) + "\n"
+	if err := os.WriteFile(node.KnownHosts(), []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l := startServeAt(t, state, "--now", "2026-11-01T10:00:00Z")
+	c := l.dial("admin")
+	for _, cmd := range []string{"license smart reservation enable", "license smart reservation request"} {
+		if out, st := runExec(t, c, cmd, ""); st != 0 {
+			t.Fatalf("%s: %d %q", cmd, st, out)
+		}
+	}
+	out, st := runExec(t, c, "license smart reservation install-file sftp://ops@"+kr.addr+"/code.txt", "")
+	if st != 1 || !strings.Contains(out, "Executed command unsuccessfully") {
+		t.Fatalf("install-file: %d %q", st, out)
+	}
+	got := strings.Join(kr.keys(), " ")
+	for name, k := range map[string]ssh.Signer{"agent": agentKey, "~/.ssh": homeKey} {
+		if strings.Contains(got, ssh.FingerprintSHA256(k.PublicKey())) {
+			t.Errorf("install-file under serve offered the serving account's %s key", name)
+		}
+	}
+	if !strings.Contains(got, ssh.FingerprintSHA256(nodeKey.PublicKey())) {
+		t.Errorf("the node's own key was not offered: %q", got)
+	}
+	_, port, _ := net.SplitHostPort(kr.addr)
+	log := l.log.String()
+	if !strings.Contains(log, `msg="install-file login failed" host=127.0.0.1 port=`+port+` user=ops auth=`) {
+		t.Fatalf("serve's log does not record the install-file login:\n%s", log)
+	}
+}
