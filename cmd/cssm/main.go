@@ -72,37 +72,38 @@ func (e *env) portal() (*cssm.Portal, error) {
 // usageError makes run exit 2 instead of 1.
 type usageError struct{ error }
 
-// command is one subcommand: flags declares its flags and returns what to run.
+// command is one subcommand: prepare declares its flags in fs and returns
+// what runs once they are parsed.
 type command struct {
 	name    string // words, e.g. "account create"
 	args    string // synopsis after the name
 	summary string
 	nargs   int
-	flags   func(fs *pflag.FlagSet) func(e *env, args []string) error
+	prepare func(fs *pflag.FlagSet) func(e *env, args []string) error
 }
 
 var commands = []command{
-	{"account create", "--smart NAME --virtual NAME", "create a virtual account (and its smart account if new)", 0, accountCreate},
-	{"account list", "", "list the virtual accounts and their smart accounts", 0, accountList},
-	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licenses to a virtual account's pool", 0, licenseAdd},
-	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
-	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
-	{"token list", "[--virtual NAME]", "list registration tokens in full, with their uses left, expiry and export setting", 0, tokenList},
-	{"instance list", "[--virtual NAME] [--limit N [--after ID]]", "list product instances, registered and reserved", 0, instanceList},
-	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
-	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licenses for a product's request code and print the authorization code", 0, reservationCreate},
-	{"reservation update", "--request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export | --allow-export=false] [--out FILE]", "issue a new authorization code with the product's new reserved licenses", 0, reservationUpdate},
-	{"reservation confirm", "--request-code CODE --code CONFIRMATION [--virtual NAME]", "enter the confirmation code a product printed after installing its code", 0, reservationConfirm},
-	{"reservation return", "--request-code CODE --return-code CODE [--virtual NAME]", "enter a product's return code: its reserved licenses go back to the pool", 0, reservationReturn},
-	{"reservation code", "--request-code CODE [--virtual NAME] [--out FILE]", "print the newest authorization code issued to a product again", 0, reservationCode},
-	{"reservation list", "[--virtual NAME]", "list license reservations", 0, reservationList},
-	{"usage", "--virtual NAME", "show a virtual account's licenses and their use", 0, usage},
-	{"api-client create", "NAME [--id ID] [--secret-file FILE]", "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", 1, apiClientCreate},
-	{"user add", "NAME --password-file FILE --role admin|user|read-only", "make a user for the REST API's password grant (or change one)", 1, userAdd},
-	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
-	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
-	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
-	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API", 0, serve},
+	{name: "account create", args: "--smart NAME --virtual NAME", summary: "create a virtual account (and its smart account if new)", prepare: accountCreate},
+	{name: "account list", summary: "list the virtual accounts and their smart accounts", prepare: accountList},
+	{name: "license add", args: "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", summary: "add licenses to a virtual account's pool", prepare: licenseAdd},
+	{name: "export-keys add", args: "--virtual NAME --count N", summary: "add export authorization keys to a virtual account", prepare: exportKeysAdd},
+	{name: "token create", args: "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", summary: "create a registration token and print it", prepare: tokenCreate},
+	{name: "token list", args: "[--virtual NAME]", summary: "list registration tokens in full, with their uses left, expiry and export setting", prepare: tokenList},
+	{name: "instance list", args: "[--virtual NAME] [--limit N [--after ID]]", summary: "list product instances, registered and reserved", prepare: instanceList},
+	{name: "instance remove", args: "ID [--return-code CODE | --force-without-return]", summary: "remove a product instance (a reservation instance needs its return code)", nargs: 1, prepare: instanceRemove},
+	{name: "reservation create", args: "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", summary: "reserve licenses for a product's request code and print the authorization code", prepare: reservationCreate},
+	{name: "reservation update", args: "--request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--virtual NAME] [--allow-export | --allow-export=false] [--out FILE]", summary: "issue a new authorization code with the product's new reserved licenses", prepare: reservationUpdate},
+	{name: "reservation confirm", args: "--request-code CODE --code CONFIRMATION [--virtual NAME]", summary: "enter the confirmation code a product printed after installing its code", prepare: reservationConfirm},
+	{name: "reservation return", args: "--request-code CODE --return-code CODE [--virtual NAME]", summary: "enter a product's return code: its reserved licenses go back to the pool", prepare: reservationReturn},
+	{name: "reservation code", args: "--request-code CODE [--virtual NAME] [--out FILE]", summary: "print the newest authorization code issued to a product again", prepare: reservationCode},
+	{name: "reservation list", args: "[--virtual NAME]", summary: "list license reservations", prepare: reservationList},
+	{name: "usage", args: "--virtual NAME", summary: "show a virtual account's licenses and their use", prepare: usage},
+	{name: "api-client create", args: "NAME [--id ID] [--secret-file FILE]", summary: "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", nargs: 1, prepare: apiClientCreate},
+	{name: "user add", args: "NAME --password-file FILE --role admin|user|read-only", summary: "make a user for the REST API's password grant (or change one)", nargs: 1, prepare: userAdd},
+	{name: "backup", args: "FILE", summary: "write a consistent copy of the SQLite database to FILE, also while serving", nargs: 1, prepare: backup},
+	{name: "key", summary: "print the signing public key (PEM) for a node's trust/ folder", prepare: key},
+	{name: "cert", summary: "print the TLS certificate (PEM) for a node to pin", prepare: cert},
+	{name: "serve", args: "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", summary: "serve the product API", prepare: serve},
 }
 
 func usageText() string {
@@ -165,7 +166,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("cssm "+c.name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	commonFlags(fs, e)
-	do := c.flags(fs)
+	do := c.prepare(fs)
 	cmdUsage := func(w io.Writer) {
 		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, upperFirst(c.summary), cli.FlagUsages(fs))
 	}
@@ -277,32 +278,29 @@ func accountCreate(fs *pflag.FlagSet) func(*env, []string) error {
 		func(p *cssm.Portal) (string, error) { return p.CreateAccount(*smart, *virtual) })
 }
 
+// show runs a listing or report: fetch it through the portal, write it.
+func show[T any](e *env, fetch func(*cssm.Portal) (T, error), write func(io.Writer, T) error) error {
+	p, err := e.portal()
+	if err != nil {
+		return err
+	}
+	v, err := fetch(p)
+	if err != nil {
+		return err
+	}
+	return write(e.stdout, v)
+}
+
 func accountList(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		list, err := p.Accounts()
-		if err != nil {
-			return err
-		}
-		return cssm.WriteAccounts(e.stdout, list)
+		return show(e, (*cssm.Portal).Accounts, cssm.WriteAccounts)
 	}
 }
 
 func tokenList(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "only this virtual account")
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		list, err := p.Tokens(*virtual)
-		if err != nil {
-			return err
-		}
-		return cssm.WriteTokens(e.stdout, list)
+		return show(e, func(p *cssm.Portal) ([]cssm.TokenInfo, error) { return p.Tokens(*virtual) }, cssm.WriteTokens)
 	}
 }
 
@@ -546,15 +544,7 @@ func reservationCode(fs *pflag.FlagSet) func(*env, []string) error {
 func reservationList(fs *pflag.FlagSet) func(*env, []string) error {
 	virtual := fs.String("virtual", "", "only this virtual account")
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		list, err := p.Reservations(*virtual)
-		if err != nil {
-			return err
-		}
-		return cssm.WriteReservations(e.stdout, list)
+		return show(e, func(p *cssm.Portal) ([]cssm.ReservationInfo, error) { return p.Reservations(*virtual) }, cssm.WriteReservations)
 	}
 }
 
@@ -564,15 +554,7 @@ func usage(fs *pflag.FlagSet) func(*env, []string) error {
 		if err := required("virtual", *virtual); err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		r, err := p.Usage(*virtual)
-		if err != nil {
-			return err
-		}
-		return cssm.WriteUsage(e.stdout, r)
+		return show(e, func(p *cssm.Portal) (*cssm.UsageReport, error) { return p.Usage(*virtual) }, cssm.WriteUsage)
 	}
 }
 
