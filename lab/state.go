@@ -61,9 +61,6 @@ func InventoryFiles(dir string) (jsonFile, iniFile string) {
 	return layout(dir).inventoryJSON(), layout(dir).inventoryINI()
 }
 
-// NodeState is the state folder of a lab node.
-func NodeState(dir, host string) string { return layout(dir).node(host) }
-
 // saved is lab.json.
 type saved struct {
 	Version     int                    `json:"version"`

@@ -147,9 +147,6 @@ func (l *Lab) Control() *lab.Client {
 	return c
 }
 
-// Output is what the lab printed so far (its node table and log).
-func (l *Lab) Output() string { return l.proc.out.String() }
-
 // Stop stops the lab (through its control plane, then by signal).
 func (l *Lab) Stop() {
 	l.once.Do(func() {
