@@ -74,8 +74,15 @@ func TestUseraddNoEchoForInstantAnswers(t *testing.T) {
 		var r result
 		select {
 		case err := <-exited:
+			// The reader drains what useradd wrote before it exited, then
+			// sees the terminal hang up; closing f first would lose it.
+			select {
+			case r = <-done:
+			case <-time.After(10 * time.Second):
+				f.Close()
+				r = <-done
+			}
 			f.Close()
-			r = <-done
 			if err == nil {
 				t.Fatalf("run %d: useradd succeeded with different passwords", run)
 			}
