@@ -212,20 +212,8 @@ func (ts *testServer) login(t *testing.T) *ssh.Client {
 
 func run(t *testing.T, c *ssh.Client, cmd string) (string, int) {
 	t.Helper()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	out, err := s.Output(cmd)
-	var ee *ssh.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return string(out), ee.ExitStatus()
-	case err != nil:
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	return string(out), 0
+	out, _, st := termtest.Exec(t, c, cmd, "")
+	return out, st
 }
 
 func TestLoginWithPasswordOrKey(t *testing.T) {

@@ -151,24 +151,12 @@ func (l *lab) hostKey() ssh.HostKeyCallback {
 	}
 }
 
-// exec runs one command over an exec request.
+// runExec runs one command over an exec request: its output, then what it
+// wrote to stderr (a failure), and its exit status.
 func runExec(t *testing.T, c *ssh.Client, cmd, stdin string) (string, int) {
 	t.Helper()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Stdin = strings.NewReader(stdin)
-	out, err := s.CombinedOutput(cmd)
-	var ee *ssh.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return string(out), ee.ExitStatus()
-	case err != nil:
-		t.Fatalf("%s: %v", cmd, err)
-	}
-	return string(out), 0
+	out, errOut, st := termtest.Exec(t, c, cmd, stdin)
+	return out + errOut, st
 }
 
 // term is an SSH session with a PTY, read as a terminal would show it.
