@@ -15,8 +15,8 @@ import (
 
 	"github.com/pkg/sftp"
 	"github.com/ucmsh/ucmsh/internal/statedir"
+	"github.com/ucmsh/ucmsh/internal/termtest"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -148,42 +148,6 @@ func newKey(t *testing.T) (ssh.Signer, ed25519.PrivateKey) {
 	return s, priv
 }
 
-// asUser gives the test process a user's SSH credentials, as the account
-// running ucmsh serve may have: an agent holding agentKey and ~/.ssh/id_ed25519.
-func asUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	os.Mkdir(filepath.Join(home, ".ssh"), 0o700)
-	block, err := ssh.MarshalPrivateKey(fileKey, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: agentKey}); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); agent.ServeAgent(keyring, c) }()
-		}
-	}()
-	t.Setenv("SSH_AUTH_SOCK", sock)
-}
-
 // installFileNode is a node with a request made and a code on an SFTP
 // server that takes keys, the server's host key already trusted.
 func installFileNode(t *testing.T, keys ...ssh.PublicKey) (s *slrNode, url string) {
@@ -210,7 +174,7 @@ func TestInstallFileNeverBorrowsTheProcessKeys(t *testing.T) {
 	agentKey, agentPriv := newKey(t)
 	fileKey, filePriv := newKey(t)
 	s, url := installFileNode(t, agentKey.PublicKey(), fileKey.PublicKey())
-	asUser(t, agentPriv, filePriv)
+	termtest.AsSSHUser(t, agentPriv, filePriv)
 
 	out, res := run(s.at(t0.Add(time.Hour), labUsage), "license smart reservation install-file "+url)
 	if res != Failed || strings.Contains(out, "installed successfully") || !strings.Contains(out, "Password:") {

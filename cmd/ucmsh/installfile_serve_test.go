@@ -13,10 +13,10 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/ucmsh/ucmsh/internal/statedir"
+	"github.com/ucmsh/ucmsh/internal/termtest"
 )
 
 func newKey(t *testing.T) (ed25519.PrivateKey, ssh.Signer) {
@@ -102,30 +102,8 @@ func (kr *keyRecorder) keys() []string {
 func TestServeInstallFileOffersNoUserKeys(t *testing.T) {
 	// The serving account has an agent with a key and a key in ~/.ssh.
 	agentPriv, agentKey := newKey(t)
-	ring := agent.NewKeyring()
-	if err := ring.Add(agent.AddedKey{PrivateKey: agentPriv}); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	al, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { al.Close() })
-	go func() {
-		for {
-			c, err := al.Accept()
-			if err != nil {
-				return
-			}
-			go agent.ServeAgent(ring, c)
-		}
-	}()
-	t.Setenv("SSH_AUTH_SOCK", sock)
-	home := t.TempDir()
 	homePriv, homeKey := newKey(t)
-	writeKey(t, filepath.Join(home, ".ssh", "id_ed25519"), homePriv)
-	t.Setenv("HOME", home)
+	termtest.AsSSHUser(t, agentPriv, homePriv)
 
 	kr := startKeyRecorder(t)
 	state := t.TempDir()

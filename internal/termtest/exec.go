@@ -2,11 +2,17 @@ package termtest
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/pem"
 	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 )
 
 // Exec runs cmd over an SSH exec request on c with stdin as its input and
@@ -30,4 +36,43 @@ func Exec(t testing.TB, c *ssh.Client, cmd, stdin string) (stdout, stderr string
 		t.Fatalf("%s: %v", cmd, err)
 	}
 	return o.String(), e.String(), 0
+}
+
+// AsSSHUser gives the test process a user's SSH credentials, as the
+// account running ucmsh may have: an SSH agent holding agentKey
+// ($SSH_AUTH_SOCK) and ~/.ssh/id_ed25519 holding fileKey ($HOME).
+func AsSSHUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.Mkdir(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(fileKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keyring := agent.NewKeyring()
+	if err := keyring.Add(agent.AddedKey{PrivateKey: agentKey}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); agent.ServeAgent(keyring, c) }()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
 }
