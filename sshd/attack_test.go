@@ -402,17 +402,7 @@ func TestKeyboardInteractive(t *testing.T) {
 func TestIdleTimeoutIgnoresWindowChangesAndKeepAlives(t *testing.T) {
 	ts := startServer(t, Config{IdleTimeout: 800 * time.Millisecond})
 	c := ts.login(t)
-	s := session(t, c)
-	if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
-		t.Fatal(err)
-	}
-	_, r := pipes(t, s)
-	if err := s.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	if l := readLine(t, r); l != "pty=true term=xterm\n" {
-		t.Fatalf("greeting %q", l)
-	}
+	s, _, r := ptyShell(t, c, 24, 80)
 	go io.Copy(io.Discard, r)
 	closed := make(chan struct{})
 	go func() { c.Wait(); close(closed) }()

@@ -190,6 +190,24 @@ func pipes(t testing.TB, s *ssh.Session) (io.WriteCloser, *bufio.Reader) {
 	return in, bufio.NewReader(out)
 }
 
+// ptyShell starts a shell with a rows x cols PTY on c and reads the test
+// handler's greeting: the session runs.
+func ptyShell(t testing.TB, c *ssh.Client, rows, cols int) (*ssh.Session, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	s := session(t, c)
+	if err := s.RequestPty("xterm", rows, cols, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, r := pipes(t, s)
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	if l := readLine(t, r); l != "pty=true term=xterm\n" {
+		t.Fatalf("greeting %q", l)
+	}
+	return s, in, r
+}
+
 // readLine reads one line of r, failing the test on an error.
 func readLine(t testing.TB, r *bufio.Reader) string {
 	t.Helper()
@@ -402,17 +420,7 @@ func TestHandshakeTimeout(t *testing.T) {
 func TestPTYWindowAndQuit(t *testing.T) {
 	ts := startServer(t, Config{})
 	c := ts.login(t)
-	s := session(t, c)
-	if err := s.RequestPty("xterm", 30, 100, ssh.TerminalModes{}); err != nil {
-		t.Fatal(err)
-	}
-	in, r := pipes(t, s)
-	if err := s.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	if l := readLine(t, r); l != "pty=true term=xterm\n" {
-		t.Fatal(l)
-	}
+	s, in, r := ptyShell(t, c, 30, 100)
 	fmt.Fprintln(in, "size")
 	if l := readLine(t, r); l != "100x30\n" {
 		t.Fatal(l)
@@ -524,18 +532,7 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	var clients []*ssh.Client
 	for i := 0; i < 5; i++ {
 		c := ts.login(t)
-		s := session(t, c)
-		if err := s.RequestPty("xterm", 24, 80, nil); err != nil {
-			t.Fatal(err)
-		}
-		_, r := pipes(t, s)
-		if err := s.Shell(); err != nil {
-			t.Fatal(err)
-		}
-		// The session runs: its handler has greeted.
-		if l := readLine(t, r); l != "pty=true term=xterm\n" {
-			t.Fatalf("greeting %q", l)
-		}
+		ptyShell(t, c, 24, 80) // the session runs: its handler has greeted
 		clients = append(clients, c)
 	}
 	ts.stop()
