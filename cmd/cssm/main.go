@@ -57,6 +57,15 @@ func (e *env) store() (*cssm.Store, error) {
 	return cssm.OpenDatabase(dir, e.database)
 }
 
+// checkedStore opens the store for a command that needs no clock, after
+// checking --now as every command does.
+func (e *env) checkedStore() (*cssm.Store, error) {
+	if _, err := e.clock(); err != nil {
+		return nil, err
+	}
+	return e.store()
+}
+
 func (e *env) portal() (*cssm.Portal, error) {
 	clock, err := e.clock()
 	if err != nil {
@@ -640,10 +649,7 @@ func backup(fs *pflag.FlagSet) func(*env, []string) error {
 
 func key(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		if _, err := e.clock(); err != nil {
-			return err
-		}
-		store, err := e.store()
+		store, err := e.checkedStore()
 		if err != nil {
 			return err
 		}
@@ -661,10 +667,7 @@ func key(fs *pflag.FlagSet) func(*env, []string) error {
 
 func cert(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		if _, err := e.clock(); err != nil {
-			return err
-		}
-		store, err := e.store()
+		store, err := e.checkedStore()
 		if err != nil {
 			return err
 		}
