@@ -91,3 +91,41 @@ func TestCRLFStreams(t *testing.T) {
 		t.Fatalf("CRLF writer: %q", b.String())
 	}
 }
+
+// A script's failures go to Config.Err, after what was printed before
+// them where both streams end up in one place; the exit status is 1 when
+// any command failed.
+func TestScriptErrorsGoToErr(t *testing.T) {
+	run := func(_ context.Context, s *Session, line string) Outcome {
+		fmt.Fprintf(s, "out %s\n", line)
+		if strings.HasPrefix(line, "fail") {
+			fmt.Fprintf(s.Errors(), "error %s\n", line)
+			return Failed
+		}
+		return OK
+	}
+	var both strings.Builder
+	var errs strings.Builder
+	s := New(Config{Editor: NewPlain(strings.NewReader("one\nfail two\nthree\n"), &both, false),
+		Err: io.MultiWriter(&errs, &both), Run: run})
+	if st := s.Exit(context.Background()); st != 1 {
+		t.Errorf("exit status %d, want 1", st)
+	}
+	if want := "out one\nout fail two\nerror fail two\nout three\n"; both.String() != want {
+		t.Errorf("the streams together read %q, want %q", both.String(), want)
+	}
+	if errs.String() != "error fail two\n" {
+		t.Errorf("stderr %q", errs.String())
+	}
+
+	// Without Err, failures stay with the output (a terminal, --echo).
+	var out strings.Builder
+	s = New(Config{Editor: NewPlain(nil, &out, false), Run: run})
+	if st := s.ExitLine(context.Background(), "fail alone"); st != 1 || out.String() != "out fail alone\nerror fail alone\n" {
+		t.Errorf("exit %d, output %q", st, out.String())
+	}
+	s = New(Config{Editor: NewPlain(nil, io.Discard, false), Run: run})
+	if st := s.ExitLine(context.Background(), "fine"); st != 0 {
+		t.Errorf("exit %d for a command that succeeded", st)
+	}
+}
