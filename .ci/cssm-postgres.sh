@@ -22,7 +22,7 @@ trap 'kill $servers 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work
 servers=""
 go build -o "$work/cssm" ./cmd/cssm
 export CSSM_DATABASE="$CSSM_TEST_DATABASE"
-cssm() { "$work/cssm" --store "$work/store" "$@"; }
+cssm() { "$work/cssm" --state "$work/store" "$@"; }
 cssm account create --smart Lab --virtual Lab >/dev/null
 cssm license add --virtual Lab --tier Enhanced --count 500 >/dev/null
 cssm export-keys add --virtual Lab --count 5 >/dev/null
@@ -30,9 +30,9 @@ tok=$(cssm token create --virtual Lab --allow-export --uses 1000)
 once=$(cssm token create --virtual Lab --uses 1)
 # The binary itself in the background (not the function, whose subshell a kill would leave
 # the server running under).
-"$work/cssm" --store "$work/store" serve --listen 127.0.0.1:18441 >"$work/a.log" 2>&1 &
+"$work/cssm" --state "$work/store" serve --listen 127.0.0.1:18441 >"$work/a.log" 2>&1 &
 servers="$!"
-"$work/cssm" --store "$work/store" serve --listen 127.0.0.1:18442 >"$work/b.log" 2>&1 &
+"$work/cssm" --state "$work/store" serve --listen 127.0.0.1:18442 >"$work/b.log" 2>&1 &
 servers="$servers $!"
 for port in 18441 18442; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done

@@ -4,7 +4,7 @@
 // product-facing HTTP API whose wire types are in package cssmapi.
 //
 // State lives in a database (db.go, schema.go): cssm.db in the store directory
-// (DefaultDir, or --store; SQLite, WAL), or PostgreSQL with --database. The
+// (DefaultDir, or --state; SQLite, WAL), or PostgreSQL with --database. The
 // directory also holds cssm.lock (the flock taken when keys are made),
 // signing_key.pem, tls_cert.pem/tls_key.pem once TLS is used, and
 // cssm.json.imported, the old store once imported. A store at <root>/cssm also

@@ -86,7 +86,7 @@ func PublicKeyPEM(pub *ecdsa.PublicKey) ([]byte, error) {
 
 // TrustPath is where the node sharing this store's state root looks for cssm's
 // key: <root>/node/trust/cssm.pem when the store is <root>/cssm (the default
-// layout, or a --store that follows it); "" otherwise.
+// layout, or a --state that follows it); "" otherwise.
 func (s *Store) TrustPath() string {
 	if filepath.Base(s.dir) != "cssm" {
 		return ""

@@ -288,7 +288,7 @@ func errReservationElsewhere(udi reservation.UDI, virtual, actual string) error 
 }
 
 func errAlreadyReserved(udi reservation.UDI, in *Instance) error {
-	return fmt.Errorf("product %s already has a reservation (product instance %s in virtual account %q); change it with: cssm reservation update --virtual %q --udi-or-request-code %s --license TIER=COUNT",
+	return fmt.Errorf("product %s already has a reservation (product instance %s in virtual account %q); change it with: cssm reservation update --virtual %q --request-code %s --license TIER=COUNT",
 		reservation.RequestCode(udi), in.ID, in.VirtualAccount, in.VirtualAccount, reservation.RequestCode(udi))
 }
 
@@ -312,7 +312,7 @@ func msgIssued(i *Issued) string {
 	}
 	fmt.Fprintf(&b, "cssm: %s %s for %s in virtual account %q (product instance %s, code issued %s, export-controlled functionality %s).\n",
 		verb, FormatLicenses(i.Licenses), i.RequestCode, i.VirtualAccount, i.InstanceID, stampText(i.Timestamp), export)
-	fmt.Fprintf(&b, "cssm: %s, then enter the confirmation code it prints with: cssm reservation confirm --virtual %q --udi-or-request-code %s --code CODE\n",
+	fmt.Fprintf(&b, "cssm: %s, then enter the confirmation code it prints with: cssm reservation confirm --virtual %q --request-code %s --code CODE\n",
 		what, i.VirtualAccount, i.RequestCode)
 	return b.String()
 }
@@ -368,7 +368,7 @@ func errReservationNeedsReturn(in *Instance, held []ReservedLicense) error {
 }
 
 func msgForfeited(in *Instance, held []ReservedLicense) string {
-	return fmt.Sprintf("Product instance %s (%s) removed without a return code: %s stay out of virtual account %q's pool. If the product turns up, its return code still gives them back: cssm reservation return --udi-or-request-code %s --return-code CODE\n",
+	return fmt.Sprintf("Product instance %s (%s) removed without a return code: %s stay out of virtual account %q's pool. If the product turns up, its return code still gives them back: cssm reservation return --request-code %s --return-code CODE\n",
 		in.ID, reqCode(in.UDI), FormatLicenses(held), in.VirtualAccount, reqCode(in.UDI))
 }
 

@@ -43,7 +43,7 @@ func Open(dir string) (*Store, error) { return OpenDatabase(dir, "") }
 // cssm.json.imported).
 func OpenDatabase(dir, spec string) (*Store, error) {
 	if dir == "" {
-		return nil, errors.New("the cssm store directory is empty; give --store DIR")
+		return nil, errors.New("the cssm store directory is empty; give --state DIR")
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
