@@ -159,7 +159,7 @@ func TestReservationSession(t *testing.T) {
 		t.Fatalf("create printed %q", out)
 	}
 	if !strings.Contains(errOut, "cssm: reserved CUWL=2:TERM:2027-12-31, Enhanced=5 for "+req+` in virtual account "TAC"`) ||
-		!strings.Contains(errOut, "cssm reservation confirm --virtual \"TAC\" --udi-or-request-code "+req+" --code CODE") {
+		!strings.Contains(errOut, "cssm reservation confirm --virtual \"TAC\" --request-code "+req+" --code CODE") {
 		t.Fatalf("create said %q", errOut)
 	}
 	if data, err := os.ReadFile(file); err != nil || string(data) != out {
@@ -181,23 +181,23 @@ func TestReservationSession(t *testing.T) {
 		t.Fatalf("the node cannot use the code: %v", err)
 	}
 	pool("Enhanced", "| UC Manager Enhanced License (12.x)          |        10 |        5 |      0 |            - |       5 | InCompliance |")
-	if again, _ := step("reservation", "code", "--udi-or-request-code", req); again != out {
+	if again, _ := step("reservation", "code", "--request-code", req); again != out {
 		t.Fatalf("reservation code printed %q", again)
 	}
 
-	refused(`the confirmation code does not match`, "reservation", "confirm", "--virtual", "TAC", "--udi-or-request-code", req, "--code", "00000000")
-	out, _ = step("reservation", "confirm", "--virtual", "TAC", "--udi-or-request-code", req, "--code", reservation.ConfirmationCode(ac))
+	refused(`the confirmation code does not match`, "reservation", "confirm", "--virtual", "TAC", "--request-code", req, "--code", "00000000")
+	out, _ = step("reservation", "confirm", "--virtual", "TAC", "--request-code", req, "--code", reservation.ConfirmationCode(ac))
 	if !strings.HasPrefix(out, "Confirmation code accepted: "+req) || !strings.HasSuffix(out, "The reservation is Installed.\n") {
 		t.Fatalf("confirm: %q", out)
 	}
 
-	refused(`has only 10 UC Manager Enhanced License (12.x) free to reserve, not 11`, "reservation", "update", "--udi-or-request-code", req, "--license", "Enhanced=11")
-	out, _ = step("reservation", "update", "--virtual", "TAC", "--udi-or-request-code", node.String(), "--license", "Enhanced=7")
+	refused(`has only 10 UC Manager Enhanced License (12.x) free to reserve, not 11`, "reservation", "update", "--request-code", req, "--license", "Enhanced=11")
+	out, _ = step("reservation", "update", "--virtual", "TAC", "--request-code", node.String(), "--license", "Enhanced=7")
 	updated, err := reservation.ParseAuthCode(out)
 	if err != nil || !updated.Timestamp.After(ac.Timestamp) || !updated.ExportAllowed {
 		t.Fatalf("update: %v, %+v", err, updated)
 	}
-	step("reservation", "confirm", "--udi-or-request-code", req, "--code", reservation.ConfirmationCode(updated))
+	step("reservation", "confirm", "--request-code", req, "--code", reservation.ConfirmationCode(updated))
 	pool("Enhanced", "| UC Manager Enhanced License (12.x)          |        10 |        7 |      0 |            - |       3 | InCompliance |")
 	pool("CUWL", "| UC Manager CUWL License (12.X)              |         2 |        0 |      0 |            - |       2 | InCompliance |")
 
@@ -228,7 +228,7 @@ func TestReservationSession(t *testing.T) {
 	if !pending.Timestamp.After(updated.Timestamp) {
 		t.Fatalf("a new reservation's code is not newer: %s", pending.Timestamp)
 	}
-	step("reservation", "return", "--udi-or-request-code", req, "--return-code", reservation.ReturnCode(pending))
+	step("reservation", "return", "--request-code", req, "--return-code", reservation.ReturnCode(pending))
 	pool("Enhanced", "|        10 |        0 |      0 |            - |      10 |")
 }
 
