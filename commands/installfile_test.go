@@ -46,43 +46,29 @@ func sftpServer(t *testing.T, keys ...ssh.PublicKey) (addr string, hostKey ssh.P
 		return nil, os.ErrPermission
 	}}
 	cfg.AddHostKey(signer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			nc, err := ln.Accept()
+	ln := termtest.Listen(t, "tcp", "127.0.0.1:0", func(nc net.Conn) {
+		_, chans, reqs, err := ssh.NewServerConn(nc, cfg)
+		if err != nil {
+			return
+		}
+		go ssh.DiscardRequests(reqs)
+		for nch := range chans {
+			ch, reqs, err := nch.Accept()
 			if err != nil {
 				return
 			}
 			go func() {
-				defer nc.Close()
-				_, chans, reqs, err := ssh.NewServerConn(nc, cfg)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for nch := range chans {
-					ch, reqs, err := nch.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						for req := range reqs {
-							req.Reply(req.Type == "subsystem" && string(req.Payload[4:]) == "sftp", nil)
-						}
-					}()
-					srv, err := sftp.NewServer(ch)
-					if err == nil {
-						srv.Serve()
-					}
-					ch.Close()
+				for req := range reqs {
+					req.Reply(req.Type == "subsystem" && string(req.Payload[4:]) == "sftp", nil)
 				}
 			}()
+			srv, err := sftp.NewServer(ch)
+			if err == nil {
+				srv.Serve()
+			}
+			ch.Close()
 		}
-	}()
+	})
 	return ln.Addr().String(), signer.PublicKey()
 }
 

@@ -1,17 +1,16 @@
 package publisher
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/termtest"
 )
 
 // The agent settles a registration whose answer was lost without any
@@ -47,7 +46,7 @@ func TestAgentLogsFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := serviceAt(t, dir, t0, inUse)
-	var log lockedBuffer
+	var log termtest.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan struct{})
@@ -66,21 +65,4 @@ func TestAgentLogsFailures(t *testing.T) {
 	if got := log.String(); !strings.Contains(got, StateFile) {
 		t.Fatalf("the log does not name the state file: %s", got)
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -68,23 +68,7 @@ func startKeyRecorder(t *testing.T) *keyRecorder {
 		},
 	}
 	cfg.AddHostKey(host)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				ssh.NewServerConn(c, cfg)
-			}()
-		}
-	}()
+	ln := termtest.Listen(t, "tcp", "127.0.0.1:0", func(c net.Conn) { ssh.NewServerConn(c, cfg) })
 	kr.addr = ln.Addr().String()
 	return kr
 }

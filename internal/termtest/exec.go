@@ -60,7 +60,15 @@ func AsSSHUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
+	Listen(t, "unix", sock, func(c net.Conn) { agent.ServeAgent(keyring, c) })
+	t.Setenv("SSH_AUTH_SOCK", sock)
+}
+
+// Listen listens on network and address until the test ends and serves
+// each connection with serve in a goroutine of its own, closing it after.
+func Listen(t testing.TB, network, address string, serve func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen(network, address)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +79,11 @@ func AsSSHUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
 			if err != nil {
 				return
 			}
-			go func() { defer c.Close(); agent.ServeAgent(keyring, c) }()
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
 		}
 	}()
-	t.Setenv("SSH_AUTH_SOCK", sock)
+	return ln
 }
