@@ -120,20 +120,6 @@ func TestInstallFile(t *testing.T) {
 	}
 }
 
-// newKey makes an ed25519 SSH key.
-func newKey(t *testing.T) (ssh.Signer, ed25519.PrivateKey) {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s, priv
-}
-
 // installFileNode is a node with a request made and a code on an SFTP
 // server that takes keys, the server's host key already trusted.
 func installFileNode(t *testing.T, keys ...ssh.PublicKey) (s *slrNode, url string) {
@@ -157,8 +143,8 @@ func installFileNode(t *testing.T, keys ...ssh.PublicKey) (s *slrNode, url strin
 // unless the caller opts in (only the local console does); a session with
 // nothing to type is refused.
 func TestInstallFileNeverBorrowsTheProcessKeys(t *testing.T) {
-	agentKey, agentPriv := newKey(t)
-	fileKey, filePriv := newKey(t)
+	agentKey, agentPriv := termtest.SSHKey(t)
+	fileKey, filePriv := termtest.SSHKey(t)
 	s, url := installFileNode(t, agentKey.PublicKey(), fileKey.PublicKey())
 	termtest.AsSSHUser(t, agentPriv, filePriv)
 
@@ -178,7 +164,7 @@ func TestInstallFileNeverBorrowsTheProcessKeys(t *testing.T) {
 // The node's own key (ssh/install_file_key) logs in, and the log names the
 // server, the user and the key's fingerprint.
 func TestInstallFileNodeKeyIsLogged(t *testing.T) {
-	nodeKey, nodePriv := newKey(t)
+	nodeKey, nodePriv := termtest.SSHKey(t)
 	s, url := installFileNode(t, nodeKey.PublicKey())
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("SSH_AUTH_SOCK", "")

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,33 +14,6 @@ import (
 	"github.com/ucmsh/ucmsh/internal/statedir"
 	"github.com/ucmsh/ucmsh/internal/termtest"
 )
-
-func newKey(t *testing.T) (ed25519.PrivateKey, ssh.Signer) {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return priv, s
-}
-
-func writeKey(t *testing.T, path string, priv ed25519.PrivateKey) {
-	t.Helper()
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // keyRecorder is an SSH server that records the public keys clients offer
 // and admits nobody.
@@ -57,7 +26,7 @@ type keyRecorder struct {
 
 func startKeyRecorder(t *testing.T) *keyRecorder {
 	t.Helper()
-	_, host := newKey(t)
+	host, _ := termtest.SSHKey(t)
 	kr := &keyRecorder{hostKey: host}
 	cfg := &ssh.ServerConfig{
 		PublicKeyCallback: func(_ ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
@@ -85,15 +54,15 @@ func (kr *keyRecorder) keys() []string {
 // login with its host, port, user and methods.
 func TestServeInstallFileOffersNoUserKeys(t *testing.T) {
 	// The serving account has an agent with a key and a key in ~/.ssh.
-	agentPriv, agentKey := newKey(t)
-	homePriv, homeKey := newKey(t)
+	agentKey, agentPriv := termtest.SSHKey(t)
+	homeKey, homePriv := termtest.SSHKey(t)
 	termtest.AsSSHUser(t, agentPriv, homePriv)
 
 	kr := startKeyRecorder(t)
 	state := t.TempDir()
 	node := statedir.Node(state)
-	nodePriv, nodeKey := newKey(t)
-	writeKey(t, node.InstallFileKey(), nodePriv)
+	nodeKey, nodePriv := termtest.SSHKey(t)
+	termtest.WritePrivateKey(t, node.InstallFileKey(), nodePriv)
 	line := knownhosts.Line([]string{knownhosts.Normalize(kr.addr)}, kr.hostKey.PublicKey()) + "\n"
 	if err := os.WriteFile(node.KnownHosts(), []byte(line), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package termtest
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"net"
@@ -45,16 +46,7 @@ func AsSSHUser(t *testing.T, agentKey, fileKey ed25519.PrivateKey) {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	if err := os.Mkdir(filepath.Join(home, ".ssh"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(fileKey, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519"), pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	WritePrivateKey(t, filepath.Join(home, ".ssh", "id_ed25519"), fileKey)
 	keyring := agent.NewKeyring()
 	if err := keyring.Add(agent.AddedKey{PrivateKey: agentKey}); err != nil {
 		t.Fatal(err)
@@ -86,4 +78,34 @@ func Listen(t testing.TB, network, address string, serve func(net.Conn)) net.Lis
 		}
 	}()
 	return ln
+}
+
+// SSHKey makes an ed25519 SSH key.
+func SSHKey(t testing.TB) (ssh.Signer, ed25519.PrivateKey) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, priv
+}
+
+// WritePrivateKey writes priv to path as OpenSSH does (PEM, 0600), making
+// its folder (0700) if need be.
+func WritePrivateKey(t testing.TB, path string, priv ed25519.PrivateKey) {
+	t.Helper()
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
