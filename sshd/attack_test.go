@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/termtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -472,11 +473,7 @@ func TestQuitClosesOnlyItsSession(t *testing.T) {
 	if err := s.Wait(); err != nil {
 		t.Fatalf("quit: %v", err)
 	}
-	closed := make(chan error, 1)
-	go func() { closed <- c.Wait() }()
-	select {
-	case <-closed:
-	case <-time.After(10 * time.Second):
+	if !termtest.Closes(c, 10*time.Second) {
 		t.Fatal("the connection stayed open with no session left")
 	}
 }

@@ -364,11 +364,7 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	// Then nothing: the connection goes.
 	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
+	if !termtest.Closes(c, 3*time.Second) {
 		t.Fatal("an idle connection stayed open")
 	}
 	if took := time.Since(start); took < 700*time.Millisecond {
@@ -438,11 +434,7 @@ func TestPTYWindowAndQuit(t *testing.T) {
 	if err := s.Wait(); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- c.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	if !termtest.Closes(c, 10*time.Second) {
 		t.Fatal("the connection stayed open after quit")
 	}
 

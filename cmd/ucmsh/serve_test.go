@@ -280,11 +280,7 @@ func TestServePTYSession(t *testing.T) {
 	if err := tm.exit(); err != nil {
 		t.Fatalf("exit status: %v", err)
 	}
-	closed := make(chan error, 1)
-	go func() { closed <- c.Wait() }()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
+	if !termtest.Closes(c, 5*time.Second) {
 		t.Fatal("the connection stayed open after quit")
 	}
 	time.Sleep(50 * time.Millisecond)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -107,5 +108,17 @@ func WritePrivateKey(t testing.TB, path string, priv ed25519.PrivateKey) {
 	}
 	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Closes reports whether the server closes the connection c within d.
+func Closes(c *ssh.Client, d time.Duration) bool {
+	closed := make(chan error, 1)
+	go func() { closed <- c.Wait() }()
+	select {
+	case <-closed:
+		return true
+	case <-time.After(d):
+		return false
 	}
 }
