@@ -347,7 +347,7 @@ func resolveLicenses(va *VirtualAccount, reqs []LicenseRequest, now time.Time) (
 
 // tierRank is a tag's place in the catalog.
 func tierRank(tag string) int {
-	return slices.IndexFunc(cssmapi.Entitlements, func(e cssmapi.Entitlement) bool { return e.Tag == tag })
+	return slices.IndexFunc(cssmapi.AllEntitlements, func(e cssmapi.Entitlement) bool { return e.Tag == tag })
 }
 
 func tierName(tag string) string {
