@@ -466,7 +466,7 @@ const (
 	msgSyncReplyStale         = "The reply answers export %d, but this satellite's newest export is %d; nothing was applied. Import the newest export on the parent and apply its reply."
 	msgSyncOtherSatellite     = "The reply is for satellite %q, not for this satellite %q; nothing was applied."
 	msgSyncForeignVA          = "The sync file lists instance %s in virtual account %q, which satellite %q may not serve; nothing was applied."
-	msgSyncApplied            = "Synchronized with the parent: %d virtual accounts updated, %d revoked instances removed.\n"
+	msgSyncApplied            = "Synchronized with the parent: %s updated, %s removed.\n"
 	msgSyncUnreachable        = "Cannot reach the parent at %s: %v. The satellite keeps serving its nodes; sync again later or use `cssm satellite sync export`."
 	msgSyncParentRefused      = "The parent at %s refused the sync: %s"
 	msgSatelliteNoVA          = "Give the virtual accounts the satellite serves with --virtual NAME (repeatable)."

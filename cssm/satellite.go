@@ -103,8 +103,10 @@ func (st *State) putLink(l *satelliteLink) {
 	st.tx.exec(`INSERT INTO satellite_self (k, data) VALUES ('parent', ?) ON CONFLICT (k) DO UPDATE SET data = excluded.data`, string(encodeJSON(l)))
 }
 
-// setSatelliteUsage replaces what a satellite reports in use, in the totals.
-func (st *State) setSatelliteUsage(s *parentSatellite, usage map[string]map[string]int) {
+// setSatelliteReport replaces a satellite's instances and what they use in
+// the accounts' totals (so that `cssm usage` and compliance count them at flat
+// cost).
+func (st *State) setSatelliteReport(s *parentSatellite, instances []SatelliteInstance, usage map[string]map[string]int) {
 	for va, tags := range s.Usage {
 		t := st.totals(va)
 		for tag, n := range tags {
@@ -113,12 +115,18 @@ func (st *State) setSatelliteUsage(s *parentSatellite, usage map[string]map[stri
 			}
 		}
 	}
-	s.Usage = usage
+	for _, in := range s.Instances {
+		st.totals(in.VirtualAccount).Instances--
+	}
+	s.Usage, s.Instances = usage, instances
 	for va, tags := range usage {
 		t := st.totals(va)
 		for tag, n := range tags {
 			t.InUse[tag] += n
 		}
+	}
+	for _, in := range instances {
+		st.totals(in.VirtualAccount).Instances++
 	}
 }
 
@@ -127,8 +135,8 @@ func (st *State) setSatelliteUsage(s *parentSatellite, usage map[string]map[stri
 func (st *State) expireSatellites(now time.Time) {
 	for _, s := range st.satellites() {
 		if s.Removed.IsZero() && !now.Before(s.lastContact().Add(SatelliteRemoved)) {
-			st.setSatelliteUsage(s, nil)
-			s.Instances, s.Removed, s.LastReply = nil, now, nil
+			st.setSatelliteReport(s, nil, nil)
+			s.Removed, s.LastReply = now, nil
 			st.putSatellite(s, false)
 		}
 	}
@@ -335,8 +343,7 @@ func (p *Portal) ImportSync(data []byte) ([]byte, error) {
 				usage[in.VirtualAccount][tag] += n
 			}
 		}
-		st.setSatelliteUsage(s, usage)
-		s.Instances = m.Instances
+		st.setSatelliteReport(s, m.Instances, usage)
 		// Revocations the satellite has carried out are done.
 		s.Revoked = slices.DeleteFunc(s.Revoked, func(id string) bool { return !seen[id] })
 		s.LastSeq, s.LastSync, s.LastFileSHA256 = m.Seq, now, fileHash
@@ -552,7 +559,7 @@ func (p *Portal) ApplySync(data []byte) (string, error) {
 		}
 		l.Applied, l.LastSync = m.Seq, now
 		st.putLink(l)
-		msg = fmt.Sprintf(msgSyncApplied, len(m.Accounts), removed)
+		msg = fmt.Sprintf(msgSyncApplied, plural(len(m.Accounts), "virtual account"), plural(removed, "revoked instance"))
 		return nil
 	})
 	return msg, err

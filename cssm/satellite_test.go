@@ -112,6 +112,9 @@ func TestSatelliteMirrorsAccountsServesNodesAndReportsUsage(t *testing.T) {
 	if b := balanceOf(t, l.parent.portal, "TAC", "Enhanced"); b.InUse != 4 || b.Balance() != 6 {
 		t.Fatalf("parent after the satellite's usage went up: %+v", b)
 	}
+	if u, _ := l.parent.portal.Usage("TAC"); u.Instances != 1 {
+		t.Fatalf("parent counts %d instances, want the satellite's 1", u.Instances)
+	}
 	sats, err := l.parent.portal.Satellites()
 	if err != nil || len(sats) != 1 || sats[0].Instances != 1 || sats[0].Status != "Synchronized" {
 		t.Fatalf("satellites: %+v %v", sats, err)
@@ -314,7 +317,7 @@ func TestConnectedSatelliteSyncsOverHTTP(t *testing.T) {
 	}
 	l.sat.must("", l.sat.portal.SetParentURL(parent.URL))
 	msg, err := l.sat.portal.SyncNow(context.Background(), http.DefaultClient)
-	if err != nil || !strings.Contains(msg, "1 virtual accounts updated") {
+	if err != nil || !strings.Contains(msg, "1 virtual account updated") {
 		t.Fatalf("sync: %q %v", msg, err)
 	}
 	// A file from an unregistered sender is refused over HTTP too.
