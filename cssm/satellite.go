@@ -57,6 +57,7 @@ type satelliteLink struct {
 	Exported  int64     `json:"exported"` // the newest export's sequence number
 	Applied   int64     `json:"applied"`  // the newest reply applied
 	LastSync  time.Time `json:"last_sync,omitzero"`
+	Accounts  []string  `json:"accounts,omitempty"` // mirrored from the parent: only their instances go up
 }
 
 func (st *State) satellite(name string) *parentSatellite {
@@ -471,8 +472,8 @@ func (p *Portal) ExportSync() ([]byte, error) {
 		for {
 			page := st.listInstances("", after, 500)
 			for _, in := range page {
-				if in.Reservation != nil {
-					continue // reserved licences are the satellite's own pool's
+				if in.Reservation != nil || !slices.Contains(l.Accounts, in.VirtualAccount) {
+					continue // reservations and local accounts are the satellite's own
 				}
 				m.Instances = append(m.Instances, SatelliteInstance{ID: in.ID, UDI: in.UDI, Hostname: in.Hostname,
 					VirtualAccount: in.VirtualAccount, LastSeen: in.LastSeen, Usage: in.Usage})
@@ -558,6 +559,10 @@ func (p *Portal) ApplySync(data []byte) (string, error) {
 			}
 		}
 		l.Applied, l.LastSync = m.Seq, now
+		l.Accounts = l.Accounts[:0]
+		for _, a := range m.Accounts {
+			l.Accounts = append(l.Accounts, a.VirtualAccount)
+		}
 		st.putLink(l)
 		msg = fmt.Sprintf(msgSyncApplied, plural(len(m.Accounts), "virtual account"), plural(removed, "revoked instance"))
 		return nil

@@ -108,6 +108,14 @@ func TestSatelliteMirrorsAccountsServesNodesAndReportsUsage(t *testing.T) {
 	if auth.Status != cssmapi.StatusAuthorized {
 		t.Fatalf("satellite authorize: %+v", auth)
 	}
+	// An account of the satellite's own stays on the satellite.
+	l.sat.must(l.sat.portal.CreateAccount("Local", "Lab"))
+	local, err := l.sat.portal.CreateToken("Lab", TokenOptions{ExpiresDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lid, lcred := l.sat.register(strings.TrimSpace(local), 3)
+	l.sat.authorize(lid, lcred, &auth, cssmapi.Usage{Tag: tag("Enhanced"), Count: 7})
 	l.sync()
 	if b := balanceOf(t, l.parent.portal, "TAC", "Enhanced"); b.InUse != 4 || b.Balance() != 6 {
 		t.Fatalf("parent after the satellite's usage went up: %+v", b)
