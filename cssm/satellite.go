@@ -472,11 +472,15 @@ func (p *Portal) ExportSync() ([]byte, error) {
 		for {
 			page := st.listInstances("", after, 500)
 			for _, in := range page {
-				if in.Reservation != nil || !slices.Contains(l.Accounts, in.VirtualAccount) {
-					continue // reservations and local accounts are the satellite's own
+				if !slices.Contains(l.Accounts, in.VirtualAccount) {
+					continue // local accounts are the satellite's own
+				}
+				usage := in.Usage
+				if in.Reservation != nil { // reserved licences are in use for the parent
+					usage = byTag(in.Reservation.held(now))
 				}
 				m.Instances = append(m.Instances, SatelliteInstance{ID: in.ID, UDI: in.UDI, Hostname: in.Hostname,
-					VirtualAccount: in.VirtualAccount, LastSeen: in.LastSeen, Usage: in.Usage})
+					VirtualAccount: in.VirtualAccount, LastSeen: in.LastSeen, Usage: usage})
 			}
 			if len(page) < 500 {
 				break

@@ -405,3 +405,34 @@ func FuzzDecodeSyncFile(f *testing.F) {
 		}
 	})
 }
+
+// `cssm serve --satellite-of URL` syncs by itself at start: the parent's
+// account arrives on the satellite without a command.
+func TestServeAsSatelliteSyncsAtStart(t *testing.T) {
+	l := newSatLab(t)
+	parent := httptest.NewServer(syncHandler(l.parent.portal, http.NotFoundHandler()))
+	t.Cleanup(parent.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, l.sat.store, l.sat.clock, ServeConfig{Listen: "127.0.0.1:0", SatelliteOf: parent.URL, SyncEvery: time.Hour})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var found bool
+		l.sat.store.View(func(st *State) error { _, va := st.findVA("TAC"); found = va != nil; return nil })
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the satellite did not sync within 30 s of starting")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a result, not synchronising
+	}
+}
