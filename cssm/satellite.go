@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/sanitize"
 )
@@ -641,4 +642,24 @@ func syncHandler(p *Portal, next http.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(reply)
 	})
+}
+
+// WriteSatellites prints the parent's satellites as `cssm satellite list` shows them.
+func WriteSatellites(w io.Writer, list []SatelliteInfo) error {
+	if len(list) == 0 {
+		_, err := io.WriteString(w, msgNoSatellites)
+		return err
+	}
+	t := newTable(w, []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignLeft})
+	t.Header("Satellite", "Virtual Accounts", "Last Sync", "Instances", "Status")
+	for _, s := range list {
+		last := "never"
+		if !s.LastSync.IsZero() {
+			last = s.LastSync.UTC().Format(listTime)
+		}
+		if err := t.Append(s.Name, strings.Join(s.VirtualAccounts, ", "), last, s.Instances, s.Status); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/internal/atomicfile"
 )
 
@@ -74,19 +74,7 @@ func satelliteList(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		if len(list) == 0 {
-			fmt.Fprintln(e.stdout, "No satellites are registered.")
-			return nil
-		}
-		for _, s := range list {
-			last := "never"
-			if !s.LastSync.IsZero() {
-				last = s.LastSync.UTC().Format(time.RFC3339)
-			}
-			fmt.Fprintf(e.stdout, "%s\tvirtual accounts: %s\tlast sync: %s\tinstances: %d\t%s\n",
-				s.Name, strings.Join(s.VirtualAccounts, ","), last, s.Instances, s.Status)
-		}
-		return nil
+		return cssm.WriteSatellites(e.stdout, list)
 	}
 }
 

@@ -42,7 +42,7 @@ func TestSatelliteSyncByFiles(t *testing.T) {
 	if code != 1 || out != "" || !strings.Contains(errOut, "already been applied") {
 		t.Fatalf("apply again: exit %d %q %q", code, out, errOut)
 	}
-	if out := must("--store", hq, "satellite", "list"); !strings.Contains(out, "depot\tvirtual accounts: Campus") || !strings.Contains(out, "Synchronized") {
+	if out := must("--store", hq, "satellite", "list"); !strings.Contains(out, "| depot     | Campus           |") || !strings.Contains(out, "Synchronized") {
 		t.Fatalf("list: %q", out)
 	}
 	if code, _, errOut := cli("--store", depot, "satellite", "sync"); code != 1 || !strings.Contains(errOut, "no parent URL") {
