@@ -436,3 +436,19 @@ func TestServeAsSatelliteSyncsAtStart(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling a result, not synchronising
 	}
 }
+
+// Licences a satellite reserves for an air-gapped node are in use for the
+// parent too, so the parent never gives them out again.
+func TestSatelliteReservationsCountAtTheParent(t *testing.T) {
+	l := newSatLab(t)
+	l.sync()
+	n := l.sat.node("6fe83addc80240bc92dc071ac7a00001")
+	l.sat.lab.reserve(n.requestCode(), "Enhanced=3")
+	l.sync()
+	if b := balanceOf(t, l.parent.portal, "TAC", "Enhanced"); b.InUse != 3 || b.Balance() != 7 {
+		t.Fatalf("parent after the satellite reserved 3: %+v", b)
+	}
+	if b := balanceOf(t, l.sat.portal, "TAC", "Enhanced"); b.Purchased != 10 || b.Reserved != 3 {
+		t.Fatalf("satellite after the sync: %+v", b)
+	}
+}
