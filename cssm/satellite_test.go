@@ -338,6 +338,14 @@ func TestConnectedSatelliteSyncsOverHTTP(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("stranger: %d", resp.StatusCode)
 	}
+	resp, err = http.Post(parent.URL+PathSatelliteSync, "text/plain", bytes.NewReader(mustExport(t, l.sat.portal)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("a form post: %d", resp.StatusCode)
+	}
 }
 
 func mustExport(t *testing.T, p *Portal) []byte {
