@@ -480,6 +480,7 @@ const (
 	msgSatelliteSetUp         = "This cssm is now satellite %q of the parent with key %s.\n"
 	msgSatelliteNotSetUp      = "This cssm is not a satellite; set it up with `cssm satellite setup --name NAME --parent-key FILE`."
 	msgSatelliteNoURL         = "This satellite has no parent URL; serve with `cssm serve --satellite-of URL`, or sync by file with `cssm satellite sync export`."
+	msgSatelliteBadURL        = "--satellite-of %q is not the parent's URL; give http://HOST:PORT or https://HOST:PORT."
 	msgNoSatellites           = "No satellites are registered.\n"
 	msgSatelliteTooMany       = "The satellite serves more than %d product instances, more than one sync file carries."
 )

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -439,6 +440,9 @@ func (p *Portal) SetupSatellite(name string, parentKey []byte) (string, error) {
 
 // SetParentURL records where a connected satellite reaches its parent.
 func (p *Portal) SetParentURL(url string) error {
+	if u, err := neturl.Parse(url); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf(msgSatelliteBadURL, url)
+	}
 	return p.Store.Update(func(st *State) error {
 		l := st.link()
 		if l == nil {

@@ -323,6 +323,9 @@ func TestConnectedSatelliteSyncsOverHTTP(t *testing.T) {
 	if _, err := l.sat.portal.SyncNow(context.Background(), http.DefaultClient); err == nil || !strings.Contains(err.Error(), "no parent URL") {
 		t.Fatalf("without a URL: %v", err)
 	}
+	if err := l.sat.portal.SetParentURL("127.0.0.1:18450"); err == nil || !strings.Contains(err.Error(), "not the parent's URL") {
+		t.Fatalf("a URL without a scheme: %v", err)
+	}
 	l.sat.must("", l.sat.portal.SetParentURL(parent.URL))
 	msg, err := l.sat.portal.SyncNow(context.Background(), http.DefaultClient)
 	if err != nil || !strings.Contains(msg, "1 virtual account updated") {
