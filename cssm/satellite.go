@@ -17,6 +17,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/sanitize"
+	"golang.org/x/sys/unix"
 )
 
 // Satellite synchronization (SSM On-Prem, REFERENCE.md §6). A satellite is a
@@ -583,6 +584,13 @@ func (p *Portal) ApplySync(data []byte) (string, error) {
 // SyncNow is a connected satellite's sync: export, send to the parent, apply
 // its reply.
 func (p *Portal) SyncNow(ctx context.Context, client *http.Client) (string, error) {
+	// One connected sync at a time (serve's schedule and `cssm satellite
+	// sync`), so that no export overtakes another's reply.
+	unlock, err := p.Store.lockFile(syncLockFile, unix.LOCK_EX)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	var url string
 	if err := p.Store.View(func(st *State) error {
 		l := st.link()

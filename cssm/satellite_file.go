@@ -149,3 +149,6 @@ const (
 	maxSatelliteInstances = 10_000
 	maxSatelliteAccounts  = 1_000
 )
+
+// syncLockFile serializes a satellite's connected syncs across processes.
+const syncLockFile = "satellite_sync.lock"
