@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	neturl "net/url"
@@ -76,11 +77,39 @@ func (st *State) satellite(name string) *parentSatellite {
 
 func (st *State) putSatellite(s *parentSatellite, isNew bool) {
 	data := string(encodeJSON(s))
+	removed := 0
+	if !s.Removed.IsZero() {
+		removed = 1
+	}
 	if isNew {
-		st.tx.exec(`INSERT INTO satellites (name, data) VALUES (?, ?)`, s.Name, data)
+		st.tx.exec(`INSERT INTO satellites (name, last_contact, removed, data) VALUES (?, ?, ?, ?)`, s.Name, s.lastContact().Unix(), removed, data)
 		return
 	}
-	st.tx.exec(`UPDATE satellites SET data = ? WHERE name = ?`, data, s.Name)
+	st.tx.exec(`UPDATE satellites SET last_contact = ?, removed = ?, data = ? WHERE name = ?`, s.lastContact().Unix(), removed, data, s.Name)
+}
+
+// inUse is a virtual account's use for compliance: its totals, less the
+// usage of satellites past their 90 days that no satellite operation has
+// removed yet (normally none: one indexed-size query of the few satellites).
+func (st *State) inUse(va string, now time.Time) map[string]int {
+	in := st.totals(va).InUse
+	var data string
+	var stale []parentSatellite
+	st.tx.rows(`SELECT data FROM satellites WHERE removed = 0 AND last_contact <= ?`, []any{now.Add(-SatelliteRemoved).Unix()}, func() {
+		var s parentSatellite
+		st.decode([]byte(data), &s)
+		stale = append(stale, s)
+	}, &data)
+	if len(stale) == 0 {
+		return in
+	}
+	out := maps.Clone(in)
+	for _, s := range stale {
+		for tag, n := range s.Usage[va] {
+			out[tag] = max(0, out[tag]-n)
+		}
+	}
+	return out
 }
 
 func (st *State) satellites() []*parentSatellite {
@@ -385,7 +414,7 @@ func (p *Portal) ImportSync(data []byte) ([]byte, error) {
 // than it lasts.
 func (st *State) freeFor(va *VirtualAccount, own map[string]int, now time.Time) []License {
 	others := map[string]int{}
-	for tag, n := range st.totals(va.Name).InUse {
+	for tag, n := range st.inUse(va.Name, now) {
 		others[tag] = n - own[tag]
 	}
 	out := []License{}

@@ -294,6 +294,11 @@ func TestSatelliteTimers(t *testing.T) {
 
 	l.parent.clock.Add(60 * day)
 	l.sat.clock.Add(60 * day)
+	// Compliance leaves the satellite's usage out from day 90, before any
+	// satellite operation has removed it.
+	if b := balanceOf(t, l.parent.portal, "TAC", "Enhanced"); b.InUse != 0 {
+		t.Fatalf("parent at 90 days, before the removal: %+v", b)
+	}
 	a, _ := l.parent.portal.SatelliteAlerts()
 	if len(a) != 1 || a[0].Message != AlertSatelliteRemoved {
 		t.Fatalf("parent alerts at 90 days: %+v", a)

@@ -81,8 +81,10 @@ var migrations = []string{
 	// 3: satellites: on a parent, the satellites it syncs with (their key,
 	// accounts, instances and usage); on a satellite, its one link to the parent.
 	`CREATE TABLE satellites (
-		name TEXT PRIMARY KEY,
-		data TEXT NOT NULL
+		name         TEXT PRIMARY KEY,
+		last_contact BIGINT NOT NULL, -- Unix seconds: the last sync, else the registration
+		removed      INTEGER NOT NULL, -- 1 once removed after 90 days
+		data         TEXT NOT NULL
 	);
 	CREATE TABLE satellite_self (
 		k    TEXT PRIMARY KEY,
