@@ -198,7 +198,8 @@ func (p *Portal) AddSatellite(name string, keyPEM []byte, virtuals []string) (st
 	now := p.Clock.Now()
 	err := p.Store.Update(func(st *State) error {
 		st.expireSatellites(now)
-		if old := st.satellite(name); old != nil {
+		old := st.satellite(name)
+		if old != nil && old.Removed.IsZero() {
 			return fmt.Errorf(msgSatelliteExists, name)
 		}
 		for _, va := range virtuals {
@@ -206,7 +207,8 @@ func (p *Portal) AddSatellite(name string, keyPEM []byte, virtuals []string) (st
 				return errNoVA(va)
 			}
 		}
-		st.putSatellite(&parentSatellite{Name: name, PublicKey: string(keyPEM), VirtualAccounts: virtuals, Created: now}, true)
+		// A satellite removed after 90 days may be registered again, afresh.
+		st.putSatellite(&parentSatellite{Name: name, PublicKey: string(keyPEM), VirtualAccounts: virtuals, Created: now}, old == nil)
 		return nil
 	})
 	if err != nil {

@@ -318,6 +318,12 @@ func TestSatelliteTimers(t *testing.T) {
 	if !bytes.Equal(before, storeDump(t, l.parent.store)) {
 		t.Fatal("a removed satellite's file changed the parent")
 	}
+	// Registered again, it syncs afresh and its node counts again.
+	l.parent.must(l.parent.portal.AddSatellite("branch", l.publicKey(l.sat.store), []string{"TAC"}))
+	l.sync()
+	if b := balanceOf(t, l.parent.portal, "TAC", "Enhanced"); b.InUse != 3 {
+		t.Fatalf("parent after the satellite registered again: %+v", b)
+	}
 }
 
 // Connected: the parent's POST PathSatelliteSync; the satellite syncs on demand.
