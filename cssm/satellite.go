@@ -713,3 +713,53 @@ func WriteSatellites(w io.Writer, list []SatelliteInfo) error {
 	}
 	return t.Render()
 }
+
+// SatelliteStatus is this cssm's link to its parent, as `cssm satellite
+// status` shows it on a satellite.
+type SatelliteStatus struct {
+	Name, Parent, ParentURL string // Parent: the parent key's fingerprint
+	LastSync                time.Time
+	Accounts                []string
+	Overdue                 bool // not synchronized for 30 days
+}
+
+// Status reports the satellite's link; an error on a cssm that is not one.
+func (p *Portal) Status() (*SatelliteStatus, error) {
+	now := p.Clock.Now()
+	var out *SatelliteStatus
+	err := p.Store.View(func(st *State) error {
+		l := st.link()
+		if l == nil {
+			return errors.New(msgSatelliteNotSetUp)
+		}
+		pub, err := ParsePublicKeyPEM([]byte(l.ParentKey))
+		if err != nil {
+			return err
+		}
+		last := l.LastSync
+		if last.IsZero() {
+			last = l.Created
+		}
+		out = &SatelliteStatus{Name: l.Name, Parent: keyFingerprint(pub), ParentURL: l.ParentURL, LastSync: l.LastSync,
+			Accounts: l.Accounts, Overdue: !now.Before(last.Add(SyncOverdueAfter))}
+		return nil
+	})
+	return out, err
+}
+
+// WriteSatelliteStatus prints a satellite's status.
+func WriteSatelliteStatus(w io.Writer, s *SatelliteStatus) error {
+	last, url, status := "never", s.ParentURL, "Synchronized"
+	if !s.LastSync.IsZero() {
+		last = s.LastSync.UTC().Format(listTime)
+	}
+	if url == "" {
+		url = "- (disconnected: sync by file)"
+	}
+	if s.Overdue {
+		status = AlertSyncOverdue
+	}
+	_, err := fmt.Fprintf(w, "Satellite: %s\nParent Key: %s\nParent URL: %s\nVirtual Accounts: %s\nLast Sync: %s\nStatus: %s\n",
+		s.Name, s.Parent, url, strings.Join(s.Accounts, ", "), last, status)
+	return err
+}

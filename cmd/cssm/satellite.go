@@ -20,6 +20,7 @@ var satelliteCommands = []command{
 	{"satellite add", "NAME --key FILE --virtual NAME...", "on the parent: register a satellite by its signing key (`cssm key` on the satellite) for virtual accounts", 1, satelliteAdd},
 	{"satellite list", "", "on the parent: list satellites, their last sync and alerts", 0, satelliteList},
 	{"satellite revoke", "NAME --instance ID", "on the parent: make a satellite remove one of its product instances at its next sync", 1, satelliteRevoke},
+	{"satellite status", "", "on a satellite: its parent, last sync and alert", 0, satelliteStatus},
 	{"satellite setup", "--name NAME --parent-key FILE", "make this cssm a satellite of the parent whose key (`cssm key` on the parent) is FILE", 0, satelliteSetup},
 	{"satellite sync export", "FILE", "on a disconnected satellite: write the sync file for the parent", 1, satelliteExport},
 	{"satellite sync import", "FILE --reply REPLY", "on the parent: import a satellite's sync file and write the reply for it", 1, satelliteImport},
@@ -201,5 +202,19 @@ func satelliteSync(fs *pflag.FlagSet) func(*env, []string) error {
 		}
 		fmt.Fprint(e.stdout, msg)
 		return nil
+	}
+}
+
+func satelliteStatus(fs *pflag.FlagSet) func(*env, []string) error {
+	return func(e *env, _ []string) error {
+		p, err := e.portal()
+		if err != nil {
+			return err
+		}
+		st, err := p.Status()
+		if err != nil {
+			return err
+		}
+		return cssm.WriteSatelliteStatus(e.stdout, st)
 	}
 }

@@ -45,6 +45,15 @@ func TestSatelliteSyncByFiles(t *testing.T) {
 	if out := must("--store", hq, "satellite", "list"); !strings.Contains(out, "| depot     | Campus           |") || !strings.Contains(out, "Synchronized") {
 		t.Fatalf("list: %q", out)
 	}
+	if out := must("--store", depot, "satellite", "status"); !strings.Contains(out, "Satellite: depot\n") || !strings.Contains(out, "Virtual Accounts: Campus\n") || !strings.Contains(out, "Status: Synchronized\n") {
+		t.Fatalf("status: %q", out)
+	}
+	if out := must("--store", depot, "--now", "2099-01-01T00:00:00Z", "satellite", "status"); !strings.Contains(out, "Status: Satellite synchronization overdue\n") {
+		t.Fatalf("status 30 days on: %q", out)
+	}
+	if code, _, errOut := cli("--store", hq, "satellite", "status"); code != 1 || !strings.Contains(errOut, "not a satellite") {
+		t.Fatalf("status on the parent: %d %q", code, errOut)
+	}
 	if code, _, errOut := cli("--store", depot, "satellite", "sync"); code != 1 || !strings.Contains(errOut, "no parent URL") {
 		t.Fatalf("connected sync without a parent: %d %q", code, errOut)
 	}
