@@ -25,7 +25,16 @@ type ServeConfig struct {
 	Limits      Limits    // connection caps; zero fields take the defaults
 	Out         io.Writer // start-up lines: URL, fingerprint, trust file
 	Log         *log.Logger
+
+	// SatelliteOf is the parent's URL when this cssm is a connected satellite
+	// (set up with Portal.SetupSatellite): it syncs at start and every SyncEvery.
+	SatelliteOf string
+	SyncEvery   time.Duration // default DefaultSyncEvery
 }
+
+// DefaultSyncEvery is a connected satellite's schedule. [ucmsh] SSM On-Prem
+// syncs at least every 30 days; daily keeps the parent's view fresh.
+const DefaultSyncEvery = 24 * time.Hour
 
 // Serve runs the product API until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) error {
@@ -71,11 +80,21 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 	}
 	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir(), store.Database())
 
+	portal := &Portal{Store: store, Clock: clock}
+	if cfg.SatelliteOf != "" {
+		if err := portal.SetParentURL(cfg.SatelliteOf); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	api := NewServer(store, clock, cfg.Log)
-	srv := NewHTTPServer(api, cfg.Log)
+	srv := NewHTTPServer(syncHandler(portal, api), cfg.Log)
 	srv.ConnState = lim.ConnState
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.SatelliteOf != "" {
+		go syncLoop(ctx, portal, cfg)
+	}
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -102,4 +121,30 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	return errNotLoopback(addr)
+}
+
+// syncLoop is a connected satellite's schedule: a sync at start, then every
+// cfg.SyncEvery; a failed sync is logged and the satellite keeps serving.
+func syncLoop(ctx context.Context, p *Portal, cfg ServeConfig) {
+	every := cfg.SyncEvery
+	if every <= 0 {
+		every = DefaultSyncEvery
+	}
+	client := &http.Client{Timeout: time.Minute}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		msg, err := p.SyncNow(ctx, client)
+		switch {
+		case err != nil && cfg.Log != nil:
+			cfg.Log.Print(err)
+		case err == nil:
+			fmt.Fprint(cfg.Out, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
