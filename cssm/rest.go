@@ -198,6 +198,9 @@ func route(method string, segs []string) (restHandler, bool, bool) {
 	if isVA {
 		vaTail = strings.Join(segs[4:], "/")
 	}
+	if h, ro, ok := routePortal(method, isVA, vaTail); ok {
+		return h, ro, ok
+	}
 	switch {
 	case isVA && vaTail == "tokens" && method == http.MethodGet:
 		return listTokens, true, true
@@ -388,6 +391,7 @@ func createToken(s *Server, c *restCall) (int, any, error) {
 	}
 	var info tokenInfo
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
@@ -397,6 +401,7 @@ func createToken(s *Server, c *restCall) (int, any, error) {
 		}
 		t.Description = req.Description
 		st.putToken(text, t)
+		st.event(c.segs[3], EventTokenCreated, tokenDetail(text, t))
 		info = infoOf(text, t, c.now)
 		info.CreatedBy = c.grant.subject
 		return nil
@@ -423,6 +428,7 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, restFail(http.StatusBadRequest, msgRESTRevokeCount, len(req.Tokens))
 	}
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
@@ -433,6 +439,7 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 			}
 			if t.Revoked.IsZero() {
 				t.Revoked = c.now
+				st.event(c.segs[3], EventTokenRevoked, shorten(r.Token))
 			}
 		}
 		return nil
@@ -595,6 +602,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 	}
 	moved := 0
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		sa, src, err := st.restAccount(c.segs[1], c.segs[3])
 		if err != nil {
 			return err
@@ -974,7 +982,7 @@ func (s *Server) oneSUDI(c *restCall, body any, get func() (int, sudi)) (string,
 }
 
 func (s *Server) restPortal(c *restCall) *Portal {
-	return &Portal{Store: s.store, Clock: fixedClock{c.now}}
+	return &Portal{Store: s.store, Clock: fixedClock{c.now}, Actor: c.grant.subject}
 }
 
 type restLicense struct {

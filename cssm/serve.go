@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -25,7 +26,15 @@ type ServeConfig struct {
 	Limits      Limits    // connection caps; zero fields take the defaults
 	Out         io.Writer // start-up lines: URL, fingerprint, trust file
 	Log         *log.Logger
+
+	// Portal serves the web portal under PortalPrefix, if set (cssm/web;
+	// cssm cannot import it).
+	Portal http.Handler
 }
+
+// PortalPrefix is where the web portal lives: no product or REST path is under it.
+const PortalPrefix = "/portal/"
+
 
 // Serve runs the product API until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) error {
@@ -72,7 +81,12 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir(), store.Database())
 
 	api := NewServer(store, clock, cfg.Log)
-	srv := NewHTTPServer(api, cfg.Log)
+	var h http.Handler = api
+	if cfg.Portal != nil {
+		fmt.Fprintf(cfg.Out, msgPortal, scheme, ln.Addr(), PortalPrefix)
+		h = withPortal(api, cfg.Portal)
+	}
+	srv := NewHTTPServer(h, cfg.Log)
 	srv.ConnState = lim.ConnState
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -102,4 +116,23 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	return errNotLoopback(addr)
+}
+
+// withPortal sends /portal/... to the portal (and a browser's GET / or
+// /portal there), the rest to the API.
+func withPortal(api, portal http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == strings.TrimSuffix(PortalPrefix, "/") || r.URL.Path == "/":
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, PortalPrefix, http.StatusFound)
+				return
+			}
+			api.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, PortalPrefix):
+			portal.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }

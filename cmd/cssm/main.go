@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ucmsh/ucmsh/cssm"
+	"github.com/ucmsh/ucmsh/cssm/web"
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -84,7 +85,7 @@ var commands = []command{
 	{"account create", "--smart NAME --virtual NAME", "create a virtual account (and its smart account if new)", 0, accountCreate},
 	{"license add", "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", "add licences to a virtual account's pool", 0, licenseAdd},
 	{"export-keys add", "--virtual NAME --count N", "add export authorization keys to a virtual account", 0, exportKeysAdd},
-	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", "create a registration token and print it", 0, tokenCreate},
+	{"token create", "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export] [--description TEXT]", "create a registration token and print it", 0, tokenCreate},
 	{"instance list", "[--virtual NAME] [--limit N [--after ID]]", "list product instances, registered and reserved", 0, instanceList},
 	{"instance remove", "ID [--return-code CODE | --force-without-return]", "remove a product instance (a reservation instance needs its return code)", 1, instanceRemove},
 	{"reservation create", "--virtual NAME --request-code CODE --license TIER=N[:TERM[:YYYY-MM-DD]]... [--allow-export] [--out FILE]", "reserve licences for a product's request code and print the authorization code", 0, reservationCreate},
@@ -99,7 +100,7 @@ var commands = []command{
 	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
-	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API", 0, serve},
+	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API, the REST API and the web portal (/portal/)", 0, serve},
 }
 
 func usageText() string {
@@ -294,6 +295,7 @@ func tokenCreate(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.IntVar(&opt.ExpiresDays, "expires-days", 30, "days until the token expires (1-365)")
 	fs.IntVar(&opt.MaxUses, "uses", 10, "registrations allowed (0: unlimited)")
 	fs.BoolVar(&opt.AllowExport, "allow-export", false, "allow export-controlled functionality on products registered with it")
+	fs.StringVar(&opt.Description, "description", "", "what the token is for (at most 100 characters)")
 	return portalRun(
 		func() error { return required("virtual", *virtual) },
 		func(p *cssm.Portal) (string, error) {
@@ -678,6 +680,7 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 		defer stop()
 		cfg.Out = e.stdout
 		cfg.Log = log.New(e.stderr, "cssm: ", log.LstdFlags)
+		cfg.Portal = web.New(&cssm.Portal{Store: store, Clock: clock}, cfg.TLS)
 		return cssm.Serve(ctx, store, clock, cfg)
 	}
 }
