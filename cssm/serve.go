@@ -35,7 +35,6 @@ type ServeConfig struct {
 // PortalPrefix is where the web portal lives: no product or REST path is under it.
 const PortalPrefix = "/portal/"
 
-
 // Serve runs the product API until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) error {
 	if cfg.Listen == "" {
@@ -84,7 +83,7 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 	var h http.Handler = api
 	if cfg.Portal != nil {
 		fmt.Fprintf(cfg.Out, msgPortal, scheme, ln.Addr(), PortalPrefix)
-		h = withPortal(api, cfg.Portal)
+		h = WithPortal(api, cfg.Portal)
 	}
 	srv := NewHTTPServer(h, cfg.Log)
 	srv.ConnState = lim.ConnState
@@ -118,9 +117,9 @@ func checkLoopback(addr string) error {
 	return errNotLoopback(addr)
 }
 
-// withPortal sends /portal/... to the portal (and a browser's GET / or
+// WithPortal sends /portal/... to the portal (and a browser's GET / or
 // /portal there), the rest to the API.
-func withPortal(api, portal http.Handler) http.Handler {
+func WithPortal(api, portal http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == strings.TrimSuffix(PortalPrefix, "/") || r.URL.Path == "/":

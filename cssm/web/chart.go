@@ -51,7 +51,9 @@ func chart(b cssm.Balance, hist []cssm.UsagePoint, now time.Time) template.HTML 
 	x := func(t time.Time) float64 {
 		return chartPad + (float64(chartW-2*chartPad) * t.Sub(start).Seconds() / span)
 	}
-	y := func(n int) float64 { return float64(chartH-chartPad) - float64(chartH-2*chartPad)*float64(n)/float64(top) }
+	y := func(n int) float64 {
+		return float64(chartH-chartPad) - float64(chartH-2*chartPad)*float64(n)/float64(top)
+	}
 	var path strings.Builder
 	fmt.Fprintf(&path, "M%.1f %.1f", x(start), y(0))
 	for _, p := range pts {

@@ -582,7 +582,7 @@ func writeCSV(w http.ResponseWriter, name string, rows [][]string) {
 	cw := csv.NewWriter(w)
 	for _, row := range rows {
 		for i, c := range row {
-			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			if _, err := strconv.Atoi(c); err != nil && c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
 				row[i] = "'" + c
 			}
 		}
