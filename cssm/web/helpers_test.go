@@ -47,9 +47,11 @@ type site struct {
 
 const password = "correct horse"
 
-func newSite(t testing.TB) *site {
+func newSite(t testing.TB) *site { return newSiteAt(t, t.TempDir()+"/cssm") }
+
+func newSiteAt(t testing.TB, dir string) *site {
 	t.Helper()
-	store, err := cssm.Open(t.TempDir() + "/cssm")
+	store, err := cssm.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
