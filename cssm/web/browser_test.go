@@ -2,11 +2,11 @@ package web
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
