@@ -130,6 +130,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 		}
 		in.Reservation = &Reservation{Codes: []IssuedCode{code}}
 		st.addInstance(in)
+		st.event(va.Name, EventReservation, "authorization code issued for "+in.UDI+": "+reservedDetail(lic))
 		out.Code, out.InstanceID, out.Licenses, out.ExportAllowed, out.Timestamp = code.Code, in.ID, lic, export, code.Timestamp
 		return nil
 	})
