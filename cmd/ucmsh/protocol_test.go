@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/publisher"
+	"golang.org/x/crypto/ssh"
 )
 
 // serveLab is `cssm serve` (the built binary) and a node sharing its state
@@ -335,47 +337,71 @@ func TestKilledMidCallNodeAndCSSMAgree(t *testing.T) {
 	}
 }
 
-// Ten `license smart register idtoken` processes at once on one node:
-// exactly one succeeds, nine are refused in so many words, and the node
-// holds the credential cssm knows.
-func TestTenRegisterProcessesOneWinner(t *testing.T) {
+// Ten registrations at once on one node, five from ucmsh processes and five
+// from SSH sessions of a `ucmsh serve` on the same state folder: exactly one
+// succeeds, the others are refused clearly, and cssm holds exactly the
+// node's instance (issue 10 item 6).
+func TestTenRegistrationsFromProcessesAndSSHSessionsOneWinner(t *testing.T) {
 	const n = 10
 	l := newServeLab(t)
+	srv := startServeAt(t, filepath.Join(l.root, "ucmsh", "node"))
+	client := srv.dial("admin")
 	tok := l.token(0, false)
-	// The first registration is held at the proxy until the other nine
-	// processes have finished, so that all of them overlap with it.
+	line := "license smart register idtoken " + tok
+	// The first registration is held at the proxy until the nine others have
+	// finished, so that all of them overlap with it.
 	h := l.arm(cssmapi.PathRegister, true, true)
-	runs := make([]*nodeRun, n)
-	for i := range runs {
-		runs[i] = l.start("license smart register idtoken " + tok)
+	type attempt struct {
+		from string
+		out  string
+		code int
 	}
-	finished := make(chan *nodeRun, n)
-	for _, r := range runs {
-		go func() { r.cmd.Wait(); finished <- r }()
+	finished := make(chan attempt, n)
+	for i := range n {
+		if i%2 == 0 {
+			r := l.start(line)
+			go func() { r.cmd.Wait(); finished <- attempt{"a process", r.out.String(), r.cmd.ProcessState.ExitCode()} }()
+			continue
+		}
+		go func() {
+			s, err := client.NewSession()
+			if err != nil {
+				finished <- attempt{"an SSH session", err.Error(), -1}
+				return
+			}
+			defer s.Close()
+			out, err := s.CombinedOutput(line)
+			code := 0
+			if ee, ok := errors.AsType[*ssh.ExitError](err); ok {
+				code = ee.ExitStatus()
+			} else if err != nil {
+				out, code = append(out, err.Error()...), -1
+			}
+			finished <- attempt{"an SSH session", string(out), code}
+		}()
 	}
 	<-h.arrived
-	var done []*nodeRun
+	var done []attempt
 	timeout := time.After(60 * time.Second)
 	for len(done) < n-1 {
 		select {
-		case r := <-finished:
-			done = append(done, r)
+		case a := <-finished:
+			done = append(done, a)
 		case <-timeout:
-			t.Fatalf("only %d of the other processes finished while one registration was held", len(done))
+			t.Fatalf("only %d of the other registrations finished while one was held", len(done))
 		}
 	}
 	close(h.release)
 	done = append(done, <-finished)
 	wins := 0
-	for _, r := range done {
-		out := r.out.String()
+	for _, a := range done {
 		switch {
-		case r.cmd.ProcessState.ExitCode() == 0:
+		case a.code == 0:
 			wins++
-		case strings.Contains(out, "A registration of this node is in progress in another session"),
-			strings.Contains(out, "This node is already registered"):
+		case strings.Contains(a.out, "A registration of this node is in progress in another session"),
+			strings.Contains(a.out, "This node is already registered"):
 		default:
-			t.Fatalf("a refusal that says nothing clear:\n%s", out)
+			t.Fatalf("a refusal from %s that says nothing clear (exit %d):\n%s", a.from, a.code, a.out)
 		}
 	}
 	if wins != 1 {

@@ -38,7 +38,13 @@ const labPassword = "correct horse battery"
 
 func startServe(t *testing.T, extra ...string) *lab {
 	t.Helper()
-	state := t.TempDir()
+	return startServeAt(t, t.TempDir(), append([]string{"--now", "2026-11-01T10:00:00Z"}, extra...)...)
+}
+
+// startServeAt serves the node whose state folder is state, on the system
+// clock unless extra says otherwise.
+func startServeAt(t *testing.T, state string, extra ...string) *lab {
+	t.Helper()
 	sshDir := filepath.Join(state, "ssh")
 	os.MkdirAll(sshDir, 0o700)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
@@ -51,7 +57,7 @@ func startServe(t *testing.T, extra ...string) *lab {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	args := append([]string{"--state", state, "--listen", "127.0.0.1:0", "--now", "2026-11-01T10:00:00Z"}, extra...)
+	args := append([]string{"--state", state, "--listen", "127.0.0.1:0"}, extra...)
 	go func() { done <- serve(ctx, args, l.out, l.log, func(a string) { ready <- a }) }()
 	select {
 	case l.addr = <-ready:
