@@ -189,8 +189,18 @@ func (b *browser) post(path string, form url.Values) (int, http.Header, string) 
 	return b.do(req)
 }
 
+// loginForm fetches the login page, for its CSRF token and cookie.
+func (b *browser) loginForm() {
+	b.t.Helper()
+	b.csrf = ""
+	if status, _, _ := b.get("/portal/login"); status != http.StatusOK || b.csrf == "" {
+		b.t.Fatalf("login page: %d, csrf %q", status, b.csrf)
+	}
+}
+
 func (b *browser) login(user string) {
 	b.t.Helper()
+	b.loginForm()
 	status, h, body := b.post("/portal/login", url.Values{"user": {user}, "password": {password}, "next": {"/portal/"}})
 	if status != http.StatusSeeOther {
 		b.t.Fatalf("login as %s: %d %s", user, status, body)

@@ -11,6 +11,7 @@ const (
 	msgNoPage         = "There is no such page on this portal. Go to the Inventory at /portal/."
 	msgLocked         = "Too many failed sign-ins for this user or from this address: try again in %d minutes."
 	msgBadLogin       = "The user name or password is wrong."
+	msgLoginCSRF      = "This login form has expired or did not come from this portal: log in again from this page."
 	msgNoVA           = "There is no virtual account %q. Pick one from the list."
 	msgTokenCreated   = "Token created. Copy it now: paste it into the product's license smart register idtoken command."
 	msgBadDescription = "A description has at most %d printable characters."

@@ -34,7 +34,10 @@ const MaxUpload = 1 << 20
 
 const (
 	cookieName = "cssm_portal"
-	maxField   = 100
+	// loginCookie carries the login form's CSRF token (double submit): a page
+	// elsewhere cannot sign a browser in to an account of its choosing.
+	loginCookie = "cssm_portal_login"
+	maxField    = 100
 )
 
 //go:embed templates/*.html
@@ -168,13 +171,24 @@ func clientAddr(r *http.Request) string {
 }
 
 type loginPage struct {
-	Next, User, Error string
+	Next, User, Error, CSRF string
+}
+
+// loginToken is the login form's CSRF token: the browser's, or a new one.
+func (h *Handler) loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCookie); err == nil && len(c.Value) == 43 {
+		return c.Value
+	}
+	tok := randomID()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: tok, Path: Prefix + "login", MaxAge: 3600,
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteStrictMode})
+	return tok
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		h.render(w, http.StatusOK, "login.html", loginPage{Next: localPath(r.URL.Query().Get("next"))})
+		h.render(w, http.StatusOK, "login.html", loginPage{Next: localPath(r.URL.Query().Get("next")), CSRF: h.loginToken(w, r)})
 		return
 	case http.MethodPost:
 	default:
@@ -188,7 +202,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	}
 	user, pass := r.PostForm.Get("user"), r.PostForm.Get("password")
 	next := localPath(r.PostForm.Get("next"))
-	page := loginPage{Next: next, User: user}
+	page := loginPage{Next: next, User: clip(user, maxField), CSRF: h.loginToken(w, r)}
+	if c, err := r.Cookie(loginCookie); err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostForm.Get("csrf"))) != 1 {
+		page.Error = msgLoginCSRF
+		h.render(w, http.StatusForbidden, "login.html", page)
+		return
+	}
 	now, addr := h.now(), clientAddr(r)
 	if h.byUser.locked(user, now) || h.byAddr.locked(addr, now) {
 		page.Error = fmt.Sprintf(msgLocked, int(failureWindow/time.Minute))

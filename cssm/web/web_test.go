@@ -36,10 +36,13 @@ func TestSessionCookieIsHttpOnlyStrictAndSecureWithTLS(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		h := New(s.portal, secure)
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/portal/login", strings.NewReader(url.Values{"user": {"alice"}, "password": {password}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		h.ServeHTTP(rec, req)
-		cs := rec.Result().Cookies()
+		h.ServeHTTP(rec, loginRequest("alice", password, "127.0.0.1"))
+		var cs []*http.Cookie
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == cookieName {
+				cs = append(cs, c)
+			}
+		}
 		if rec.Code != http.StatusSeeOther || len(cs) != 1 {
 			t.Fatalf("login: %d, cookies %v", rec.Code, cs)
 		}
@@ -54,12 +57,14 @@ func TestLoginRedirectsOnlyToLocalPaths(t *testing.T) {
 	s := newSite(t)
 	for _, next := range []string{"//evil.example/portal/", "https://evil.example/portal/", "/\\evil.example", "http:/portal/", "/elsewhere", "/portal/\r\nSet-Cookie: x", "javascript:alert(1)"} {
 		b := s.browser()
+		b.loginForm()
 		status, h, _ := b.post("/portal/login", url.Values{"user": {"alice"}, "password": {password}, "next": {next}})
 		if status != http.StatusSeeOther || h.Get("Location") != "/portal/" {
 			t.Errorf("next=%q: %d to %q, want 303 to /portal/", next, status, h.Get("Location"))
 		}
 	}
 	b := s.browser()
+	b.loginForm()
 	if _, h, _ := b.post("/portal/login", url.Values{"user": {"alice"}, "password": {password}, "next": {"/portal/?va=TAC&tab=alerts"}}); h.Get("Location") != "/portal/?va=TAC&tab=alerts" {
 		t.Errorf("a local next went to %q", h.Get("Location"))
 	}
@@ -68,6 +73,7 @@ func TestLoginRedirectsOnlyToLocalPaths(t *testing.T) {
 func TestRepeatedFailuresLockTheUserOut(t *testing.T) {
 	s := newSite(t)
 	b := s.browser()
+	b.loginForm()
 	for i := 0; i < maxFailures; i++ {
 		if status, _, _ := b.post("/portal/login", url.Values{"user": {"alice"}, "password": {"wrong password"}}); status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d, want 401", i+1, status)
@@ -89,10 +95,7 @@ func TestRepeatedFailuresLockTheAddressOut(t *testing.T) {
 	s := newSite(t)
 	try := func(addr, user, pass string) int {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/portal/login", strings.NewReader(url.Values{"user": {user}, "password": {pass}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.RemoteAddr = addr + ":40000"
-		s.web.ServeHTTP(rec, req)
+		s.web.ServeHTTP(rec, loginRequest(user, pass, addr))
 		return rec.Code
 	}
 	for i := 0; i < maxFailures; i++ {
@@ -103,6 +106,42 @@ func TestRepeatedFailuresLockTheAddressOut(t *testing.T) {
 	}
 	if got := try("127.0.0.1", "alice", password); got != http.StatusSeeOther {
 		t.Errorf("the admin from another address: %d, want 303", got)
+	}
+}
+
+// loginRequest is a login form post from addr with its CSRF cookie and field.
+func loginRequest(user, pass, addr string) *http.Request {
+	const tok = "0123456789012345678901234567890123456789abc"
+	req := httptest.NewRequest(http.MethodPost, "/portal/login", strings.NewReader(url.Values{"user": {user}, "password": {pass}, "csrf": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: loginCookie, Value: tok})
+	req.RemoteAddr = addr + ":40000"
+	return req
+}
+
+// A page elsewhere cannot post the login form: without the login page's
+// token (cookie and field) the right password signs no one in.
+func TestLoginNeedsTheLoginPagesCSRFToken(t *testing.T) {
+	s := newSite(t)
+	for _, mutate := range []func(*http.Request){
+		func(r *http.Request) { r.Header.Del("Cookie") },
+		func(r *http.Request) {
+			r.Header.Del("Cookie")
+			r.AddCookie(&http.Cookie{Name: loginCookie, Value: "other-token-other-token-other-token-other-t"})
+		},
+	} {
+		req := loginRequest("alice", password, "127.0.0.1")
+		mutate(req)
+		rec := httptest.NewRecorder()
+		s.web.ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == cookieName {
+				t.Fatalf("a forged login got a session cookie")
+			}
+		}
+		if rec.Code != http.StatusForbidden {
+			t.Fatalf("a forged login: %d, want 403", rec.Code)
+		}
 	}
 }
 
