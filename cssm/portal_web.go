@@ -66,27 +66,55 @@ func (p *Portal) Tokens(virtual string) ([]TokenInfo, error) {
 		if _, va := st.findVA(virtual); va == nil {
 			return errNoVA(virtual)
 		}
-		var text, data string
-		st.tx.rows(`SELECT token, data FROM tokens WHERE va = ?`, []any{virtual}, func() {
-			t := &Token{}
-			if json.Unmarshal([]byte(data), t) == nil {
-				i := infoOf(text, t, now)
-				out = append(out, TokenInfo{Token: text, Description: t.Description, Created: t.Created, Expires: t.Expires,
-					MaxUses: t.MaxUses, Uses: t.Uses, AllowExport: t.AllowExport, Status: i.Status})
-			}
-		}, &text, &data)
+		for _, r := range st.tokensOf(virtual, now) {
+			out = append(out, TokenInfo{Token: r.text, Description: r.t.Description, Created: r.t.Created, Expires: r.t.Expires,
+				MaxUses: r.t.MaxUses, Uses: r.t.Uses, AllowExport: r.t.AllowExport, Status: r.info.Status})
+		}
 		return nil
 	})
-	slices.SortStableFunc(out, func(a, b TokenInfo) int {
-		if (a.Status == "VALID") != (b.Status == "VALID") {
-			if a.Status == "VALID" {
+	return out, err
+}
+
+type tokenRow struct {
+	text string
+	t    *Token
+	info tokenInfo
+}
+
+// tokensOf is a virtual account's tokens, usable ones first (a client
+// registers with the first), newest first: the portal's and the REST API's list.
+func (st *State) tokensOf(va string, now time.Time) []tokenRow {
+	var rows []tokenRow
+	var text, data string
+	st.tx.rows(`SELECT token, data FROM tokens WHERE va = ?`, []any{va}, func() {
+		t := &Token{}
+		if json.Unmarshal([]byte(data), t) == nil {
+			rows = append(rows, tokenRow{text, t, infoOf(text, t, now)})
+		}
+	}, &text, &data)
+	slices.SortStableFunc(rows, func(a, b tokenRow) int {
+		if au, bu := a.info.Status == "VALID", b.info.Status == "VALID"; au != bu {
+			if au {
 				return -1
 			}
 			return 1
 		}
-		return b.Created.Compare(a.Created)
+		return b.t.Created.Compare(a.t.Created)
 	})
-	return out, err
+	return rows
+}
+
+// revokeToken revokes a token of virtual account va (again is no change).
+func (st *State) revokeToken(va, text string, now time.Time) bool {
+	t := st.token(strings.TrimSpace(text))
+	if t == nil || t.VirtualAccount != va {
+		return false
+	}
+	if t.Revoked.IsZero() {
+		t.Revoked = now
+		st.event(va, EventTokenRevoked, shorten(text))
+	}
+	return true
 }
 
 // RevokeToken revokes a token of virtual account virtual.
@@ -96,13 +124,8 @@ func (p *Portal) RevokeToken(virtual, text string) (string, error) {
 		if _, va := st.findVA(virtual); va == nil {
 			return errNoVA(virtual)
 		}
-		t := st.token(strings.TrimSpace(text))
-		if t == nil || t.VirtualAccount != virtual {
+		if !st.revokeToken(virtual, text, now) {
 			return errNoToken(virtual, shorten(text))
-		}
-		if t.Revoked.IsZero() {
-			t.Revoked = now
-			st.event(virtual, EventTokenRevoked, shorten(text))
 		}
 		return nil
 	})

@@ -325,25 +325,8 @@ func listTokens(s *Server, c *restCall) (int, any, error) {
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
-		type row struct {
-			text string
-			t    *Token
-		}
-		var rows []row
-		var text, data string
-		st.tx.rows(`SELECT token, data FROM tokens WHERE va = ?`, []any{c.segs[3]}, func() {
-			t := &Token{}
-			if json.Unmarshal([]byte(data), t) == nil {
-				rows = append(rows, row{text, t})
-			}
-		}, &text, &data)
-		slices.SortFunc(rows, func(a, b row) int { return b.t.Created.Compare(a.t.Created) })
-		for _, usable := range []bool{true, false} {
-			for _, r := range rows {
-				if i := infoOf(r.text, r.t, c.now); (i.Status == "VALID") == usable {
-					out = append(out, i)
-				}
-			}
+		for _, r := range st.tokensOf(c.segs[3], c.now) {
+			out = append(out, r.info)
 		}
 		return nil
 	})
@@ -433,13 +416,8 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 			return err
 		}
 		for _, r := range req.Tokens {
-			t := st.token(strings.TrimSpace(r.Token))
-			if t == nil || t.VirtualAccount != c.segs[3] {
+			if !st.revokeToken(c.segs[3], r.Token, c.now) {
 				return restFail(http.StatusNotFound, msgRESTNoToken, c.segs[3], shorten(r.Token))
-			}
-			if t.Revoked.IsZero() {
-				t.Revoked = c.now
-				st.event(c.segs[3], EventTokenRevoked, shorten(r.Token))
 			}
 		}
 		return nil
