@@ -21,4 +21,5 @@ const (
 	msgNoRequestCode  = "Paste the product's reservation request code, or upload the file that holds it."
 	msgBadQuantity    = "The quantity of %s is a whole number from 0 to what is available."
 	msgNoQuantity     = "Choose a quantity of at least one licence to reserve."
+	msgBadField       = "The field %s has at most %d printable characters."
 )

@@ -38,6 +38,7 @@ const (
 	// elsewhere cannot sign a browser in to an account of its choosing.
 	loginCookie = "cssm_portal_login"
 	maxField    = 100
+	maxID       = 256 // names, ids, tokens, UDIs in a form
 )
 
 //go:embed templates/*.html
@@ -401,6 +402,13 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, ss *session, pa
 	f := r.PostForm
 	va := f.Get("va")
 	p := h.portal.As(ss.user)
+	// Names and ids are short; a long one is refused before it is echoed.
+	for _, k := range []string{"va", "to", "id", "token", "product", "confirmation"} {
+		if v := f.Get(k); len(v) > maxID || strings.ContainsFunc(v, func(r rune) bool { return !unicode.IsPrint(r) }) {
+			h.fail(w, http.StatusBadRequest, fmt.Sprintf(msgBadField, k, maxID))
+			return
+		}
+	}
 	switch path {
 	case "/token/create":
 		opt, err := tokenOptions(f)

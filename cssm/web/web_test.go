@@ -249,6 +249,14 @@ func TestFormFieldsAreValidated(t *testing.T) {
 	if ts, _ := s.portal.Tokens("TAC"); len(ts) != 0 {
 		t.Fatalf("invalid forms made %d tokens", len(ts))
 	}
+	for _, f := range []url.Values{
+		{"va": {strings.Repeat("T", 300)}, "expires_days": {"30"}},
+		{"va": {"TAC\x1b[31m"}, "expires_days": {"30"}},
+	} {
+		if status, _, body := b.post("/portal/token/create", f); status != http.StatusBadRequest || strings.Contains(body, "TTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTT") || strings.Contains(body, "\x1b") {
+			t.Errorf("va %.20q: %d, want 400 without the value echoed", f.Get("va"), status)
+		}
+	}
 	if status, _, _ := b.post("/portal/token/create", url.Values{"va": {"Nowhere"}, "expires_days": {"30"}}); status != http.StatusBadRequest {
 		t.Errorf("an unknown virtual account: %d, want 400", status)
 	}
