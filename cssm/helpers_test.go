@@ -114,6 +114,8 @@ func storeDump(t *testing.T, s *Store) []byte {
 			`SELECT va || '|' || data FROM va_totals ORDER BY va`,
 			`SELECT udi || '|' || ts FROM reservation_stamps ORDER BY udi`,
 			`SELECT k || '|' || path || '|' || req || '|' || status || '|' || sig || '|' || created FROM idempotency ORDER BY k`,
+			`SELECT name || '|' || data FROM satellites ORDER BY name`,
+			`SELECT k || '|' || data FROM satellite_self ORDER BY k`,
 		} {
 			var line string
 			st.tx.rows(q, nil, func() { b.WriteString(line + "\n") }, &line)

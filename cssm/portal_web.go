@@ -193,7 +193,6 @@ const (
 	AlertFailedConnect  = "Failed to Connect"
 	AlertExpiring       = "Licenses Expiring"
 	AlertReturned       = "Reserved Licenses Returned"
-	AlertSyncOverdue    = "Synchronization Overdue"
 	renewOverdue        = 30 * 24 * time.Hour // a registered product renews its authorization every 30 days
 	connectOverdue      = 90 * 24 * time.Hour // no contact at all for 90 days
 	returnedAlertWindow = 30 * 24 * time.Hour // how long a return stays on the alerts
@@ -265,6 +264,18 @@ func (p *Portal) Alerts(virtual string) ([]Alert, error) {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Synchronization alerts (satellite.go) concern the whole store: shown with every account's.
+	sas, err := p.SatelliteAlerts()
+	for _, a := range sas {
+		last := "never"
+		if !a.LastSync.IsZero() {
+			last = a.LastSync.UTC().Format(time.DateOnly)
+		}
+		out = append(out, Alert{"Major", a.Message, fmt.Sprintf("Satellite %q: last synchronized %s.", a.Satellite, last)})
+	}
 	rank := map[string]int{"Major": 0, "Minor": 1, "Info": 2}
 	slices.SortStableFunc(out, func(a, b Alert) int { return rank[a.Severity] - rank[b.Severity] })
 	return out, err

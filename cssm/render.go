@@ -9,6 +9,7 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 // newTable is the portal's one table look: plain ASCII (copies cleanly into mail
@@ -75,7 +76,16 @@ func WriteUsage(w io.Writer, r *UsageReport) error {
 	right := tw.AlignRight
 	t := newTable(w, []tw.Align{tw.AlignLeft, right, right, right, right, right, tw.AlignLeft})
 	t.Header("License", "Purchased", "Reserved", "In Use", "Substitution", "Balance", "Status")
+	dual := false
 	for _, b := range r.Balances {
+		if b.HCS() && b.Purchased == 0 && b.Reserved == 0 && b.InUse == 0 {
+			continue // HCS rows only for accounts that hold or use HCS licences
+		}
+		for _, sh := range b.ServedBy {
+			if e, _ := cssmapi.LookupTag(sh.Tag); e.HCS() != b.HCS() {
+				dual = true
+			}
+		}
 		subst := "-"
 		switch {
 		case b.Borrowed > 0:
@@ -89,6 +99,9 @@ func WriteUsage(w io.Writer, r *UsageReport) error {
 	}
 	if err := t.Render(); err != nil {
 		return err
+	}
+	if dual {
+		writeServedBy(w, r.Balances)
 	}
 	if r.Forfeited > 0 {
 		fmt.Fprintf(w, "Reserved includes %s held by %s removed without a return code.\n",
@@ -125,4 +138,21 @@ func WriteReservations(w io.Writer, list []ReservationInfo) error {
 		}
 	}
 	return t.Render()
+}
+
+// writeServedBy lists, when HCS licences serve Enterprise requests (dual
+// parenting), which licences serve each licence type in use.
+func writeServedBy(w io.Writer, list []Balance) {
+	fmt.Fprintln(w, "Licenses serving each request (dual parenting):")
+	for _, b := range list {
+		if len(b.ServedBy) == 0 {
+			continue
+		}
+		var parts []string
+		for _, sh := range b.ServedBy {
+			e, _ := cssmapi.LookupTag(sh.Tag)
+			parts = append(parts, fmt.Sprintf("%d %s", sh.Count, strings.TrimSpace(e.DisplayName)))
+		}
+		fmt.Fprintf(w, "  %s: %s\n", strings.TrimSpace(b.DisplayName), strings.Join(parts, ", "))
+	}
 }

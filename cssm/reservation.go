@@ -156,7 +156,7 @@ func (st *State) reservedIn(va *VirtualAccount, now time.Time, except *Instance)
 
 // balances is the virtual account's standing, reservations included.
 func (st *State) balances(va *VirtualAccount, now time.Time) []Balance {
-	return Balances(va.Licenses, st.totals(va.Name).InUse, byTag(st.reservedIn(va, now, nil)), now)
+	return Balances(va.Licenses, st.inUse(va.Name, now), byTag(st.reservedIn(va, now, nil)), now)
 }
 
 // checkPool refuses a reservation (self, nil for a new one) going from holding
@@ -172,7 +172,7 @@ func (st *State) balances(va *VirtualAccount, now time.Time) []Balance {
 func (st *State) checkPool(va *VirtualAccount, self *Instance, old, want map[holdKey]int, now time.Time) error {
 	others := st.reservedIn(va, now, self)
 	oldTag, wantTag := byTag(old), byTag(want)
-	for _, b := range Balances(va.Licenses, st.totals(va.Name).InUse, byTag(others), now) {
+	for _, b := range Balances(va.Licenses, st.inUse(va.Name, now), byTag(others), now) {
 		if n := wantTag[b.Tag]; n > oldTag[b.Tag] && n > max(0, b.Balance()) {
 			return errPoolShort(va.Name, b, n)
 		}
@@ -347,7 +347,7 @@ func resolveLicenses(va *VirtualAccount, reqs []LicenseRequest, now time.Time) (
 
 // tierRank is a tag's place in the catalog.
 func tierRank(tag string) int {
-	return slices.IndexFunc(cssmapi.Entitlements, func(e cssmapi.Entitlement) bool { return e.Tag == tag })
+	return slices.IndexFunc(cssmapi.AllEntitlements, func(e cssmapi.Entitlement) bool { return e.Tag == tag })
 }
 
 func tierName(tag string) string {

@@ -528,7 +528,7 @@ func listLicenses(s *Server, c *restCall) (int, any, error) {
 func licenseRecords(st *State, va *VirtualAccount, now time.Time) []licenseRecord {
 	var out []licenseRecord
 	display := map[string]string{}
-	for _, e := range cssmapi.Entitlements {
+	for _, e := range cssmapi.AllEntitlements {
 		display[e.Tag] = e.DisplayName
 	}
 	for _, b := range st.balances(va, now) {
@@ -551,9 +551,18 @@ func licenseRecords(st *State, va *VirtualAccount, now time.Time) []licenseRecor
 			}
 			rec.LicenseDetails = append(rec.LicenseDetails, d)
 		}
-		if b.Borrowed > 0 {
+		// One substitution per licence that serves this one's use: a higher
+		// tier, or an HCS licence by dual parenting ([ucmsh] type name).
+		for _, sh := range b.ServedBy {
+			if sh.Tag == b.Tag {
+				continue
+			}
+			kind := "HIGHER_TIER"
+			if e, _ := cssmapi.LookupTag(sh.Tag); e.HCS() != b.HCS() {
+				kind = "DUAL_PARENTING"
+			}
 			rec.LicenseSubstitutions = append(rec.LicenseSubstitutions, licenseSubstitution{
-				LicenseName: b.DisplayName, SubstitutedLicense: display[b.BorrowedFrom], SubstitutedQuantity: b.Borrowed, SubstitutionType: "HIGHER_TIER"})
+				LicenseName: b.DisplayName, SubstitutedLicense: display[sh.Tag], SubstitutedQuantity: sh.Count, SubstitutionType: kind})
 		}
 		out = append(out, rec)
 	}
@@ -650,7 +659,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 
 func entitlementByName(name string) (cssmapi.Entitlement, bool) {
 	name = strings.Join(strings.Fields(name), " ")
-	for _, e := range cssmapi.Entitlements {
+	for _, e := range cssmapi.AllEntitlements {
 		if strings.EqualFold(strings.Join(strings.Fields(e.DisplayName), " "), name) || e.Tag == name {
 			return e, true
 		}

@@ -77,7 +77,20 @@ var migrations = []string{
 	);
 	CREATE INDEX access_tokens_expires ON access_tokens (expires);
 	CREATE INDEX tokens_va ON tokens (va);`,
-	// 3: the event log (who changed what, when), also the licence usage history.
+
+	// 3: satellites: on a parent, the satellites it syncs with (their key,
+	// accounts, instances and usage); on a satellite, its one link to the parent.
+	`CREATE TABLE satellites (
+		name         TEXT PRIMARY KEY,
+		last_contact BIGINT NOT NULL, -- Unix seconds: the last sync, else the registration
+		removed      INTEGER NOT NULL, -- 1 once removed after 90 days
+		data         TEXT NOT NULL
+	);
+	CREATE TABLE satellite_self (
+		k    TEXT PRIMARY KEY,
+		data TEXT NOT NULL
+	);`,
+	// 4: the event log (who changed what, when), also the licence usage history.
 	`CREATE TABLE events (
 		seq    BIGINT PRIMARY KEY,
 		at     BIGINT NOT NULL, -- Unix seconds

@@ -27,10 +27,19 @@ type ServeConfig struct {
 	Out         io.Writer // start-up lines: URL, fingerprint, trust file
 	Log         *log.Logger
 
+	// SatelliteOf is the parent's URL when this cssm is a connected satellite
+	// (set up with Portal.SetupSatellite): it syncs at start and every SyncEvery.
+	SatelliteOf string
+	SyncEvery   time.Duration // default DefaultSyncEvery
+
 	// Portal serves the web portal under PortalPrefix, if set (cssm/web;
 	// cssm cannot import it).
 	Portal http.Handler
 }
+
+// DefaultSyncEvery is a connected satellite's schedule. [ucmsh] SSM On-Prem
+// syncs at least every 30 days; daily keeps the parent's view fresh.
+const DefaultSyncEvery = 24 * time.Hour
 
 // PortalPrefix is where the web portal lives: no product or REST path is under it.
 const PortalPrefix = "/portal/"
@@ -79,16 +88,26 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 	}
 	fmt.Fprintf(cfg.Out, msgServing, scheme, ln.Addr(), store.Dir(), store.Database())
 
+	portal := &Portal{Store: store, Clock: clock}
+	if cfg.SatelliteOf != "" {
+		if err := portal.SetParentURL(cfg.SatelliteOf); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	api := NewServer(store, clock, cfg.Log)
-	var h http.Handler = api
+	var h http.Handler = syncHandler(portal, api)
 	if cfg.Portal != nil {
 		fmt.Fprintf(cfg.Out, msgPortal, scheme, ln.Addr(), PortalPrefix)
-		h = WithPortal(api, cfg.Portal)
+		h = WithPortal(h, cfg.Portal)
 	}
 	srv := NewHTTPServer(h, cfg.Log)
 	srv.ConnState = lim.ConnState
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	if cfg.SatelliteOf != "" {
+		go syncLoop(ctx, portal, cfg)
+	}
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -134,4 +153,30 @@ func WithPortal(api, portal http.Handler) http.Handler {
 			api.ServeHTTP(w, r)
 		}
 	})
+}
+
+// syncLoop is a connected satellite's schedule: a sync at start, then every
+// cfg.SyncEvery; a failed sync is logged and the satellite keeps serving.
+func syncLoop(ctx context.Context, p *Portal, cfg ServeConfig) {
+	every := cfg.SyncEvery
+	if every <= 0 {
+		every = DefaultSyncEvery
+	}
+	client := &http.Client{Timeout: time.Minute}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		msg, err := p.SyncNow(ctx, client)
+		switch {
+		case err != nil && cfg.Log != nil:
+			cfg.Log.Print(err)
+		case err == nil:
+			fmt.Fprint(cfg.Out, msg)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

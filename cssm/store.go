@@ -153,8 +153,11 @@ func (s *Store) withLock(fn func() error) error {
 	return fn()
 }
 
-func (s *Store) lock(how int) (unlock func(), err error) {
-	path := filepath.Join(s.dir, lockFile)
+func (s *Store) lock(how int) (unlock func(), err error) { return s.lockFile(lockFile, how) }
+
+// lockFile flocks the file name in the store folder.
+func (s *Store) lockFile(name string, how int) (unlock func(), err error) {
+	path := filepath.Join(s.dir, name)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the cssm lock file %s: %w", path, err)

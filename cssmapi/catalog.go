@@ -12,6 +12,16 @@ const ExportFeature = "CUCM_Export_Restricted_Authorization_Key"
 const (
 	LadderUCM          = "UCM"
 	LadderTelePresence = "TelePresence"
+	// HCS ladders (REFERENCE.md §6): Standard covers Foundation; the HCS
+	// TelePresence Room licence stands alone.
+	LadderHCS             = "HCS"
+	LadderHCSTelePresence = "HCSTelePresence"
+)
+
+// Licensing modes of a node (REFERENCE.md §6).
+const (
+	ModeEnterprise = "Enterprise"
+	ModeHCS        = "HCS"
 )
 
 // Entitlement is one UCM licence type (REFERENCE.md §5).
@@ -36,9 +46,43 @@ var Entitlements = []Entitlement{
 	{"TelePresenceRoom", "regid.2016-07.com.cisco.UCM_TelePresenceRoom,12.0_d9a71418-29e9-4c9a-9d3a-1366ebe38e7c", "UC Manager TelePresence Room License (12.x)", LadderTelePresence, 0},
 }
 
-// LookupTag finds an entitlement by its full tag.
+// HCSEntitlements lists the Hosted Collaboration licence types, highest first.
+// [ucmsh] Their tags and display names are not public; these follow the style
+// of the Enterprise tags (REFERENCE.md §5) and are documented in README.md and
+// DESIGN.md.
+var HCSEntitlements = []Entitlement{
+	{"HCSStandard", "regid.2016-07.com.cisco.HCS_UCM_Standard,12.0_bdad8a85-5100-42fa-bd25-59b5b5df677e", "HCS UCM Standard License (12.x)", LadderHCS, 0},
+	{"HCSFoundation", "regid.2016-07.com.cisco.HCS_UCM_Foundation,12.0_2e015660-d8fa-4d9b-9fb2-de6ded6ea633", "HCS UCM Foundation License (12.x)", LadderHCS, 1},
+	{"HCSTelePresenceRoom", "regid.2016-07.com.cisco.HCS_UCM_TelePresenceRoom,12.0_37dabd77-8361-42c4-a25e-c3fb2cf94657", "HCS UCM TelePresence Room License (12.x)", LadderHCSTelePresence, 0},
+}
+
+// AllEntitlements is the licensing server's catalogue: Enterprise, then HCS.
+var AllEntitlements = append(append([]Entitlement{}, Entitlements...), HCSEntitlements...)
+
+// HCSParent is the HCS licence mapped to an Enterprise tier (REFERENCE.md §6,
+// seed Table 1): the one a node in HCS mode requests instead, and the first
+// HCS licence that serves an Enterprise request by dual parenting. An HCS
+// tier maps to itself.
+func HCSParent(tier string) (Entitlement, bool) {
+	name := map[string]string{
+		"Essential": "HCSFoundation", "Basic": "HCSFoundation", "Enhanced": "HCSFoundation",
+		"EnhancedPlus": "HCSStandard", "CUWL": "HCSStandard",
+		"TelePresenceRoom": "HCSTelePresenceRoom",
+	}[tier]
+	if name == "" {
+		name = tier
+	}
+	for _, e := range HCSEntitlements {
+		if e.Tier == name {
+			return e, true
+		}
+	}
+	return Entitlement{}, false
+}
+
+// LookupTag finds an entitlement, Enterprise or HCS, by its full tag.
 func LookupTag(tag string) (Entitlement, bool) {
-	for _, e := range Entitlements {
+	for _, e := range AllEntitlements {
 		if e.Tag == tag {
 			return e, true
 		}
@@ -53,7 +97,7 @@ func LookupTier(name string) (Entitlement, bool) {
 		return strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s))
 	}
 	want := fold(name)
-	for _, e := range Entitlements {
+	for _, e := range AllEntitlements {
 		if fold(e.Tier) == want {
 			return e, true
 		}
@@ -61,14 +105,22 @@ func LookupTier(name string) (Entitlement, bool) {
 	return Entitlement{}, false
 }
 
-// TierNames lists the tier names accepted by LookupTier, highest first.
+// TierNames lists the tier names accepted by LookupTier, highest first,
+// Enterprise then HCS.
 func TierNames() []string {
-	names := make([]string, len(Entitlements))
-	for i, e := range Entitlements {
+	names := make([]string, len(AllEntitlements))
+	for i, e := range AllEntitlements {
 		names[i] = e.Tier
 	}
 	return names
 }
+
+// EnterpriseTierNames lists the Enterprise tiers only, highest first: the
+// usage a node's profile counts.
+func EnterpriseTierNames() []string { return TierNames()[:len(Entitlements)] }
+
+// HCS reports whether the entitlement is a Hosted Collaboration licence.
+func (e Entitlement) HCS() bool { return e.Ladder == LadderHCS || e.Ladder == LadderHCSTelePresence }
 
 var versionSuffix = regexp.MustCompile(`\s*\(\d+\.[xX]\)$`)
 

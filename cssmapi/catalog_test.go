@@ -50,3 +50,29 @@ func TestCatalogIsOrderedTopDownPerLadder(t *testing.T) {
 		next[e.Ladder]++
 	}
 }
+
+func TestHCSLicenceTypesAndTheirMapping(t *testing.T) {
+	for tier, want := range map[string]string{
+		"Essential": "HCSFoundation", "Basic": "HCSFoundation", "Enhanced": "HCSFoundation",
+		"EnhancedPlus": "HCSStandard", "CUWL": "HCSStandard",
+		"TelePresenceRoom": "HCSTelePresenceRoom", "hcs foundation": "HCSFoundation",
+	} {
+		e, ok := cssmapi.LookupTier(tier)
+		if !ok {
+			t.Fatalf("LookupTier(%q) found nothing", tier)
+		}
+		p, ok := cssmapi.HCSParent(e.Tier)
+		if !ok || p.Tier != want || !p.HCS() {
+			t.Errorf("HCSParent(%s) = %s, %v; want %s", tier, p.Tier, ok, want)
+		}
+		if back, ok := cssmapi.LookupTag(p.Tag); !ok || back != p {
+			t.Errorf("LookupTag(%q) = %+v", p.Tag, back)
+		}
+	}
+	if e, _ := cssmapi.LookupTier("Enhanced"); e.HCS() {
+		t.Error("Enhanced is not an HCS licence")
+	}
+	if got := len(cssmapi.EnterpriseTierNames()); got != len(cssmapi.Entitlements) {
+		t.Errorf("EnterpriseTierNames has %d names", got)
+	}
+}

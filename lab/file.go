@@ -325,8 +325,8 @@ func (f *File) check() error {
 				return fieldErr(np+".role", "%q is not a role; use %q or %q", n.Role, Publisher, Subscriber)
 			}
 			for k, v := range n.Usage {
-				if _, ok := cssmapi.LookupTier(k); !ok {
-					return fieldErr(np+".usage", "names %q, which is not a license type; use one of %s", k, strings.Join(cssmapi.TierNames(), ", "))
+				if e, ok := cssmapi.LookupTier(k); !ok || e.HCS() {
+					return fieldErr(np+".usage", "names %q, which is not a license type; use one of %s", k, strings.Join(cssmapi.EnterpriseTierNames(), ", "))
 				}
 				if v < 0 || v > 1_000_000 {
 					return fieldErr(np+".usage."+k, "must be 0 to 1000000")

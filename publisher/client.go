@@ -95,7 +95,7 @@ func (s *Service) trustedCertPin() string {
 // usageReport is what the node reports: the license types in use.
 func (s *Service) usageReport() []cssmapi.Usage {
 	var out []cssmapi.Usage
-	for _, e := range cssmapi.Entitlements {
+	for _, e := range s.profile.Catalog() {
 		if n := s.profile.UsageOf(e.Tier); n > 0 {
 			out = append(out, cssmapi.Usage{Tag: e.Tag, Count: n})
 		}

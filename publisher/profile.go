@@ -46,6 +46,9 @@ type Profile struct {
 	Services map[string]ServiceSet `json:"services,omitempty"`
 	Cluster  []ClusterMember       `json:"cluster,omitempty"`
 	Usage    map[string]int        `json:"usage"`
+	// LicensingMode is Enterprise (the default) or HCS (REFERENCE.md §6): in
+	// HCS mode the node requests the HCS licences its usage maps to.
+	LicensingMode string `json:"licensing_mode,omitempty"`
 
 	loc     *time.Location
 	release Release
@@ -180,11 +183,19 @@ func (p *Profile) validate() error {
 		return fmt.Errorf(`"time_zone" %q is not a known IANA time zone (e.g. "Asia/Kolkata")`, p.TimeZone)
 	}
 	p.loc = loc
+	switch strings.ToLower(p.LicensingMode) {
+	case "", "enterprise":
+		p.LicensingMode = cssmapi.ModeEnterprise
+	case "hcs":
+		p.LicensingMode = cssmapi.ModeHCS
+	default:
+		return fmt.Errorf(`"licensing_mode" is %q; use "Enterprise" or "HCS"`, p.LicensingMode)
+	}
 	usage := make(map[string]int, len(p.Usage))
 	for k, n := range p.Usage {
 		l, ok := cssmapi.LookupTier(k)
-		if !ok {
-			return fmt.Errorf(`"usage" names %q, which is not a license type; use one of %s`, k, strings.Join(cssmapi.TierNames(), ", "))
+		if !ok || l.HCS() {
+			return fmt.Errorf(`"usage" names %q, which is not a license type; use one of %s`, k, strings.Join(cssmapi.EnterpriseTierNames(), ", "))
 		}
 		if n < 0 || n > MaxUsage {
 			return fmt.Errorf(`"usage" of %s is %d; it must be between 0 and %d`, l.Tier, n, MaxUsage)
@@ -236,8 +247,30 @@ func (p *Profile) Location() *time.Location {
 	return p.loc
 }
 
-// UsageOf returns how many licenses of a type are in use.
-func (p *Profile) UsageOf(key string) int { return p.Usage[key] }
+// UsageOf returns how many licenses of a type are in use. An HCS type counts
+// the Enterprise usage that maps to it (REFERENCE.md §6).
+func (p *Profile) UsageOf(key string) int {
+	e, ok := cssmapi.LookupTier(key)
+	if !ok || !e.HCS() {
+		return p.Usage[key]
+	}
+	n := 0
+	for _, ent := range cssmapi.Entitlements {
+		if parent, _ := cssmapi.HCSParent(ent.Tier); parent.Tier == e.Tier {
+			n += p.Usage[ent.Tier]
+		}
+	}
+	return n
+}
+
+// Catalog is the licence types the node requests: Enterprise, or in HCS mode
+// the HCS types.
+func (p *Profile) Catalog() []cssmapi.Entitlement {
+	if p.LicensingMode == cssmapi.ModeHCS {
+		return cssmapi.HCSEntitlements
+	}
+	return cssmapi.Entitlements
+}
 
 // InUse reports whether any license is consumed.
 func (p *Profile) InUse() bool {

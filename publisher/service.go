@@ -251,7 +251,7 @@ func (s *Service) reservedReport(r *Report, code *InstalledCode, ac *reservation
 	}
 	ok := verr == nil
 	grants := map[string]*EntitlementGrant{}
-	for _, l := range cssmapi.Entitlements {
+	for _, l := range s.profile.Catalog() {
 		n := s.profile.UsageOf(l.Tier)
 		e := reserved[l.Tag]
 		covered := e != nil && n <= e.Count && e.InDate(now) == nil
@@ -353,7 +353,7 @@ func (s *Service) authorizedReport(r *Report, reg *RegistrationState, now time.T
 // entitlements lists every license type with its count and status; names
 // come from the licensing server's grants, when it has described them.
 func (s *Service) entitlements(r *Report, status func(n int, g *EntitlementGrant) string, grants map[string]*EntitlementGrant) {
-	for _, l := range cssmapi.Entitlements {
+	for _, l := range s.profile.Catalog() {
 		n := s.profile.UsageOf(l.Tier)
 		g := grants[l.Tag]
 		e := EntitlementUsage{Key: l.Tier, Tag: l.Tag, Count: n, Version: tagVersion(l.Tag), Status: status(n, g)}

@@ -100,7 +100,7 @@ var commands = []command{
 	{"backup", "FILE", "write a consistent copy of the SQLite database to FILE, also while serving", 1, backup},
 	{"key", "", "print the signing public key (PEM) for a node's trust/ folder", 0, key},
 	{"cert", "", "print the TLS certificate (PEM) for a node to pin", 0, cert},
-	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N]", "serve the product API, the REST API and the web portal (/portal/)", 0, serve},
+	{"serve", "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N] [--satellite-of URL [--sync-every 24h]]", "serve the product API, the REST API and the web portal (/portal/)", 0, serve},
 }
 
 func usageText() string {
@@ -664,6 +664,8 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.BoolVar(&cfg.TLS, "tls", false, "serve HTTPS with a self-signed certificate kept in the store")
 	fs.IntVar(&cfg.Limits.MaxConnections, "max-connections", cssm.DefaultMaxConnections, "open connections at most; at the cap a new one closes the oldest idle one")
 	fs.IntVar(&cfg.Limits.PerClient, "max-connections-per-client", cssm.DefaultMaxConnectionsPerClient, "open connections at most from one client address")
+	fs.StringVar(&cfg.SatelliteOf, "satellite-of", "", "serve as a connected satellite of the parent cssm at URL (after `cssm satellite setup`)")
+	fs.DurationVar(&cfg.SyncEvery, "sync-every", cssm.DefaultSyncEvery, "a connected satellite's synchronization schedule")
 	return func(e *env, _ []string) error {
 		if cfg.Limits.MaxConnections < 1 || cfg.Limits.PerClient < 1 {
 			return usageError{errors.New("--max-connections and --max-connections-per-client must be at least 1")}
