@@ -191,3 +191,23 @@ func TestRESTEventsAlertsAndTransfer(t *testing.T) {
 		t.Fatalf("read-only transfer: %d, want 403", status)
 	}
 }
+
+// A satellite not synchronized for 30 days shows on the portal's Alerts, on
+// the parent and on the satellite.
+func TestPortalAlertsShowSynchronizationOverdue(t *testing.T) {
+	l := newSatLab(t)
+	l.sync()
+	day := 24 * time.Hour
+	for _, p := range []*Portal{l.parent.portal, l.sat.portal} {
+		if got := alertsOf(t, p, "TAC", AlertSyncOverdue); len(got) != 0 {
+			t.Fatalf("just synchronized: %v", got)
+		}
+	}
+	l.parent.clock.Add(30 * day)
+	l.sat.clock.Add(30 * day)
+	for name, p := range map[string]*Portal{"parent": l.parent.portal, "satellite": l.sat.portal} {
+		if got := alertsOf(t, p, "TAC", AlertSyncOverdue); len(got) != 1 || !strings.Contains(got[0].Message, `"branch"`) {
+			t.Fatalf("%s after 30 days: %v", name, got)
+		}
+	}
+}
