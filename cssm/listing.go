@@ -1,11 +1,8 @@
 package cssm
 
 import (
-	"encoding/json"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/internal/sanitize"
@@ -62,36 +59,16 @@ func (p *Portal) Tokens(virtual string) ([]TokenInfo, error) {
 	now := p.Clock.Now()
 	var out []TokenInfo
 	err := p.Store.View(func(st *State) error {
-		query, args := `SELECT token, data FROM tokens`, []any(nil)
 		if virtual != "" {
 			if _, va := st.findVA(virtual); va == nil {
 				return errNoVA(virtual)
 			}
-			query, args = query+` WHERE va = ?`, []any{virtual}
 		}
-		var text, data string
-		st.tx.rows(query, args, func() {
-			t := &Token{}
-			if json.Unmarshal([]byte(data), t) != nil {
-				return
-			}
-			i := infoOf(text, t, now)
-			out = append(out, TokenInfo{Token: text, VirtualAccount: t.VirtualAccount, Description: t.Description,
-				Created: t.Created, Expires: t.Expires, MaxUses: t.MaxUses, Uses: t.Uses, AllowExport: t.AllowExport, Status: i.Status})
-		}, &text, &data)
+		for _, r := range st.tokensOf(virtual, now) {
+			out = append(out, TokenInfo{Token: r.text, VirtualAccount: r.t.VirtualAccount, Description: r.t.Description,
+				Created: r.t.Created, Expires: r.t.Expires, MaxUses: r.t.MaxUses, Uses: r.t.Uses, AllowExport: r.t.AllowExport, Status: r.info.Status})
+		}
 		return nil
-	})
-	slices.SortStableFunc(out, func(a, b TokenInfo) int {
-		if (a.Status == "VALID") != (b.Status == "VALID") {
-			if a.Status == "VALID" {
-				return -1
-			}
-			return 1
-		}
-		if c := b.Created.Compare(a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Token, b.Token)
 	})
 	return out, err
 }

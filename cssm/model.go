@@ -1,6 +1,7 @@
 package cssm
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -41,6 +42,11 @@ type State struct {
 	idem      map[string]*IdempotencyRecord
 	idemDirty map[string]bool
 	pruneTo   time.Time // records created before this go at flush
+
+	// The event log (events.go): who acts ("" for a product) and when.
+	actor  string
+	now    time.Time
+	events []pendingEvent
 }
 
 // jsonState is the whole of an old cssm.json, as imported on first start.
@@ -160,18 +166,24 @@ func (st *State) indexRemove(in *Instance) {
 func (st *State) addInstance(in *Instance) {
 	st.insts[in.ID] = in // new: flush inserts it
 	st.indexAdd(in)
+	st.instanceEvent(in, EventInstanceAdded, instanceName(in), len(in.Usage) > 0)
 }
 
 // removeInstance drops the instance; its usage and export keys go back to the pool.
 func (st *State) removeInstance(in *Instance) {
 	st.indexRemove(in)
 	st.insts[in.ID] = nil
+	st.instanceEvent(in, EventInstanceRemoved, instanceName(in), len(in.Usage) > 0)
 }
 
 func (st *State) setUsage(in *Instance, usage map[string]int) {
+	changed := !maps.Equal(in.Usage, usage)
 	st.indexRemove(in)
 	in.Usage = usage
 	st.indexAdd(in)
+	if changed {
+		st.instanceEvent(in, EventUsageChanged, instanceName(in)+": "+usageDetail(usage), true)
+	}
 }
 
 func (st *State) holdExportKey(in *Instance, feature string) {

@@ -1,6 +1,7 @@
 package cssm
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -13,6 +14,7 @@ import (
 type Portal struct {
 	Store *Store
 	Clock Clock
+	Actor string // who acts, for the event log; "" is the command line (CLIActor)
 }
 
 func checkName(what, name string) error {
@@ -32,7 +34,7 @@ func (p *Portal) CreateAccount(smart, virtual string) (string, error) {
 		return "", err
 	}
 	now := p.Clock.Now()
-	err := p.Store.Update(func(st *State) error {
+	err := p.update(func(st *State) error {
 		if sa, _ := st.findVA(virtual); sa != nil {
 			return errVAExists(virtual, sa.Name)
 		}
@@ -42,6 +44,7 @@ func (p *Portal) CreateAccount(smart, virtual string) (string, error) {
 			st.addSmartAccount(sa)
 		}
 		sa.VirtualAccounts = append(sa.VirtualAccounts, &VirtualAccount{Name: virtual, Created: now, Licenses: []License{}})
+		st.event(virtual, EventAccountCreated, "in smart account "+smart)
 		return nil
 	})
 	if err != nil {
@@ -81,12 +84,13 @@ func (p *Portal) AddLicense(virtual string, spec LicenseSpec) (string, error) {
 		}
 		l.Type, l.TermEnd = Term, end.Format(time.DateOnly)
 	}
-	err := p.Store.Update(func(st *State) error {
+	err := p.update(func(st *State) error {
 		_, va := st.findVA(virtual)
 		if va == nil {
 			return errNoVA(virtual)
 		}
 		va.Licenses = append(va.Licenses, l)
+		st.event(virtual, EventLicenseAdded, licenseEventDetail(l, e))
 		return nil
 	})
 	if err != nil {
@@ -101,13 +105,14 @@ func (p *Portal) AddExportKeys(virtual string, n int) (string, error) {
 		return "", errCount("--count", n)
 	}
 	var total int
-	err := p.Store.Update(func(st *State) error {
+	err := p.update(func(st *State) error {
 		_, va := st.findVA(virtual)
 		if va == nil {
 			return errNoVA(virtual)
 		}
 		va.ExportKeys += n
 		total = va.ExportKeys
+		st.event(virtual, EventExportKeysAdded, fmt.Sprintf("%d (pool %d)", n, total))
 		return nil
 	})
 	if err != nil {
@@ -121,6 +126,7 @@ type TokenOptions struct {
 	ExpiresDays int // 1 to 365, as on CSSM
 	MaxUses     int // 0: unlimited
 	AllowExport bool
+	Description string // at most 100 printable characters
 }
 
 // CreateToken creates a registration token and returns it: 60 random bytes in
@@ -128,7 +134,7 @@ type TokenOptions struct {
 func (p *Portal) CreateToken(virtual string, opt TokenOptions) (string, error) {
 	now := p.Clock.Now()
 	var text string
-	err := p.Store.Update(func(st *State) error {
+	err := p.update(func(st *State) error {
 		if _, va := st.findVA(virtual); va == nil {
 			return errNoVA(virtual)
 		}
@@ -138,6 +144,7 @@ func (p *Portal) CreateToken(virtual string, opt TokenOptions) (string, error) {
 			return err
 		}
 		st.putToken(text, t)
+		st.event(virtual, EventTokenCreated, tokenDetail(text, t))
 		return nil
 	})
 	if err != nil {
@@ -154,12 +161,16 @@ func newToken(va string, opt TokenOptions, now time.Time) (string, *Token, error
 	if opt.MaxUses < 0 {
 		return "", nil, errUses(opt.MaxUses)
 	}
+	if opt.Description != "" && checkName("token description", opt.Description) != nil {
+		return "", nil, errDescription(len(opt.Description))
+	}
 	return randomText(60), &Token{
 		VirtualAccount: va,
 		Created:        now,
 		Expires:        now.Add(time.Duration(opt.ExpiresDays) * 24 * time.Hour),
 		MaxUses:        opt.MaxUses,
 		AllowExport:    opt.AllowExport,
+		Description:    opt.Description,
 	}, nil
 }
 

@@ -96,7 +96,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 	}
 	now := p.Clock.Now()
 	out := &Issued{UDI: udi.String(), RequestCode: reservation.RequestCode(udi), VirtualAccount: opt.Virtual, TrustWritten: wrote}
-	err = p.Store.Update(func(st *State) error {
+	err = p.update(func(st *State) error {
 		_, va := st.findVA(opt.Virtual)
 		if va == nil {
 			return errNoVA(opt.Virtual)
@@ -130,6 +130,7 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 		}
 		in.Reservation = &Reservation{Codes: []IssuedCode{code}}
 		st.addInstance(in)
+		st.event(va.Name, EventReservation, "authorization code issued for "+in.UDI+": "+reservedDetail(lic))
 		out.Code, out.InstanceID, out.Licenses, out.ExportAllowed, out.Timestamp = code.Code, in.ID, lic, export, code.Timestamp
 		return nil
 	})
@@ -153,7 +154,7 @@ func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
 	}
 	now := p.Clock.Now()
 	out := &Issued{UDI: udi.String(), RequestCode: reservation.RequestCode(udi), Update: true, TrustWritten: wrote}
-	err = p.Store.Update(func(st *State) error {
+	err = p.update(func(st *State) error {
 		in, err := st.findReservation(udi, opt.Virtual)
 		if err != nil {
 			return err
@@ -181,6 +182,7 @@ func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
 		}
 		r.Codes = append(r.Codes, code)
 		in.ExportAllowed = export
+		st.event(in.VirtualAccount, EventReservation, "authorization code updated for "+instanceName(in)+": "+reservedDetail(lic))
 		out.Code, out.InstanceID, out.VirtualAccount = code.Code, in.ID, in.VirtualAccount
 		out.Licenses, out.ExportAllowed, out.Timestamp = lic, export, code.Timestamp
 		return nil
@@ -227,7 +229,7 @@ func (p *Portal) ConfirmReservation(virtual, product, confirmation string) (stri
 	}
 	now := p.Clock.Now()
 	var msg string
-	err = p.Store.Update(func(st *State) error {
+	err = p.update(func(st *State) error {
 		in, err := st.findReservation(udi, virtual)
 		if err != nil {
 			return err
@@ -247,6 +249,7 @@ func (p *Portal) ConfirmReservation(virtual, product, confirmation string) (stri
 				return nil
 			}
 			c.Confirmed, c.Confirmation = now, code
+			st.event(in.VirtualAccount, EventReservation, "confirmation code entered for "+instanceName(in))
 			r.Codes = slices.Clone(r.Codes[i:])
 			in.LastSeen = now
 			msg = msgConfirmed(udi, in, &r.Codes[0])
@@ -274,7 +277,7 @@ func (p *Portal) ReturnReservation(virtual, product, returnCode string) (string,
 	}
 	now := p.Clock.Now()
 	var msg string
-	err = p.Store.Update(func(st *State) error {
+	err = p.update(func(st *State) error {
 		in, findErr := st.findReservation(udi, virtual)
 		if in != nil {
 			i, err := in.Reservation.matchReturn(code)
@@ -282,7 +285,9 @@ func (p *Portal) ReturnReservation(virtual, product, returnCode string) (string,
 				return err
 			}
 			if i >= 0 {
-				msg = msgReturned(in.ID, in.UDI, in.VirtualAccount, heldLicenses(in.Reservation.held(now)))
+				held := heldLicenses(in.Reservation.held(now))
+				msg = msgReturned(in.ID, in.UDI, in.VirtualAccount, held)
+				st.event(in.VirtualAccount, EventReservationReturned, instanceName(in)+": "+reservedDetail(held))
 				st.removeInstance(in)
 				return nil
 			}
@@ -302,7 +307,9 @@ func (p *Portal) ReturnReservation(virtual, product, returnCode string) (string,
 						return err
 					}
 					if i >= 0 {
-						msg = msgReturned(f.InstanceID, f.UDI, va.Name, heldLicenses(f.Reservation.held(now)))
+						held := heldLicenses(f.Reservation.held(now))
+						msg = msgReturned(f.InstanceID, f.UDI, va.Name, held)
+						st.event(va.Name, EventReservationReturned, f.UDI+": "+reservedDetail(held))
 						va.Forfeited = slices.Delete(va.Forfeited, j, j+1)
 						return nil
 					}
@@ -343,7 +350,7 @@ func (p *Portal) RemoveInstance(id string, opt RemoveOptions) (string, error) {
 	}
 	now := p.Clock.Now()
 	var msg string
-	err := p.Store.Update(func(st *State) error {
+	err := p.update(func(st *State) error {
 		in := st.instance(id)
 		if in == nil {
 			return errNoInstance(id)
@@ -364,7 +371,9 @@ func (p *Portal) RemoveInstance(id string, opt RemoveOptions) (string, error) {
 				udi, _ := reservation.ParseUDI(in.UDI)
 				return errReturnWrong(udi)
 			}
-			msg = msgReturned(in.ID, in.UDI, in.VirtualAccount, heldLicenses(r.held(now)))
+			held := heldLicenses(r.held(now))
+			msg = msgReturned(in.ID, in.UDI, in.VirtualAccount, held)
+			st.event(in.VirtualAccount, EventReservationReturned, instanceName(in)+": "+reservedDetail(held))
 			st.removeInstance(in)
 		case opt.ForceWithoutReturn:
 			_, va := st.findVA(in.VirtualAccount)

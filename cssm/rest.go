@@ -198,6 +198,9 @@ func route(method string, segs []string) (restHandler, bool, bool) {
 	if isVA {
 		vaTail = strings.Join(segs[4:], "/")
 	}
+	if h, ro, ok := routePortal(method, isVA, vaTail); ok {
+		return h, ro, ok
+	}
 	switch {
 	case isVA && vaTail == "tokens" && method == http.MethodGet:
 		return listTokens, true, true
@@ -322,25 +325,8 @@ func listTokens(s *Server, c *restCall) (int, any, error) {
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
-		type row struct {
-			text string
-			t    *Token
-		}
-		var rows []row
-		var text, data string
-		st.tx.rows(`SELECT token, data FROM tokens WHERE va = ?`, []any{c.segs[3]}, func() {
-			t := &Token{}
-			if json.Unmarshal([]byte(data), t) == nil {
-				rows = append(rows, row{text, t})
-			}
-		}, &text, &data)
-		slices.SortFunc(rows, func(a, b row) int { return b.t.Created.Compare(a.t.Created) })
-		for _, usable := range []bool{true, false} {
-			for _, r := range rows {
-				if i := infoOf(r.text, r.t, c.now); (i.Status == "VALID") == usable {
-					out = append(out, i)
-				}
-			}
+		for _, r := range st.tokensOf(c.segs[3], c.now) {
+			out = append(out, r.info)
 		}
 		return nil
 	})
@@ -388,6 +374,7 @@ func createToken(s *Server, c *restCall) (int, any, error) {
 	}
 	var info tokenInfo
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
@@ -397,6 +384,7 @@ func createToken(s *Server, c *restCall) (int, any, error) {
 		}
 		t.Description = req.Description
 		st.putToken(text, t)
+		st.event(c.segs[3], EventTokenCreated, tokenDetail(text, t))
 		info = infoOf(text, t, c.now)
 		info.CreatedBy = c.grant.subject
 		return nil
@@ -423,16 +411,13 @@ func revokeTokens(s *Server, c *restCall) (int, any, error) {
 		return 0, nil, restFail(http.StatusBadRequest, msgRESTRevokeCount, len(req.Tokens))
 	}
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		if _, _, err := st.restAccount(c.segs[1], c.segs[3]); err != nil {
 			return err
 		}
 		for _, r := range req.Tokens {
-			t := st.token(strings.TrimSpace(r.Token))
-			if t == nil || t.VirtualAccount != c.segs[3] {
+			if !st.revokeToken(c.segs[3], r.Token, c.now) {
 				return restFail(http.StatusNotFound, msgRESTNoToken, c.segs[3], shorten(r.Token))
-			}
-			if t.Revoked.IsZero() {
-				t.Revoked = c.now
 			}
 		}
 		return nil
@@ -604,6 +589,7 @@ func transferLicenses(s *Server, c *restCall) (int, any, error) {
 	}
 	moved := 0
 	err := s.store.Update(func(st *State) error {
+		st.actor, st.now = c.grant.subject, c.now
 		sa, src, err := st.restAccount(c.segs[1], c.segs[3])
 		if err != nil {
 			return err
@@ -983,7 +969,7 @@ func (s *Server) oneSUDI(c *restCall, body any, get func() (int, sudi)) (string,
 }
 
 func (s *Server) restPortal(c *restCall) *Portal {
-	return &Portal{Store: s.store, Clock: fixedClock{c.now}}
+	return &Portal{Store: s.store, Clock: fixedClock{c.now}, Actor: c.grant.subject}
 }
 
 type restLicense struct {

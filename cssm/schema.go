@@ -90,6 +90,17 @@ var migrations = []string{
 		k    TEXT PRIMARY KEY,
 		data TEXT NOT NULL
 	);`,
+	// 4: the event log (who changed what, when), also the licence usage history.
+	`CREATE TABLE events (
+		seq    BIGINT PRIMARY KEY,
+		at     BIGINT NOT NULL, -- Unix seconds
+		va     TEXT NOT NULL,
+		actor  TEXT NOT NULL,
+		kind   TEXT NOT NULL,
+		detail TEXT NOT NULL,
+		usage  TEXT NOT NULL -- JSON of the account's licences in use after the change, '' if unchanged
+	);
+	CREATE INDEX events_va ON events (va, seq);`,
 }
 
 // migrate brings the database to the newest schema, or refuses one that a

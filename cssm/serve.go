@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -30,11 +31,18 @@ type ServeConfig struct {
 	// (set up with Portal.SetupSatellite): it syncs at start and every SyncEvery.
 	SatelliteOf string
 	SyncEvery   time.Duration // default DefaultSyncEvery
+
+	// Portal serves the web portal under PortalPrefix, if set (cssm/web;
+	// cssm cannot import it).
+	Portal http.Handler
 }
 
 // DefaultSyncEvery is a connected satellite's schedule. [ucmsh] SSM On-Prem
 // syncs at least every 30 days; daily keeps the parent's view fresh.
 const DefaultSyncEvery = 24 * time.Hour
+
+// PortalPrefix is where the web portal lives: no product or REST path is under it.
+const PortalPrefix = "/portal/"
 
 // Serve runs the product API until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) error {
@@ -88,7 +96,12 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 		}
 	}
 	api := NewServer(store, clock, cfg.Log)
-	srv := NewHTTPServer(syncHandler(portal, api), cfg.Log)
+	var h http.Handler = syncHandler(portal, api)
+	if cfg.Portal != nil {
+		fmt.Fprintf(cfg.Out, msgPortal, scheme, ln.Addr(), PortalPrefix)
+		h = WithPortal(h, cfg.Portal)
+	}
+	srv := NewHTTPServer(h, cfg.Log)
 	srv.ConnState = lim.ConnState
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -121,6 +134,25 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	return errNotLoopback(addr)
+}
+
+// WithPortal sends /portal/... to the portal (and a browser's GET / or
+// /portal there), the rest to the API.
+func WithPortal(api, portal http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == strings.TrimSuffix(PortalPrefix, "/") || r.URL.Path == "/":
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, PortalPrefix, http.StatusFound)
+				return
+			}
+			api.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, PortalPrefix):
+			portal.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
 
 // syncLoop is a connected satellite's schedule: a sync at start, then every

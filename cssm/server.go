@@ -135,6 +135,7 @@ func (s *Server) commitLoop() {
 func (s *Server) commit(batch []*call) {
 	now := s.clock.Now()
 	err := s.store.apply(func(st *State) bool {
+		st.now = now
 		changed := false
 		if now.Sub(s.pruned) >= pruneEvery || now.Before(s.pruned) {
 			st.pruneIdempotency(now)

@@ -270,6 +270,7 @@ func (st *State) listInstances(va string, after InstanceCursor, limit int) []Ins
 // flush writes back everything the transaction changed.
 func (st *State) flush() {
 	tx := st.tx
+	defer st.flushEvents()
 	if st.accounts != nil {
 		var seq int64
 		tx.row(`SELECT COALESCE(MAX(seq), 0) FROM accounts`, nil, &seq)
@@ -320,7 +321,8 @@ func (st *State) flush() {
 		if old == nil {
 			tx.exec(`INSERT INTO instances (id, udi, va, hostname, reserved, data) VALUES (?, ?, ?, ?, ?, ?)`, id, in.UDI, in.VirtualAccount, in.Hostname, reserved, data)
 		} else {
-			tx.exec(`UPDATE instances SET hostname = ?, reserved = ?, data = ? WHERE id = ?`, in.Hostname, reserved, data, id)
+			// va too: a transfer moves an instance (Portal.TransferInstance).
+			tx.exec(`UPDATE instances SET va = ?, hostname = ?, reserved = ?, data = ? WHERE id = ?`, in.VirtualAccount, in.Hostname, reserved, data, id)
 		}
 	}
 	for _, va := range slices.Sorted(maps.Keys(st.totalsCache)) {

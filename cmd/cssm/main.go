@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ucmsh/ucmsh/cssm"
+	"github.com/ucmsh/ucmsh/cssm/web"
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -96,7 +97,7 @@ var commands = []command{
 	{name: "account list", summary: "list the virtual accounts and their smart accounts", prepare: accountList},
 	{name: "license add", args: "--virtual NAME (--tag TAG | --tier TIER) --count N [--term-end YYYY-MM-DD]", summary: "add licenses to a virtual account's pool", prepare: licenseAdd},
 	{name: "export-keys add", args: "--virtual NAME --count N", summary: "add export authorization keys to a virtual account", prepare: exportKeysAdd},
-	{name: "token create", args: "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export]", summary: "create a registration token and print it", prepare: tokenCreate},
+	{name: "token create", args: "--virtual NAME [--expires-days 30] [--uses 10] [--allow-export] [--description TEXT]", summary: "create a registration token and print it", prepare: tokenCreate},
 	{name: "token list", args: "[--virtual NAME]", summary: "list registration tokens in full, with their uses left, expiry and export setting", prepare: tokenList},
 	{name: "instance list", args: "[--virtual NAME] [--limit N [--after ID]]", summary: "list product instances, registered and reserved", prepare: instanceList},
 	{name: "instance remove", args: "ID [--return-code CODE | --force-without-return]", summary: "remove a product instance (a reservation instance needs its return code)", nargs: 1, prepare: instanceRemove},
@@ -112,7 +113,7 @@ var commands = []command{
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the SQLite database to FILE, also while serving", nargs: 1, prepare: backup},
 	{name: "key", summary: "print the signing public key (PEM) for a node's trust/ folder", prepare: key},
 	{name: "cert", summary: "print the TLS certificate (PEM) for a node to pin", prepare: cert},
-	{name: "serve", args: "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N] [--satellite-of URL [--sync-every 24h]]", summary: "serve the product API", prepare: serve},
+	{name: "serve", args: "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N] [--satellite-of URL [--sync-every 24h]]", summary: "serve the product API, the REST API and the web portal (/portal/)", prepare: serve},
 }
 
 func usageText() string {
@@ -344,6 +345,7 @@ func tokenCreate(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.IntVar(&opt.ExpiresDays, "expires-days", 30, "days until the token expires (1-365)")
 	fs.IntVar(&opt.MaxUses, "uses", 10, "registrations allowed (0: unlimited)")
 	fs.BoolVar(&opt.AllowExport, "allow-export", false, "allow export-controlled functionality on products registered with it")
+	fs.StringVar(&opt.Description, "description", "", "what the token is for (at most 100 characters)")
 	return portalRun(
 		func() error { return required("virtual", *virtual) },
 		func(p *cssm.Portal) (string, error) {
@@ -706,6 +708,7 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 		defer stop()
 		cfg.Out = e.stdout
 		cfg.Log = log.New(e.stderr, "cssm: ", log.LstdFlags)
+		cfg.Portal = web.New(&cssm.Portal{Store: store, Clock: clock}, cfg.TLS)
 		return cssm.Serve(ctx, store, clock, cfg)
 	}
 }
