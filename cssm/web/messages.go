@@ -20,6 +20,6 @@ const (
 	msgBadCode        = "A code is printable text of at most 1 MiB; paste it as the product printed it."
 	msgNoRequestCode  = "Paste the product's reservation request code, or upload the file that holds it."
 	msgBadQuantity    = "The quantity of %s is a whole number from 0 to what is available."
-	msgNoQuantity     = "Choose a quantity of at least one licence to reserve."
+	msgNoQuantity     = "Choose a quantity of at least one license to reserve."
 	msgBadField       = "The field %s has at most %d printable characters."
 )
