@@ -267,17 +267,22 @@ func portalRun(check func() error, act func(p *cssm.Portal) (string, error)) fun
 		if err := check(); err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		out, err := act(p)
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(e.stdout, out)
+		return say(e, act)
+	}
+}
+
+// say runs a portal action and writes the line(s) it returns.
+func say(e *env, act func(p *cssm.Portal) (string, error)) error {
+	p, err := e.portal()
+	if err != nil {
 		return err
 	}
+	out, err := act(p)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.stdout, out)
+	return err
 }
 
 func accountCreate(fs *pflag.FlagSet) func(*env, []string) error {

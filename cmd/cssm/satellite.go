@@ -52,30 +52,13 @@ func satelliteAdd(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		msg, err := p.AddSatellite(args[0], pem, *virtual)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(e.stdout, msg)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) { return p.AddSatellite(args[0], pem, *virtual) })
 	}
 }
 
 func satelliteList(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		list, err := p.Satellites()
-		if err != nil {
-			return err
-		}
-		return cssm.WriteSatellites(e.stdout, list)
+		return show(e, (*cssm.Portal).Satellites, cssm.WriteSatellites)
 	}
 }
 
@@ -85,16 +68,7 @@ func satelliteRevoke(fs *pflag.FlagSet) func(*env, []string) error {
 		if err := required("instance", *id); err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		msg, err := p.RevokeSatelliteInstance(args[0], *id)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(e.stdout, msg)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) { return p.RevokeSatelliteInstance(args[0], *id) })
 	}
 }
 
@@ -112,34 +86,22 @@ func satelliteSetup(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		msg, err := p.SetupSatellite(*name, pem)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(e.stdout, msg)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) { return p.SetupSatellite(*name, pem) })
 	}
 }
 
 func satelliteExport(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, args []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		data, err := p.ExportSync()
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(args[0], data, 0o600); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Wrote the sync file %s; import it on the parent with `cssm satellite sync import %s --reply REPLY`.\n", args[0], args[0])
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) {
+			data, err := p.ExportSync()
+			if err != nil {
+				return "", err
+			}
+			if err := atomicfile.Write(args[0], data, 0o600); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Wrote the sync file %s; import it on the parent with `cssm satellite sync import %s --reply REPLY`.\n", args[0], args[0]), nil
+		})
 	}
 }
 
@@ -153,19 +115,16 @@ func satelliteImport(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		reply, err := p.ImportSync(data)
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(*replyFile, reply, 0o600); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "Imported %s; apply the reply %s on the satellite with `cssm satellite sync apply %s`.\n", args[0], *replyFile, *replyFile)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) {
+			reply, err := p.ImportSync(data)
+			if err != nil {
+				return "", err
+			}
+			if err := atomicfile.Write(*replyFile, reply, 0o600); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Imported %s; apply the reply %s on the satellite with `cssm satellite sync apply %s`.\n", args[0], *replyFile, *replyFile), nil
+		})
 	}
 }
 
@@ -175,46 +134,22 @@ func satelliteApply(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		msg, err := p.ApplySync(data)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(e.stdout, msg)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) { return p.ApplySync(data) })
 	}
 }
 
 func satelliteSync(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		msg, err := p.SyncNow(ctx, &http.Client{Timeout: time.Minute})
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(e.stdout, msg)
-		return nil
+		return say(e, func(p *cssm.Portal) (string, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			return p.SyncNow(ctx, &http.Client{Timeout: time.Minute})
+		})
 	}
 }
 
 func satelliteStatus(fs *pflag.FlagSet) func(*env, []string) error {
 	return func(e *env, _ []string) error {
-		p, err := e.portal()
-		if err != nil {
-			return err
-		}
-		st, err := p.Status()
-		if err != nil {
-			return err
-		}
-		return cssm.WriteSatelliteStatus(e.stdout, st)
+		return show(e, (*cssm.Portal).Status, cssm.WriteSatelliteStatus)
 	}
 }
