@@ -946,16 +946,24 @@ func (st *State) reservedUDI(va *VirtualAccount, d sudi) (string, error) {
 	return "", restFail(http.StatusNotFound, msgRESTNoReservation, va.Name, d.UdiPid, d.UdiSerialNumber)
 }
 
-// oneSUDI decodes a body with one request naming a device and returns the
-// device's UDI in the call's virtual account.
-func (s *Server) oneSUDI(c *restCall, body any, get func() (int, sudi)) (string, error) {
+// restDevice names the device in a reservation request (update, confirm, remove).
+type restDevice struct {
+	Sudi           sudi   `json:"sudi"`
+	ProductTagName string `json:"productTagName"`
+}
+
+func (d restDevice) device() sudi { return d.Sudi }
+
+// oneSUDI decodes body, whose list *reqs must hold one request naming a
+// device, and returns the device's UDI in the call's virtual account.
+func oneSUDI[T interface{ device() sudi }](s *Server, c *restCall, body any, reqs *[]T) (string, error) {
 	if err := decodeStrict(c.body, body); err != nil {
 		return "", err
 	}
-	n, d := get()
-	if n != 1 {
+	if n := len(*reqs); n != 1 {
 		return "", restFail(http.StatusBadRequest, msgRESTOneDevice, n)
 	}
+	d := (*reqs)[0].device()
 	var udi string
 	err := s.store.View(func(st *State) error {
 		_, va, err := st.restAccount(c.segs[1], c.segs[3])
@@ -994,17 +1002,11 @@ func licenseRequests(ls []restLicense) ([]LicenseRequest, error) {
 func updateLicenses(s *Server, c *restCall) (int, any, error) {
 	var req struct {
 		Requests []struct {
-			Sudi           sudi          `json:"sudi"`
-			ProductTagName string        `json:"productTagName"`
-			Licenses       []restLicense `json:"licenses"`
+			restDevice
+			Licenses []restLicense `json:"licenses"`
 		} `json:"reservationUpdateRequests"`
 	}
-	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
-		if len(req.Requests) == 0 {
-			return 0, sudi{}
-		}
-		return len(req.Requests), req.Requests[0].Sudi
-	})
+	udi, err := oneSUDI(s, c, &req, &req.Requests)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -1026,17 +1028,11 @@ func updateLicenses(s *Server, c *restCall) (int, any, error) {
 func confirmLicenses(s *Server, c *restCall) (int, any, error) {
 	var req struct {
 		Requests []struct {
-			Sudi             sudi   `json:"sudi"`
-			ProductTagName   string `json:"productTagName"`
+			restDevice
 			ConfirmationCode string `json:"confirmationCode"`
 		} `json:"reservationConfirmationRequests"`
 	}
-	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
-		if len(req.Requests) == 0 {
-			return 0, sudi{}
-		}
-		return len(req.Requests), req.Requests[0].Sudi
-	})
+	udi, err := oneSUDI(s, c, &req, &req.Requests)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -1052,17 +1048,11 @@ func confirmLicenses(s *Server, c *restCall) (int, any, error) {
 func removeDevices(s *Server, c *restCall) (int, any, error) {
 	var req struct {
 		Requests []struct {
-			Sudi           sudi   `json:"sudi"`
-			ProductTagName string `json:"productTagName"`
-			ReturnCode     string `json:"returnCode"`
+			restDevice
+			ReturnCode string `json:"returnCode"`
 		} `json:"productInstacesRemoveRequests"` // sic, as clients send it
 	}
-	udi, err := s.oneSUDI(c, &req, func() (int, sudi) {
-		if len(req.Requests) == 0 {
-			return 0, sudi{}
-		}
-		return len(req.Requests), req.Requests[0].Sudi
-	})
+	udi, err := oneSUDI(s, c, &req, &req.Requests)
 	if err != nil {
 		return 0, nil, err
 	}
