@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/internal/sentence"
 	"github.com/ucmsh/ucmsh/reservation"
 )
 
@@ -93,7 +94,7 @@ func writeRESTError(w http.ResponseWriter, err error) {
 		} else if ae, ok := errors.AsType[*cssmapi.Error](err); ok {
 			re = restFail(http.StatusBadRequest, "%s", ae.Message)
 		} else {
-			re = restFail(http.StatusBadRequest, "%s", upperFirst(err.Error())+".")
+			re = restFail(http.StatusBadRequest, "%s", sentence.UpperFirst(err.Error())+".")
 		}
 	}
 	body := map[string]any{"status": "ERROR", "statusMessage": re.msg}
@@ -101,13 +102,6 @@ func writeRESTError(w http.ResponseWriter, err error) {
 		body[k] = v
 	}
 	writeREST(w, re.status, body)
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // serveREST answers the REST API.
@@ -711,7 +705,7 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 	p := &Portal{Store: s.store, Clock: fixedClock{c.now}}
 	issued, err := p.Reserve(ReserveOptions{Virtual: c.segs[3], Product: rr.ReservationCode, Licenses: specs})
 	if err != nil {
-		return fail(upperFirst(strings.TrimSuffix(err.Error(), ".")) + ".")
+		return fail(sentence.UpperFirst(strings.TrimSuffix(err.Error(), ".")) + ".")
 	}
 	return http.StatusOK, map[string]any{"status": "SUCCESS", "statusMessage": "", "authorizationCodes": []map[string]any{{
 		"reservationCode": reservation.RequestCode(mustUDI(issued.UDI)), "authorizationCode": issued.Code, "statusMessage": "",
@@ -1016,7 +1010,7 @@ func updateLicenses(s *Server, c *restCall) (int, any, error) {
 	}
 	issued, err := s.restPortal(c).UpdateReservation(ReserveOptions{Virtual: c.segs[3], Product: udi, Licenses: specs})
 	if err != nil {
-		e := restFail(http.StatusBadRequest, "%s", upperFirst(strings.TrimSuffix(err.Error(), "."))+".")
+		e := restFail(http.StatusBadRequest, "%s", sentence.UpperFirst(strings.TrimSuffix(err.Error(), "."))+".")
 		e.extra = map[string]any{"authorizationCodes": []map[string]any{{"authorizationCode": "", "statusMessage": e.msg}}}
 		return 0, nil, e
 	}

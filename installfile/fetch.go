@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pkg/sftp"
+	"github.com/ucmsh/ucmsh/internal/sentence"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -336,7 +337,7 @@ func causeText(err error) string {
 	for _, p := range []string{"ssh: handshake failed: ", "ssh: ", "sftp: "} {
 		s = strings.TrimPrefix(s, p)
 	}
-	return strings.TrimSuffix(short(s), ".")
+	return strings.TrimSuffix(sentence.Short(s), ".")
 }
 
 // watchedConn remembers the first read or write error, to tell a deadline

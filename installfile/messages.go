@@ -3,7 +3,6 @@ package installfile
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 )
 
 // Kinds of failure, for errors.Is. Each error carries its own sentence for
@@ -107,19 +106,6 @@ func (e *fetchError) Unwrap() []error {
 
 func fetchErr(kind, cause error, format string, args ...any) error {
 	return &fetchError{kind: kind, cause: cause, msg: fmt.Sprintf(format, args...)}
-}
-
-// short keeps a quoted echo of bad input to a readable length.
-func short(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
 }
 
 func isAlnum(c byte) bool {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ucmsh/ucmsh/internal/sentence"
 )
 
 // SFTPURL is where `license smart reservation install-file` fetches a code.
@@ -57,7 +59,7 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 	}
 	const scheme = "sftp://"
 	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
-		return SFTPURL{}, urlErr(msgURLScheme, short(s))
+		return SFTPURL{}, urlErr(msgURLScheme, sentence.Short(s))
 	}
 	rest := s[len(scheme):]
 	if i := strings.IndexAny(rest, "?#"); i >= 0 {
@@ -76,7 +78,7 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 			return SFTPURL{}, urlErr(msgURLPassword)
 		}
 		if u.User == "" || strings.ContainsFunc(u.User, unicode.IsSpace) {
-			return SFTPURL{}, urlErr(msgURLUser, short(u.User))
+			return SFTPURL{}, urlErr(msgURLUser, sentence.Short(u.User))
 		}
 	}
 
@@ -89,7 +91,7 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || len(port) > 5 || n < 1 || n > 65535 || port[0] == '+' || port[0] == '-' {
-			return SFTPURL{}, urlErr(msgURLPort, short(port))
+			return SFTPURL{}, urlErr(msgURLPort, sentence.Short(port))
 		}
 		u.Port = n
 	}
@@ -98,7 +100,7 @@ func ParseSFTPURL(s string) (SFTPURL, error) {
 		return SFTPURL{}, urlErr(msgURLNoPath)
 	}
 	if strings.HasSuffix(path, "/") {
-		return SFTPURL{}, urlErr(msgURLDir, short(path))
+		return SFTPURL{}, urlErr(msgURLDir, sentence.Short(path))
 	}
 	u.Path = path
 	return u, nil
@@ -109,17 +111,17 @@ func splitHostPort(hp string) (host, port string, err error) {
 	if strings.HasPrefix(hp, "[") {
 		end := strings.IndexByte(hp, ']')
 		if end < 0 {
-			return "", "", urlErr(msgURLHost, short(hp))
+			return "", "", urlErr(msgURLHost, sentence.Short(hp))
 		}
 		addr, perr := netip.ParseAddr(hp[1:end])
 		if perr != nil || !addr.Is6() {
-			return "", "", urlErr(msgURLHost, short(hp[:end+1]))
+			return "", "", urlErr(msgURLHost, sentence.Short(hp[:end+1]))
 		}
 		after := hp[end+1:]
 		if after != "" {
 			p, ok := strings.CutPrefix(after, ":")
 			if !ok || p == "" {
-				return "", "", urlErr(msgURLPort, short(after))
+				return "", "", urlErr(msgURLPort, sentence.Short(after))
 			}
 			port = p
 		}
@@ -130,7 +132,7 @@ func splitHostPort(hp string) (host, port string, err error) {
 		if addr, perr := netip.ParseAddr(hp); perr == nil {
 			return "", "", urlErr(msgURLIPv6, addr.String())
 		}
-		return "", "", urlErr(msgURLHost, short(hp))
+		return "", "", urlErr(msgURLHost, sentence.Short(hp))
 	}
 	host = hp
 	if i := strings.IndexByte(hp, ':'); i >= 0 {
@@ -143,7 +145,7 @@ func splitHostPort(hp string) (host, port string, err error) {
 		return "", "", urlErr(msgURLNoHost)
 	}
 	if !validHostName(host) {
-		return "", "", urlErr(msgURLHost, short(host))
+		return "", "", urlErr(msgURLHost, sentence.Short(host))
 	}
 	return strings.ToLower(host), port, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ucmsh/ucmsh/internal/sentence"
 )
 
 // Licence types an entitlement can have.
@@ -308,7 +310,7 @@ func (p *parser) code() (*AuthCode, error) {
 		return nil, err
 	}
 	if ac.UDI, err = ParseRequestCode(udiText); err != nil {
-		return nil, newErr(ErrBadFormat, msgAuthUDI, lowerFirst(err.Error()))
+		return nil, newErr(ErrBadFormat, msgAuthUDI, sentence.LowerFirst(err.Error()))
 	}
 	if err := p.lit("</specificPLR>"); err != nil {
 		return nil, err

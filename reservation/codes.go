@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/ucmsh/ucmsh/internal/sentence"
 )
 
 // Domain tags keep the two derived codes from ever being computable from
@@ -75,7 +77,7 @@ func ReturnCode(ac *AuthCode) string {
 func ParseReturnCode(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if len(s) != returnCodeLength {
-		return "", newErr(ErrBadFormat, msgRetShape, short(s))
+		return "", newErr(ErrBadFormat, msgRetShape, sentence.Short(s))
 	}
 	for i := 0; i < len(s); i++ {
 		if i%7 == 6 {

@@ -3,7 +3,6 @@ package reservation
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 )
 
 // Kinds of failure, for errors.Is. The error a function returns carries its
@@ -82,24 +81,3 @@ const (
 	msgKeyCurve   = "The trusted key file %s does not hold an ECDSA P-256 key, the only kind licensing servers use."
 	msgKeyDir     = "The trust directory %s cannot be read: %v."
 )
-
-// short keeps a quoted echo of bad input to a readable length.
-func short(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	i := max
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
-
-// lowerFirst lets one sentence be quoted inside another.
-func lowerFirst(s string) string {
-	if s != "" && 'A' <= s[0] && s[0] <= 'Z' {
-		return string(s[0]+'a'-'A') + s[1:]
-	}
-	return s
-}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ucmsh/ucmsh/internal/cli"
 	"github.com/ucmsh/ucmsh/internal/clock"
+	"github.com/ucmsh/ucmsh/internal/sentence"
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/spf13/pflag"
@@ -178,7 +179,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	commonFlags(fs, e)
 	do := c.prepare(fs)
 	cmdUsage := func(w io.Writer) {
-		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, upperFirst(c.summary), cli.FlagUsages(fs))
+		fmt.Fprintf(w, "Usage: cssm %s %s\n\n%s.\n\nFlags:\n%s", c.name, c.args, sentence.UpperFirst(c.summary), cli.FlagUsages(fs))
 	}
 	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -245,13 +246,6 @@ func commonFlags(fs *pflag.FlagSet, e *env) {
 	fs.MarkHidden("store")
 	fs.StringVar(&e.database, "database", e.database, "the database: sqlite (a file in the --state folder) or a postgres:// URL")
 	fs.StringVar(&e.now, "now", e.now, "fix cssm's clock (RFC 3339)")
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func required(name, value string) error {
