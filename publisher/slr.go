@@ -45,19 +45,22 @@ type ReturnedCode struct {
 // as the sequence (LastCodeTimestamp) has moved past them.
 const maxReturned = 32
 
-// recordReturn moves the reservation sequence past a returned code and
-// remembers it, so installing it again is refused with the reason.
-func (st *State) recordReturn(ac *reservation.AuthCode, code string, now time.Time) {
+// recordReturn makes ac's return code, moves the reservation sequence past
+// ac and remembers the code, so installing ac again is refused with the
+// reason; event (with the code for its %s) goes into the event log.
+func (st *State) recordReturn(ac *reservation.AuthCode, now time.Time, event string) string {
+	code := reservation.ReturnCode(ac)
 	if ac.Timestamp.After(st.LastCodeTimestamp) {
 		st.LastCodeTimestamp = ac.Timestamp
 	}
-	if st.returned(code) != nil {
-		return
+	if st.returned(code) == nil {
+		st.Returned = append(st.Returned, ReturnedCode{Issued: ac.Timestamp, ReturnCode: code, ReturnedAt: now.UTC()})
+		if n := len(st.Returned) - maxReturned; n > 0 {
+			st.Returned = append([]ReturnedCode(nil), st.Returned[n:]...)
+		}
 	}
-	st.Returned = append(st.Returned, ReturnedCode{Issued: ac.Timestamp, ReturnCode: code, ReturnedAt: now.UTC()})
-	if n := len(st.Returned) - maxReturned; n > 0 {
-		st.Returned = append([]ReturnedCode(nil), st.Returned[n:]...)
-	}
+	st.logEvent(now, event, code)
+	return code
 }
 
 // returned finds a returned code by its return code.
@@ -310,10 +313,8 @@ func (s *Service) ReservationReturn() (string, error) {
 		if ac == nil {
 			return errNothingToReturn
 		}
-		code = reservation.ReturnCode(ac)
+		code = st.recordReturn(ac, now, "Reservation returned; return code %s")
 		st.Reservation = nil
-		st.recordReturn(ac, code, now)
-		st.logEvent(now, "Reservation returned; return code %s", code)
 		return nil
 	})
 	return code, err
@@ -341,10 +342,8 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
 			return err
 		}
-		code = reservation.ReturnCode(ac)
+		code = st.recordReturn(ac, now, "Return code generated for an authorization code never installed: %s")
 		r.Requested = false
-		st.recordReturn(ac, code, now)
-		st.logEvent(now, "Return code generated for an authorization code never installed: %s", code)
 		return nil
 	})
 	return code, err
