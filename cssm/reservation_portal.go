@@ -86,17 +86,9 @@ func (p *Portal) signingKey() (*ecdsa.PrivateKey, string, error) {
 // and issues the signed authorization code. The product gets a reservation
 // instance in the virtual account; the licences leave the pool at once.
 func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
-	udi, err := parseProduct(opt.Product)
-	if err != nil {
-		return nil, err
-	}
-	key, wrote, err := p.signingKey()
-	if err != nil {
-		return nil, err
-	}
-	now := p.Clock.Now()
-	out := &Issued{UDI: udi.String(), RequestCode: reservation.RequestCode(udi), VirtualAccount: opt.Virtual, TrustWritten: wrote}
-	err = p.update(func(st *State) error {
+	return p.issue(opt.Product, false, func(is *issuing) error {
+		st, udi, now := is.st, is.udi, is.now
+		is.out.VirtualAccount = opt.Virtual
 		_, va := st.findVA(opt.Virtual)
 		if va == nil {
 			return errNoVA(opt.Virtual)
@@ -124,27 +116,40 @@ func (p *Portal) Reserve(opt ReserveOptions) (*Issued, error) {
 			Registered:     now,
 			LastSeen:       now,
 		}
-		code, err := sign(key, udi, in.ID, st.nextStamp(udi.String(), now), lic, export)
+		code, err := is.sign(in, lic, export)
 		if err != nil {
 			return err
 		}
 		in.Reservation = &Reservation{Codes: []IssuedCode{code}}
 		st.addInstance(in)
 		st.event(va.Name, EventReservation, "authorization code issued for "+in.UDI+": "+reservedDetail(lic))
-		out.Code, out.InstanceID, out.Licenses, out.ExportAllowed, out.Timestamp = code.Code, in.ID, lic, export, code.Timestamp
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
-// UpdateReservation issues a new code for a product's reservation with the
-// given licences (replacing the whole list). Earlier codes the product may
-// still hold stay valid for a return until a later one is confirmed.
-func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
-	udi, err := parseProduct(opt.Product)
+// issuing is one transaction that issues an authorization code for a product.
+type issuing struct {
+	st  *State
+	udi reservation.UDI
+	now time.Time
+	key *ecdsa.PrivateKey
+	out *Issued
+}
+
+// sign signs the code for in with the next timestamp and puts it in the answer.
+func (is *issuing) sign(in *Instance, lic []ReservedLicense, export bool) (IssuedCode, error) {
+	code, err := sign(is.key, is.udi, in.ID, is.st.nextStamp(is.udi.String(), is.now), lic, export)
+	if err != nil {
+		return IssuedCode{}, err
+	}
+	is.out.Code, is.out.InstanceID, is.out.Licenses, is.out.ExportAllowed, is.out.Timestamp = code.Code, in.ID, lic, export, code.Timestamp
+	return code, nil
+}
+
+// issue parses the product, takes the signing key (before the transaction:
+// both take the store lock) and runs fill in one transaction.
+func (p *Portal) issue(product string, update bool, fill func(*issuing) error) (*Issued, error) {
+	udi, err := parseProduct(product)
 	if err != nil {
 		return nil, err
 	}
@@ -152,9 +157,24 @@ func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := p.Clock.Now()
-	out := &Issued{UDI: udi.String(), RequestCode: reservation.RequestCode(udi), Update: true, TrustWritten: wrote}
+	is := &issuing{udi: udi, now: p.Clock.Now(), key: key,
+		out: &Issued{UDI: udi.String(), RequestCode: reservation.RequestCode(udi), Update: update, TrustWritten: wrote}}
 	err = p.update(func(st *State) error {
+		is.st = st
+		return fill(is)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return is.out, nil
+}
+
+// UpdateReservation issues a new code for a product's reservation with the
+// given licences (replacing the whole list). Earlier codes the product may
+// still hold stay valid for a return until a later one is confirmed.
+func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
+	return p.issue(opt.Product, true, func(is *issuing) error {
+		st, udi, now := is.st, is.udi, is.now
 		in, err := st.findReservation(udi, opt.Virtual)
 		if err != nil {
 			return err
@@ -176,21 +196,16 @@ func (p *Portal) UpdateReservation(opt ReserveOptions) (*Issued, error) {
 		if err := st.checkPool(va, in, r.held(now), grown.held(now), now); err != nil {
 			return err
 		}
-		code, err := sign(key, udi, in.ID, st.nextStamp(udi.String(), now), lic, export)
+		code, err := is.sign(in, lic, export)
 		if err != nil {
 			return err
 		}
 		r.Codes = append(r.Codes, code)
 		in.ExportAllowed = export
 		st.event(in.VirtualAccount, EventReservation, "authorization code updated for "+instanceName(in)+": "+reservedDetail(lic))
-		out.Code, out.InstanceID, out.VirtualAccount = code.Code, in.ID, in.VirtualAccount
-		out.Licenses, out.ExportAllowed, out.Timestamp = lic, export, code.Timestamp
+		is.out.VirtualAccount = in.VirtualAccount
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ReservationCode returns the newest code issued to a product, to print again.
