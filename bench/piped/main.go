@@ -15,7 +15,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,15 +44,11 @@ func main() {
 }
 
 func run(n, runs int) error {
-	bin, tmp, cleanup, err := harness.Setup()
+	bin, dir, cleanup, err := harness.SetupFullTrace()
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	dir := filepath.Join(tmp, "node")
-	if err := harness.FullTrace(bin, dir); err != nil {
-		return err
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var in strings.Builder
 	licensing := 0

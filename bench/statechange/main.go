@@ -36,15 +36,11 @@ func main() {
 }
 
 func run(n, runs int) error {
-	bin, tmp, cleanup, err := harness.Setup()
+	bin, dir, cleanup, err := harness.SetupFullTrace()
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	dir := filepath.Join(tmp, "node")
-	if err := harness.FullTrace(bin, dir); err != nil {
-		return err
-	}
 	input := harness.Cycles(n / 2)
 	fmt.Printf("statechange: %d state-changing commands (reservation enable/disable) piped into one ucmsh, each durably written, %d runs\n", n, runs)
 	fmt.Printf("machine: %s; state folder on %s\n", harness.Machine(), fsType(dir))

@@ -45,6 +45,21 @@ func Setup() (bin, tmp string, cleanup func(), err error) {
 	return bin, tmp, cleanup, nil
 }
 
+// SetupFullTrace is Setup with a node state folder (tmp/node) holding a
+// full trace, as the piped-input benchmarks measure it; cleanup removes both.
+func SetupFullTrace() (bin, dir string, cleanup func(), err error) {
+	bin, tmp, cleanup, err := Setup()
+	if err != nil {
+		return "", "", nil, err
+	}
+	dir = filepath.Join(tmp, "node")
+	if err := FullTrace(bin, dir); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return bin, dir, cleanup, nil
+}
+
 func moduleRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
