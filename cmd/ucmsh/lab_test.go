@@ -26,16 +26,7 @@ func TestLabScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/lab",
 		UpdateScripts: golden.Updating(),
-		Setup: func(env *testscript.Env) error {
-			bin, err := cssmBinary()
-			if err != nil {
-				return err
-			}
-			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
-			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
-			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
-			return nil
-		},
+		Setup:         scriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": waitfile,
 			"labssh":   labssh,

@@ -32,23 +32,26 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// scriptEnv puts cssm on the scripts' PATH and keeps their state in the
+// work folder. Tests never leave loopback: "direct" goes to a closed local port.
+func scriptEnv(env *testscript.Env) error {
+	bin, err := cssmBinary()
+	if err != nil {
+		return err
+	}
+	env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
+	env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
+	env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
+	return nil
+}
+
 // The scripts in testdata/script drive the built binary as users' scripts
 // do: piped input, -c, exit codes, the subscriber, bad input.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:           "testdata/script",
 		UpdateScripts: golden.Updating(),
-		Setup: func(env *testscript.Env) error {
-			bin, err := cssmBinary()
-			if err != nil {
-				return err
-			}
-			env.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+env.Getenv("PATH"))
-			env.Setenv("XDG_STATE_HOME", env.WorkDir+"/.state")
-			// Tests never leave loopback: "direct" goes to a closed local port.
-			env.Setenv("UCMSH_DIRECT_URL", "http://127.0.0.1:9")
-			return nil
-		},
+		Setup:         scriptEnv,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":    exits,
 			"bigline":  bigline,
