@@ -108,18 +108,27 @@ func (st *State) addSmartAccount(sa *SmartAccount) {
 
 // token is the token with this text, or nil.
 func (st *State) token(text string) *Token {
-	if t, ok := st.tokens[text]; ok {
-		return t
+	return cachedRow(st, st.tokens, `SELECT data FROM tokens WHERE token = ?`, text, func(_ *Token, data []byte) {
+		st.tokenSnap[text] = data
+	})
+}
+
+// cachedRow is the row key of a table in this transaction: from cache, else
+// decoded from query's data column (loaded then keeps its snapshot), nil
+// when there is none; cache remembers either.
+func cachedRow[T any](st *State, cache map[string]*T, query, key string, loaded func(v *T, data []byte)) *T {
+	if v, ok := cache[key]; ok {
+		return v
 	}
 	var data string
-	var t *Token
-	if st.tx.row(`SELECT data FROM tokens WHERE token = ?`, []any{text}, &data) {
-		t = &Token{}
-		st.decode([]byte(data), t)
-		st.tokenSnap[text] = []byte(data)
+	var v *T
+	if st.tx.row(query, []any{key}, &data) {
+		v = new(T)
+		st.decode([]byte(data), v)
+		loaded(v, []byte(data))
 	}
-	st.tokens[text] = t
-	return t
+	cache[key] = v
+	return v
 }
 
 func (st *State) putToken(text string, t *Token) {
@@ -129,22 +138,13 @@ func (st *State) putToken(text string, t *Token) {
 
 // instance is the instance with this id, or nil.
 func (st *State) instance(id string) *Instance {
-	if in, ok := st.insts[id]; ok {
-		return in
-	}
-	var data string
-	var in *Instance
-	if st.tx.row(`SELECT data FROM instances WHERE id = ?`, []any{id}, &data) {
-		in = &Instance{}
-		st.decode([]byte(data), in)
+	return cachedRow(st, st.insts, `SELECT data FROM instances WHERE id = ?`, id, func(in *Instance, _ []byte) {
 		snap := snapshot(in)
 		st.instSnap[id] = &snap
 		if _, ok := st.byUDI[in.UDI]; !ok {
 			st.byUDI[in.UDI] = id
 		}
-	}
-	st.insts[id] = in
-	return in
+	})
 }
 
 // instanceByUDI is the instance of the product with this UDI, or nil.
