@@ -13,50 +13,28 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export PATH="/usr/local/go/bin:$PATH"
-export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-PY=/usr/bin/python3 # Debian's python, where python3-paramiko installs
+. .ci/lib.sh
 
 missing=()
 [ -x "$PY" ] || missing+=(python3)
 "$PY" -c 'import paramiko' >/dev/null 2>&1 || missing+=(python3-paramiko)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install "${missing[@]}"
 
 echo "== sshd attack tests (3 rounds, race detector)"
 timeout 900 go test -race -count=3 -run 'Flood|PerSourceCap|VersionDeadline|Parallel|SuccessDoesNot|KeyboardInteractive' ./sshd
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 echo "== the same attacks on ucmsh serve"
 go build -o "$work/bin/" ./cmd/ucmsh
 state="$work/state"
 password='attack-Passw0rd'
 echo "$password" | "$work/bin/ucmsh" useradd --state "$state" admin
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$work/bin/ucmsh" serve --state "$state" --listen "127.0.0.1:$port" \
   --max-startups 10:30:100 --per-source-startups 8 --version-timeout 10s \
   --max-failures 5 --failure-window 1m --lockout 1m \
   >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
-for _ in $(seq 200); do
-  grep -q 'serving' "$work/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-cat "$work/serve.out"
+wait_serving 200
 
 cat >"$work/attack.py" <<'PYTHON'
 """Floods and guesses against ucmsh serve; every loop is bounded."""

@@ -15,9 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export PATH="/usr/local/go/bin:$PATH"
-export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-PY=/usr/bin/python3 # Debian's python, where python3-paramiko installs
+. .ci/lib.sh
 
 missing=()
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
@@ -26,25 +24,9 @@ command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 "$PY" -c 'import paramiko' >/dev/null 2>&1 || missing+=(python3-paramiko)
 "$PY" -c 'import netmiko' >/dev/null 2>&1 || missing+=(python3-netmiko)
 "$PY" -c 'import asyncssh' >/dev/null 2>&1 || missing+=(python3-asyncssh)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "== apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install "${missing[@]}"
 ssh -V
 "$PY" -W ignore -c 'import paramiko, netmiko, asyncssh; print("paramiko", paramiko.__version__, "netmiko", netmiko.__version__, "asyncssh", asyncssh.__version__)'
-
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 echo "== OpenSSH client against ucmsh serve (go test)"
 UCMSH_REQUIRE_SSH=1 timeout 600 go test -count=1 -run 'TestOpenSSH' -v ./cmd/ucmsh
@@ -64,14 +46,10 @@ for tier in Enhanced Basic Essential; do
   "$work/bin/cssm" license add --virtual Default --tier "$tier" --count 20 >/dev/null
 done
 
-port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$work/bin/ucmsh" serve --state "$state" --listen "127.0.0.1:$port" >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
-for _ in $(seq 100); do
-  grep -q 'serving' "$work/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-cat "$work/serve.out"
+wait_serving 100
 
 cat >"$work/interop.py" <<'PYTHON'
 """paramiko and netmiko against ucmsh serve."""

@@ -448,25 +448,12 @@ func TestFetchConnectionRefused(t *testing.T) {
 
 // A port that accepts connections but never speaks SSH.
 func TestFetchConnectTimeout(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	port := fakeServer(t, func(c net.Conn) { t.Cleanup(func() { c.Close() }) })
 	p := &person{password: "s3cret", yes: true}
 	o := p.options(knownHostsPath(t))
 	o.ConnectTimeout = 300 * time.Millisecond
-	u := SFTPURL{User: "admin", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Path: codePath}
-	_, err = fetchWithin(t, 3*time.Second, t.Context(), u, o)
+	u := SFTPURL{User: "admin", Host: "127.0.0.1", Port: port, Path: codePath}
+	_, err := fetchWithin(t, 3*time.Second, t.Context(), u, o)
 	wantKind(t, err, ErrTimeout)
 	if !strings.Contains(err.Error(), "300ms") {
 		t.Errorf("error %q does not say the timeout", err)
@@ -474,25 +461,34 @@ func TestFetchConnectTimeout(t *testing.T) {
 }
 
 func TestFetchNotSSH(t *testing.T) {
+	port := fakeServer(t, func(c net.Conn) {
+		c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+		c.Close()
+	})
+	p := &person{password: "s3cret", yes: true}
+	u := SFTPURL{User: "admin", Host: "127.0.0.1", Port: port, Path: codePath}
+	_, err := fetchWithin(t, 5*time.Second, t.Context(), u, p.options(knownHostsPath(t)))
+	wantKind(t, err, ErrTransfer)
+}
+
+// fakeServer listens on loopback, hands every connection to serve, and
+// returns the port.
+func fakeServer(t *testing.T, serve func(net.Conn)) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
-			c.Close()
+			serve(c)
 		}
 	}()
-	p := &person{password: "s3cret", yes: true}
-	u := SFTPURL{User: "admin", Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Path: codePath}
-	_, err = fetchWithin(t, 5*time.Second, t.Context(), u, p.options(knownHostsPath(t)))
-	wantKind(t, err, ErrTransfer)
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func blockingServer(t *testing.T) (*testServer, string) {
