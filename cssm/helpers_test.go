@@ -75,6 +75,20 @@ func (l *lab) token(opt TokenOptions) string {
 }
 
 // udi is the UDI of test product n, in the form CUCM reports.
+// usage is the virtual account's usage report as `cssm usage` prints it.
+func (l *lab) usage(va string) string {
+	l.t.Helper()
+	r, err := l.portal.Usage(va)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := WriteUsage(&out, r); err != nil {
+		l.t.Fatal(err)
+	}
+	return out.String()
+}
+
 func udi(n int) string {
 	return "PID:UCM,SN:" + hex5(n) + ",UUID:6fe83addc80240bc92dc071ac7a" + hex5(n)
 }

@@ -74,14 +74,7 @@ func TestUsageReport(t *testing.T) {
 		{"tag": tag("Enhanced"), "count": 6}, {"tag": tag("Basic"), "count": 2},
 	}})
 
-	r, err := a.portal.Usage("TAC")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	if err := WriteUsage(&out, r); err != nil {
-		t.Fatal(err)
-	}
+	out := a.usage("TAC")
 	want := `Smart Account: BU
 Virtual Account: TAC
 Product Instances: 1
@@ -97,8 +90,8 @@ Product Instances: 1
 +---------------------------------------------+-----------+----------+--------+--------------+---------+-----------------+
 Export Authorization Keys: 0 in use of 2
 `
-	if out.String() != want {
-		t.Fatalf("usage report:\n%s\nwant:\n%s", out.String(), want)
+	if out != want {
+		t.Fatalf("usage report:\n%s\nwant:\n%s", out, want)
 	}
 }
 
