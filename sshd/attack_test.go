@@ -454,14 +454,7 @@ func TestQuitClosesOnlyItsSession(t *testing.T) {
 		t.Fatalf("%q", out)
 	}
 	// A second shell at once, typing after the grace period of the first.
-	s := session(t, c)
-	in, r := pipes(t, s)
-	if err := s.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	if l := readLine(t, r); l != "pty=false term=\n" {
-		t.Fatalf("greeting %q", l)
-	}
+	s, in, r := plainShell(t, c)
 	// Two sessions: one quits, the other goes on.
 	other := shell("first\nquit\n")
 	time.Sleep(1200 * time.Millisecond) // well past the grace period

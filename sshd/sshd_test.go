@@ -198,11 +198,23 @@ func ptyShell(t testing.TB, c *ssh.Client, rows, cols int) (*ssh.Session, io.Wri
 	if err := s.RequestPty("xterm", rows, cols, ssh.TerminalModes{}); err != nil {
 		t.Fatal(err)
 	}
+	return startShell(t, s, "pty=true term=xterm\n")
+}
+
+// plainShell opens a shell without a PTY, as scripts do, and reads its greeting.
+func plainShell(t testing.TB, c *ssh.Client) (*ssh.Session, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	return startShell(t, session(t, c), "pty=false term=\n")
+}
+
+// startShell starts the shell on s and checks its greeting line.
+func startShell(t testing.TB, s *ssh.Session, greeting string) (*ssh.Session, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
 	in, r := pipes(t, s)
 	if err := s.Shell(); err != nil {
 		t.Fatal(err)
 	}
-	if l := readLine(t, r); l != "pty=true term=xterm\n" {
+	if l := readLine(t, r); l != greeting {
 		t.Fatalf("greeting %q", l)
 	}
 	return s, in, r
@@ -347,14 +359,7 @@ func TestIdleTimeout(t *testing.T) {
 
 	// Typing keeps a session alive.
 	c := ts.login(t)
-	s := session(t, c)
-	in, r := pipes(t, s)
-	if err := s.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	if l := readLine(t, r); l != "pty=false term=\n" {
-		t.Fatalf("greeting %q", l)
-	}
+	_, in, r := plainShell(t, c)
 	for i := 0; i < 8; i++ {
 		time.Sleep(150 * time.Millisecond)
 		fmt.Fprintf(in, "key %d\n", i)
