@@ -176,6 +176,18 @@ func verified(text string, keys []*ecdsa.PublicKey, keysErr error) (*reservation
 	return ac, nil
 }
 
+// verifiedFor is verified, for a code that must name this node's UDI.
+func verifiedFor(text string, st *State, keys []*ecdsa.PublicKey, keysErr error) (*reservation.AuthCode, error) {
+	ac, err := verified(text, keys, keysErr)
+	if err != nil {
+		return nil, err
+	}
+	if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+		return nil, err
+	}
+	return ac, nil
+}
+
 // checkInstalled verifies the installed code again, as at install: the
 // signature against trust/ as it is now, this node's UDI, and the
 // reservation sequence (it must be the newest code installed). A state file
@@ -201,11 +213,8 @@ func (s *Service) checkInstalled(st *State) (*reservation.AuthCode, error) {
 }
 
 func verifyInstalled(text string, st *State, keys []*ecdsa.PublicKey, kerr error) (*reservation.AuthCode, error) {
-	ac, err := verified(text, keys, kerr)
+	ac, err := verifiedFor(text, st, keys, kerr)
 	if err != nil {
-		return nil, err
-	}
-	if err := reservation.CheckUDI(ac, st.udi()); err != nil {
 		return nil, err
 	}
 	if !ac.Timestamp.Equal(st.LastCodeTimestamp) {
@@ -270,11 +279,8 @@ func (s *Service) ReservationInstall(text string) (confirmation string, updated 
 		if err := readyToInstall(r); err != nil {
 			return err
 		}
-		ac, err := verified(text, keys, kerr)
+		ac, err := verifiedFor(text, st, keys, kerr)
 		if err != nil {
-			return err
-		}
-		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
 			return err
 		}
 		if rc := st.returned(reservation.ReturnCode(ac)); rc != nil {
@@ -333,13 +339,10 @@ func (s *Service) ReservationReturnAuthorization(text string) (string, error) {
 		case r.Code != nil:
 			return errReturnInstalledInstead
 		}
-		ac, err := verified(text, keys, kerr)
-		if err != nil {
-			return err
-		}
 		// Only the UDI matters: an old or lapsed code can still be returned,
 		// and returning one twice gives the same return code again.
-		if err := reservation.CheckUDI(ac, st.udi()); err != nil {
+		ac, err := verifiedFor(text, st, keys, kerr)
+		if err != nil {
 			return err
 		}
 		code = st.recordReturn(ac, now, "Return code generated for an authorization code never installed: %s")
