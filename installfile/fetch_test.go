@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/termtest"
 	"github.com/ucmsh/ucmsh/reservation"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -448,7 +450,9 @@ func TestFetchConnectionRefused(t *testing.T) {
 
 // A port that accepts connections but never speaks SSH.
 func TestFetchConnectTimeout(t *testing.T) {
-	port := fakeServer(t, func(c net.Conn) { t.Cleanup(func() { c.Close() }) })
+	// The port holds each connection silent until the client gives up.
+	ln := termtest.Listen(t, "tcp", "127.0.0.1:0", func(c net.Conn) { io.Copy(io.Discard, c) })
+	port := ln.Addr().(*net.TCPAddr).Port
 	p := &person{password: "s3cret", yes: true}
 	o := p.options(knownHostsPath(t))
 	o.ConnectTimeout = 300 * time.Millisecond
@@ -461,34 +465,14 @@ func TestFetchConnectTimeout(t *testing.T) {
 }
 
 func TestFetchNotSSH(t *testing.T) {
-	port := fakeServer(t, func(c net.Conn) {
+	ln := termtest.Listen(t, "tcp", "127.0.0.1:0", func(c net.Conn) {
 		c.Write([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
-		c.Close()
 	})
+	port := ln.Addr().(*net.TCPAddr).Port
 	p := &person{password: "s3cret", yes: true}
 	u := SFTPURL{User: "admin", Host: "127.0.0.1", Port: port, Path: codePath}
 	_, err := fetchWithin(t, 5*time.Second, t.Context(), u, p.options(knownHostsPath(t)))
 	wantKind(t, err, ErrTransfer)
-}
-
-// fakeServer listens on loopback, hands every connection to serve, and
-// returns the port.
-func fakeServer(t *testing.T, serve func(net.Conn)) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			serve(c)
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func blockingServer(t *testing.T) (*testServer, string) {
