@@ -111,9 +111,7 @@ func TestFetchUserInURLWithKey(t *testing.T) {
 	setup, code := withCode(t)
 	clientKey := newSigner(t, "ed25519")
 	srv := newTestServer(t, setup, func(s *testServer) { s.keys["alice"] = clientKey.PublicKey() })
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	p := &person{password: "unused"}
 	o := p.options(kh)
@@ -136,9 +134,7 @@ func TestFetchUserInURLWithKey(t *testing.T) {
 func TestFetchUserInURLKeyRefusedThenPassword(t *testing.T) {
 	setup, _ := withCode(t)
 	srv := newTestServer(t, setup)
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	p := &person{password: "s3cret"}
 	o := p.options(kh)
@@ -157,9 +153,7 @@ func TestFetchUserInURLKeyRefusedThenPassword(t *testing.T) {
 func TestFetchKeyboardInteractive(t *testing.T) {
 	setup, _ := withCode(t)
 	srv := newTestServer(t, setup, func(s *testServer) { s.kbdOnly = true })
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	// The user in the URL: asked when keyboard-interactive needs it.
 	p := &person{password: "s3cret"}
@@ -329,9 +323,7 @@ func TestAppendKnownHostAddsMissingNewline(t *testing.T) {
 func TestFetchAuthenticationFailures(t *testing.T) {
 	setup, _ := withCode(t)
 	srv := newTestServer(t, setup)
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	t.Run("wrong password", func(t *testing.T) {
 		p := &person{user: "admin", password: "guess"}
@@ -391,9 +383,7 @@ func TestFetchFileProblems(t *testing.T) {
 		s.files["/codes/blank.txt"] = &testFile{data: []byte("\r\n \n")}
 		s.files["/codes/secret.txt"] = &testFile{data: []byte("x"), denied: true}
 	})
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	for _, tc := range []struct {
 		path string
@@ -479,9 +469,7 @@ func blockingServer(t *testing.T) (*testServer, string) {
 	srv := newTestServer(t, func(s *testServer) {
 		s.files["/codes/slow.txt"] = &testFile{block: make(chan struct{})}
 	})
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 	return srv, kh
 }
 

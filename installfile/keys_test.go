@@ -89,9 +89,7 @@ func TestFetchLogsLogin(t *testing.T) {
 	setup, _ := withCode(t)
 	clientKey := newSigner(t, "ed25519")
 	srv := newTestServer(t, setup, func(s *testServer) { s.keys["alice"] = clientKey.PublicKey() })
-	kh := knownHostsPath(t)
-	os.MkdirAll(filepath.Dir(kh), 0o700)
-	srv.trust(t, kh)
+	kh := srv.trustedKnownHosts(t)
 
 	var log bytes.Buffer
 	o := (&person{password: "s3cret"}).options(kh)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -120,6 +121,15 @@ func (s *testServer) trust(t *testing.T, path string) {
 	if err := os.WriteFile(path, []byte(line+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// trustedKnownHosts is a fresh known_hosts file that trusts the server.
+func (s *testServer) trustedKnownHosts(t *testing.T) string {
+	t.Helper()
+	kh := knownHostsPath(t)
+	os.MkdirAll(filepath.Dir(kh), 0o700)
+	s.trust(t, kh)
+	return kh
 }
 
 func (s *testServer) close() {
