@@ -133,9 +133,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusMethodNotAllowed, msgMethod)
 		return
 	}
-	switch path {
-	case "/licenses.csv", "/instances.csv":
-		if !h.may(w, ss, r.URL.Query().Get("va"), cssm.NeedView) {
+	// Every page of an account checks that the user may see it.
+	if va := r.URL.Query().Get("va"); va != "" || path == "/licenses.csv" || path == "/instances.csv" {
+		if !h.may(w, ss, va, cssm.NeedView) {
 			return
 		}
 	}
