@@ -95,8 +95,8 @@ func (a Access) String() string {
 
 // restAllowed checks a REST call's account path against the caller's grants:
 // calls on a smart account as a whole need a grant over it (or every account);
-// calls on a virtual account need one over it. An unknown account is left to
-// the handler's 404.
+// calls on a virtual account need one over it. Only a grant over every account
+// learns that an account is unknown (the handler's 404); others get 403.
 func (st *State) restAllowed(g *grant, segs []string, readOnly bool) error {
 	if len(segs) < 2 || segs[0] != "accounts" || segs[1] == "search" {
 		return nil // the account list shows only what the caller sees
@@ -104,10 +104,6 @@ func (st *State) restAllowed(g *grant, segs []string, readOnly bool) error {
 	vaName := ""
 	if len(segs) >= 4 && segs[2] == "virtual-accounts" {
 		vaName = segs[3]
-	}
-	sa, va, err := st.restAccount(segs[1], vaName)
-	if err != nil {
-		return nil
 	}
 	need := NeedView
 	if !readOnly {
@@ -120,6 +116,13 @@ func (st *State) restAllowed(g *grant, segs []string, readOnly bool) error {
 		case "devices/remove", "devices/transfer", "licenses/transfer":
 			need = NeedAdmin
 		}
+	}
+	sa, va, err := st.restAccount(segs[1], vaName)
+	if err != nil {
+		if g.access.Allows("", "", need) {
+			return nil // the handler says which account is unknown
+		}
+		return restFail(http.StatusForbidden, msgRESTNoScope, g.subject, segs[1])
 	}
 	where := sa.Name
 	if va != nil {

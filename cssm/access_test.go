@@ -45,6 +45,7 @@ func TestRESTCallsStayInTheUsersAccounts(t *testing.T) {
 		{"read-only of Lab", viewer, "GET", onPrem + "/virtual-accounts/Lab/tokens", 200},
 		{"read-only of Lab", viewer, "POST", onPrem + "/virtual-accounts/Lab/tokens", 403},
 		{"read-only of Lab", viewer, "GET", onPrem + "/virtual-accounts/TAC/tokens", 403},
+		{"read-only of Lab", viewer, "GET", onPrem + "/virtual-accounts/Nope/tokens", 403}, // not told it is unknown
 	} {
 		var body any
 		if c.method == "POST" {
