@@ -60,6 +60,9 @@ func TestRESTCallsStayInTheUsersAccounts(t *testing.T) {
 			t.Errorf("%s has %d tokens, want %d: a refused call made one", va, len(toks), want)
 		}
 	}
+	if _, out := a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v1/accounts/search?domain=BU", admin, nil); out["totalRecords"] != float64(0) {
+		t.Errorf("an admin of Other finds BU: %v", out)
+	}
 	_, out := a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v2/accounts", user, nil)
 	if s := fmt.Sprint(out["accounts"]); strings.Contains(s, "Lab") || strings.Contains(s, "Other") || !strings.Contains(s, "SMART_ACCOUNT_USER") {
 		t.Errorf("the account list of a user of TAC: %s", s)

@@ -1122,7 +1122,7 @@ func searchAccounts(s *Server, c *restCall) (int, any, error) {
 	var all []map[string]any
 	err = s.store.View(func(st *State) error {
 		for i, sa := range st.smartAccounts() {
-			if domain == "" || strings.EqualFold(domain, sa.Name) {
+			if (domain == "" || strings.EqualFold(domain, sa.Name)) && c.grant.access.Sees(sa.Name) {
 				all = append(all, map[string]any{"domain": sa.Name, "name": sa.Name, "id": i + 1, "type": "CUSTOMER", "status": "ACTIVE"})
 			}
 		}
