@@ -228,12 +228,14 @@ def test_paramiko_exec():
         for cmd, status in (("show license UDI", 0), ("show licence", 1), ("show license status --json", 0)):
             stdin, stdout, stderr = c.exec_command(cmd, timeout=20)
             out = stdout.read().decode()
+            err = stderr.read().decode()
             got = stdout.channel.recv_exit_status()
-            expect(got == status, "%s: exit status %d" % (cmd, status), (got, out))
+            expect(got == status, "%s: exit status %d" % (cmd, status), (got, out, err))
             if cmd.endswith("--json"):
                 json.loads(out)
             if status:
-                expect(out.endswith("Executed command unsuccessfully\n"), "failure message", out)
+                # A failure goes to the exec channel's standard error.
+                expect(out == "" and err.endswith("Executed command unsuccessfully\n"), "failure message on stderr", (out, err))
         # A question over exec reads its answer from standard input.
         stdin, stdout, stderr = c.exec_command("license smart reservation return", timeout=20)
         stdin.write("n\n")

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,7 @@ const password = "bench-password-1"
 type options struct {
 	sessions, commands, logins, pwLogins, idle int
 	command, ucmsh                             string
+	cisshgo, cisshgoMap                        string
 	timeout                                    time.Duration
 }
 
@@ -57,6 +59,8 @@ func main() {
 	flag.StringVar(&o.command, "command", "show license status", "the command whose round trip is timed")
 	flag.StringVar(&o.ucmsh, "ucmsh", "", "ucmsh binary (default: build ./cmd/ucmsh)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "give up after this long")
+	flag.StringVar(&o.cisshgo, "cisshgo", "", "a cisshgo binary: measure its memory per idle session in the same run, for comparison")
+	flag.StringVar(&o.cisshgoMap, "cisshgo-map", "transcripts/transcript_map.yaml", "cisshgo's transcript map (-t)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintf(os.Stderr, "ssh-bench: %v\n", err)
@@ -154,8 +158,16 @@ func run(o options) error {
 	for _, s := range idle {
 		s.close()
 	}
+	perSession := float64(after-before) / float64(len(idle))
 	fmt.Printf("memory: server RSS %d KiB before, %d KiB with %d idle PTY sessions (one connection each): %.1f KiB per idle session\n",
-		before, after, len(idle), float64(after-before)/float64(len(idle)))
+		before, after, len(idle), perSession)
+	if o.cisshgo != "" {
+		theirs, err := cisshgoPerSession(ctx, o, tmp)
+		if err != nil {
+			return fmt.Errorf("cisshgo: %w", err)
+		}
+		fmt.Printf("memory: cisshgo %.1f KiB per idle session in the same run; ucmsh/cisshgo = %.2f\n", theirs, perSession/theirs)
+	}
 
 	// 3. Round trips with many sessions at once.
 	sessions, err := openSessions(ctx, srv.addr, keyAuth, o.sessions)
@@ -323,18 +335,81 @@ func (s *server) status(field string) (int, error) {
 
 // session is a logged-in PTY session at its prompt.
 type session struct {
-	c   *ssh.Client
-	s   *ssh.Session
-	in  io.Writer
-	out io.Reader
-	buf []byte
-	tmp []byte
+	prompt []byte
+	c      *ssh.Client
+	s      *ssh.Session
+	in     io.Writer
+	out    io.Reader
+	buf    []byte
+	tmp    []byte
 }
 
 var prompt = []byte("\r\nadmin:")
 
+// cisshgoPerSession starts cisshgo with one listener (its csr1000v device,
+// admin/admin) and measures its RSS per idle PTY session as for ucmsh.
+// cisshgo listens on every address: run the comparison in a network
+// namespace of its own (see README.md).
+func cisshgoPerSession(ctx context.Context, o options, tmp string) (float64, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.CommandContext(ctx, o.cisshgo, "--listeners", "1", "--starting-port", strconv.Itoa(port), "-t", o.cisshgoMap)
+	logf, err := os.Create(filepath.Join(tmp, "cisshgo.log"))
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	srv := &server{cmd: cmd, done: make(chan error, 1)}
+	go func() { srv.done <- cmd.Wait() }()
+	defer func() { cmd.Process.Kill(); <-srv.done }()
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			return 0, errors.New("cisshgo did not start listening")
+		}
+	}
+	cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("admin")}, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second}
+	time.Sleep(time.Second)
+	before, err := srv.rss()
+	if err != nil {
+		return 0, err
+	}
+	sessions, err := openSessionsPrompt(ctx, addr, cfg, o.idle, []byte("cisshgo1000v>"))
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, s := range sessions {
+			s.close()
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	after, err := srv.rss()
+	if err != nil {
+		return 0, err
+	}
+	return float64(after-before) / float64(len(sessions)), nil
+}
+
 // login connects, opens a PTY shell and waits for the first prompt.
 func login(ctx context.Context, addr string, cfg *ssh.ClientConfig) (*session, time.Duration, error) {
+	return loginPrompt(ctx, addr, cfg, prompt)
+}
+
+// loginPrompt is login for a server whose prompt ends with want.
+func loginPrompt(ctx context.Context, addr string, cfg *ssh.ClientConfig, want []byte) (*session, time.Duration, error) {
 	t0 := time.Now()
 	c, err := ssh.Dial("tcp", addr, cfg)
 	if err != nil {
@@ -345,7 +420,7 @@ func login(ctx context.Context, addr string, cfg *ssh.ClientConfig) (*session, t
 		c.Close()
 		return nil, 0, err
 	}
-	se := &session{c: c, s: s, buf: make([]byte, 0, 8192), tmp: make([]byte, 4096)}
+	se := &session{c: c, s: s, prompt: want, buf: make([]byte, 0, 8192), tmp: make([]byte, 4096)}
 	if err := s.RequestPty("xterm", 40, 120, ssh.TerminalModes{}); err != nil {
 		se.close()
 		return nil, 0, err
@@ -365,6 +440,11 @@ func login(ctx context.Context, addr string, cfg *ssh.ClientConfig) (*session, t
 
 // openSessions logs n sessions in, ten at a time.
 func openSessions(ctx context.Context, addr string, cfg *ssh.ClientConfig, n int) ([]*session, error) {
+	return openSessionsPrompt(ctx, addr, cfg, n, prompt)
+}
+
+// openSessionsPrompt is openSessions for a server whose prompt ends with want.
+func openSessionsPrompt(ctx context.Context, addr string, cfg *ssh.ClientConfig, n int, want []byte) ([]*session, error) {
 	out := make([]*session, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 10)
@@ -375,7 +455,7 @@ func openSessions(ctx context.Context, addr string, cfg *ssh.ClientConfig, n int
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i], _, errs[i] = login(ctx, addr, cfg)
+			out[i], _, errs[i] = loginPrompt(ctx, addr, cfg, want)
 		}()
 	}
 	wg.Wait()
@@ -403,7 +483,7 @@ func (s *session) waitPrompt(ctx context.Context) ([]byte, error) {
 	for ctx.Err() == nil {
 		n, err := s.out.Read(s.tmp)
 		s.buf = append(s.buf, s.tmp[:n]...)
-		if bytes.HasSuffix(s.buf, prompt) {
+		if bytes.HasSuffix(s.buf, s.prompt) {
 			return s.buf, nil
 		}
 		if err != nil {
