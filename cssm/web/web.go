@@ -455,6 +455,12 @@ func (h *Handler) mayAct(w http.ResponseWriter, r *http.Request, ss *session, pa
 		if va == "" {
 			va = f.Get("va") // unknown instance: the action says so, if the form's account allows
 		}
+		if ok, _ := h.portal.Allowed(ss.access, va, cssm.NeedView); ok {
+			if ok, _ := h.portal.Allowed(ss.access, va, cssm.NeedAdmin); !ok {
+				h.fail(w, http.StatusForbidden, fmt.Sprintf(msgAdminOnly, ss.user))
+				return false
+			}
+		}
 		if !h.may(w, ss, va, cssm.NeedAdmin) {
 			return false
 		}
