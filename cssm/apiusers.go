@@ -66,8 +66,11 @@ func (p *Portal) CreateAPIClient(name, id, secret string) (*APIClient, error) {
 	return &APIClient{Name: name, ID: id, Secret: secret}, nil
 }
 
-// AddUser makes a user (or sets an existing one's password and role).
-func (p *Portal) AddUser(name, password, role string) (string, error) {
+// AddUser makes a user (or sets an existing one's password) and grants role
+// over one scope: smart account smart, virtual account virtual, or every
+// account when both are empty. A grant for the same scope replaces the old one;
+// grants for other scopes stay.
+func (p *Portal) AddUser(name, password, role, smart, virtual string) (string, error) {
 	if err := checkName("user name", name); err != nil {
 		return "", err
 	}
@@ -75,6 +78,14 @@ func (p *Portal) AddUser(name, password, role string) (string, error) {
 	case RoleAdmin, RoleUser, RoleReadOnly:
 	default:
 		return "", errRole(role)
+	}
+	switch {
+	case smart != "" && virtual != "":
+		return "", errGrantBoth()
+	case role == RoleAdmin && virtual != "":
+		return "", errGrantAdminVA(virtual)
+	case role == RoleUser && smart != "":
+		return "", errGrantUserSA(smart)
 	}
 	if len(password) < 8 || len(password) > 72 {
 		return "", errPasswordLength(len(password))
@@ -84,22 +95,41 @@ func (p *Portal) AddUser(name, password, role string) (string, error) {
 		return "", err
 	}
 	now := p.Clock.Now()
+	var msg string
 	err = p.Store.Update(func(st *State) error {
+		sa := smart
+		if virtual != "" {
+			s, _ := st.findVA(virtual)
+			if s == nil {
+				return errNoVA(virtual)
+			}
+			sa = s.Name
+		} else if smart != "" && st.findSA(smart) == nil {
+			return errNoSA(smart)
+		}
 		created, _ := now.UTC().MarshalText()
 		st.tx.exec(`INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)
 			ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role`, name, string(hash), role, string(created))
+		st.tx.exec(`INSERT INTO user_grants (name, role, sa, va) VALUES (?, ?, ?, ?)
+			ON CONFLICT (name, sa, va) DO UPDATE SET role = excluded.role`, name, role, sa, virtual)
+		msg = msgUserSaved(name, st.userAccess(name).String())
 		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return msgUserSaved(name, role), nil
+	return msg, nil
 }
 
-// grant is who an access token speaks for.
+// grant is who an access token speaks for and what it may do.
 type grant struct {
 	subject, role string
+	access        Access
 }
+
+// userGrant marks, in access_tokens.role, a token of a user, whose grants are
+// read from user_grants on each call (older tokens hold one global role).
+const userGrant = "@user"
 
 // checkClient verifies a client's secret; ok is false for an unknown id too.
 func (st *State) checkClient(id, secret string) bool {
@@ -112,17 +142,17 @@ func (st *State) checkClient(id, secret string) bool {
 	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
-// checkUser verifies a user's password and returns the role.
-func (st *State) checkUser(name, password string) (string, bool) {
-	var hash, role string
-	if !st.tx.row(`SELECT password_hash, role FROM users WHERE name = ?`, []any{name}, &hash, &role) {
+// checkUser verifies a user's password and returns the user's grants.
+func (st *State) checkUser(name, password string) (Access, bool) {
+	var hash string
+	if !st.tx.row(`SELECT password_hash FROM users WHERE name = ?`, []any{name}, &hash) {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
-		return "", false
+		return Access{}, false
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return "", false
+		return Access{}, false
 	}
-	return role, true
+	return st.userAccess(name), true
 }
 
 // dummyHash makes a login with an unknown user name cost what a wrong password
@@ -152,6 +182,11 @@ func (st *State) bearerGrant(tok string, now time.Time) *grant {
 	}
 	if now.Unix() >= expires {
 		return nil
+	}
+	if g.role == userGrant {
+		g.access = st.userAccess(g.subject)
+	} else {
+		g.access = Access{Grants: []Grant{{Role: g.role}}}
 	}
 	return &g
 }

@@ -112,6 +112,10 @@ func errNoVA(name string) error {
 	return fmt.Errorf("there is no virtual account %q; create it with: cssm account create --smart NAME --virtual %q", name, name)
 }
 
+func errNoSA(name string) error {
+	return fmt.Errorf("there is no smart account %q; create it with: cssm account create --smart %q --virtual NAME", name, name)
+}
+
 func errVAExists(va, sa string) error {
 	return fmt.Errorf("virtual account %q already exists in smart account %q; pick another name", va, sa)
 }
@@ -383,6 +387,7 @@ const msgNoReservations = "No license reservations.\n"
 const (
 	msgRESTNoResource       = "There is no resource %s %s on this server."
 	msgRESTReadOnly         = "User %s is read-only and cannot change anything."
+	msgRESTNoScope          = "User %s may not do this in account %s; ask an admin of the smart account for a role there."
 	msgRESTBodyTooLarge     = "The request body is larger than %d bytes."
 	msgRESTNotJSON          = "The request body is not a JSON object (%v)."
 	msgRESTBadFields        = "The request body does not fit this call: %v."
@@ -438,6 +443,18 @@ func errRole(role string) error {
 
 func errPasswordLength(n int) error {
 	return fmt.Errorf("a password must be 8 to 72 bytes long (bcrypt's limit), not %d", n)
+}
+
+func errGrantBoth() error {
+	return fmt.Errorf("give --smart or --virtual, not both: a grant covers one smart account or one virtual account")
+}
+
+func errGrantAdminVA(va string) error {
+	return fmt.Errorf("--role admin is given over a smart account: use --smart with the smart account holding %q", va)
+}
+
+func errGrantUserSA(sa string) error {
+	return fmt.Errorf("--role user is given over a virtual account: use --virtual with one of %q's virtual accounts", sa)
 }
 
 func msgUserSaved(name, role string) string {

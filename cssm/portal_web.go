@@ -37,13 +37,23 @@ func (p *Portal) AccountTree() ([]AccountTree, error) {
 	return out, err
 }
 
-// CheckUser verifies a user's password and returns the user's role.
-func (p *Portal) CheckUser(name, password string) (role string, ok bool, err error) {
+// CheckUser verifies a user's password and returns the user's grants.
+func (p *Portal) CheckUser(name, password string) (a Access, ok bool, err error) {
 	err = p.Store.View(func(st *State) error {
-		role, ok = st.checkUser(name, password)
+		a, ok = st.checkUser(name, password)
 		return nil
 	})
-	return role, ok, err
+	return a, ok, err
+}
+
+// UserAccess is a user's grants as they are now (an admin may have changed them
+// since the user signed in).
+func (p *Portal) UserAccess(name string) (a Access, err error) {
+	err = p.Store.View(func(st *State) error {
+		a = st.userAccess(name)
+		return nil
+	})
+	return a, err
 }
 
 type tokenRow struct {

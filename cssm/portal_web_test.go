@@ -181,7 +181,7 @@ func TestRESTEventsAlertsAndTransfer(t *testing.T) {
 		t.Fatalf("limit=0: %d %v", status, out)
 	}
 	// A read-only user may look, not move.
-	a.must(a.portal.AddUser("carol", "correct horse", RoleReadOnly))
+	a.must(a.portal.AddUser("carol", "correct horse", RoleReadOnly, "", ""))
 	_, tokOut := a.call("POST", "/oauth/token?grant_type=password&username=carol&password=correct+horse", "", "", nil)
 	ro, _ := tokOut["access_token"].(string)
 	if status, _ := a.restJSON("GET", onPrem+"/virtual-accounts/Spare/events", ro, nil); status != 200 {

@@ -143,8 +143,12 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		writeRESTError(w, restFail(http.StatusNotFound, msgRESTNoResource, r.Method, path))
 		return
 	}
-	if !readOnly && g.role == RoleReadOnly {
+	if !readOnly && !g.access.Writes() {
 		writeRESTError(w, restFail(http.StatusForbidden, msgRESTReadOnly, g.subject))
+		return
+	}
+	if err := s.store.View(func(st *State) error { return st.restAllowed(g, segs, readOnly) }); err != nil {
+		writeRESTError(w, err)
 		return
 	}
 	var body []byte
@@ -881,12 +885,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 			g = grant{subject: "client " + f.Get("client_id"), role: RoleAdmin}
 		case "password":
-			role, ok := st.checkUser(f.Get("username"), f.Get("password"))
+			_, ok := st.checkUser(f.Get("username"), f.Get("password"))
 			if !ok {
 				refusal = func() { oauthErr(http.StatusBadRequest, "invalid_grant", msgOAuthBadPassword) }
 				return errRefused
 			}
-			g = grant{subject: f.Get("username"), role: role}
+			g = grant{subject: f.Get("username"), role: userGrant}
 		case "":
 			refusal = func() {
 				oauthErr(http.StatusBadRequest, "invalid_request", msgOAuthNoGrant)
@@ -1059,17 +1063,24 @@ func removeDevices(s *Server, c *restCall) (int, any, error) {
 
 // listAccounts: GET .../v2/accounts, every smart account with the caller's role.
 func listAccounts(s *Server, c *restCall) (int, any, error) {
-	role := "SMART_ACCOUNT_ADMINISTRATOR"
-	if c.grant.role == RoleReadOnly {
-		role = "SMART_ACCOUNT_VIEWER"
-	} else if c.grant.role == RoleUser {
-		role = "SMART_ACCOUNT_USER"
-	}
+	a := c.grant.access
 	var out []map[string]any
 	err := s.store.View(func(st *State) error {
 		for _, sa := range st.smartAccounts() {
+			if !a.Sees(sa.Name) {
+				continue
+			}
 			roles := []map[string]string{}
 			for _, va := range sa.VirtualAccounts {
+				role := "SMART_ACCOUNT_VIEWER"
+				switch {
+				case a.Allows(sa.Name, va.Name, NeedAdmin):
+					role = "SMART_ACCOUNT_ADMINISTRATOR"
+				case a.Allows(sa.Name, va.Name, NeedUse):
+					role = "SMART_ACCOUNT_USER"
+				case !a.Allows(sa.Name, va.Name, NeedView):
+					continue
+				}
 				roles = append(roles, map[string]string{"role": role, "virtualAccount": va.Name})
 			}
 			out = append(out, map[string]any{"accountDomain": sa.Name, "accountName": sa.Name, "accountType": "CUSTOMER", "accountStatus": "Active", "roles": roles})
@@ -1095,7 +1106,7 @@ func searchAccounts(s *Server, c *restCall) (int, any, error) {
 	var all []map[string]any
 	err = s.store.View(func(st *State) error {
 		for i, sa := range st.smartAccounts() {
-			if domain == "" || strings.EqualFold(domain, sa.Name) {
+			if (domain == "" || strings.EqualFold(domain, sa.Name)) && c.grant.access.Sees(sa.Name) {
 				all = append(all, map[string]any{"domain": sa.Name, "name": sa.Name, "id": i + 1, "type": "CUSTOMER", "status": "ACTIVE"})
 			}
 		}

@@ -71,7 +71,7 @@ func TestOAuthGrantsAsRealClientsSendThem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.portal.AddUser("alice", "correct horse", RoleUser); err != nil {
+	if _, err := a.portal.AddUser("alice", "correct horse", RoleUser, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	ok := func(status int, out map[string]any) {
@@ -319,7 +319,7 @@ func TestDevicesSearchAndPaging(t *testing.T) {
 
 func TestReadOnlyUsersChangeNothing(t *testing.T) {
 	a := newAPI(t)
-	if _, err := a.portal.AddUser("auditor", "read only please", RoleReadOnly); err != nil {
+	if _, err := a.portal.AddUser("auditor", "read only please", RoleReadOnly, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	_, out := a.call("POST", "/oauth/token?grant_type=password&username=auditor&password=read+only+please", "", "", nil)

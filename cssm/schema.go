@@ -101,6 +101,17 @@ var migrations = []string{
 		usage  TEXT NOT NULL -- JSON of the account's licences in use after the change, '' if unchanged
 	);
 	CREATE INDEX events_va ON events (va, seq);`,
+	// 5: roles per account: a user's grants, each a role over every account
+	// (sa and va ''), one smart account (va '') or one virtual account. The
+	// users of an older database keep their one role over every account.
+	`CREATE TABLE user_grants (
+		name TEXT NOT NULL,
+		role TEXT NOT NULL,
+		sa   TEXT NOT NULL,
+		va   TEXT NOT NULL,
+		PRIMARY KEY (name, sa, va)
+	);
+	INSERT INTO user_grants (name, role, sa, va) SELECT name, role, '', '' FROM users`,
 }
 
 // migrate brings the database to the newest schema, or refuses one that a

@@ -110,7 +110,7 @@ var commands = []command{
 	{name: "reservation list", args: "[--virtual NAME]", summary: "list license reservations", prepare: reservationList},
 	{name: "usage", args: "--virtual NAME", summary: "show a virtual account's licenses and their use", prepare: usage},
 	{name: "api-client create", args: "NAME [--id ID] [--secret-file FILE]", summary: "make an OAuth client for the REST API (client-credentials grant) and print its id and secret", nargs: 1, prepare: apiClientCreate},
-	{name: "user add", args: "NAME --password-file FILE --role admin|user|read-only", summary: "make a user for the REST API's password grant (or change one)", nargs: 1, prepare: userAdd},
+	{name: "user add", args: "NAME --password-file FILE --role admin|user|read-only [--smart SA | --virtual VA]", summary: "make a portal and REST user, or grant one a role over an account (none: every account)", nargs: 1, prepare: userAdd},
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the SQLite database to FILE, also while serving", nargs: 1, prepare: backup},
 	{name: "key", summary: "print the signing public key (PEM) for a node's trust/ folder", prepare: key},
 	{name: "cert", summary: "print the TLS certificate (PEM) for a node to pin", prepare: cert},
@@ -612,6 +612,8 @@ func apiClientCreate(fs *pflag.FlagSet) func(*env, []string) error {
 func userAdd(fs *pflag.FlagSet) func(*env, []string) error {
 	passwordFile := fs.String("password-file", "", "read the password from this file's first line; - for standard input")
 	role := fs.String("role", "", "admin, user or read-only")
+	smart := fs.String("smart", "", "over this smart account (admin, read-only); repeat the command for more grants")
+	virtual := fs.String("virtual", "", "over this virtual account (user, read-only)")
 	return func(e *env, args []string) error {
 		if err := errors.Join(required("password-file", *passwordFile), required("role", *role)); err != nil {
 			return usageError{err}
@@ -624,7 +626,7 @@ func userAdd(fs *pflag.FlagSet) func(*env, []string) error {
 		if err != nil {
 			return err
 		}
-		msg, err := p.AddUser(args[0], password, *role)
+		msg, err := p.AddUser(args[0], password, *role, *smart, *virtual)
 		if err != nil {
 			return err
 		}

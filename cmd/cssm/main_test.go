@@ -293,8 +293,11 @@ func TestAPIClientsAndUsers(t *testing.T) {
 	if code, _, errOut := runCLI("--store", store, "api-client", "create", "again", "--id", "lab-builder-01"); code != 1 || !strings.Contains(errOut, "exists already") {
 		t.Fatalf("same id twice: exit %d %s", code, errOut)
 	}
-	if code, out, errOut := runCLI("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "read-only"); code != 0 || !strings.Contains(out, `User "alice" (read-only) saved.`) {
+	if code, out, errOut := runCLI("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "read-only"); code != 0 || !strings.Contains(out, `User "alice" (read-only of every account) saved.`) {
 		t.Fatalf("user add: exit %d %s%s", code, out, errOut)
+	}
+	if code, out, errOut := runCLI("--store", store, "user", "add", "alice", "--password-file", filepath.Join(dir, "pw"), "--role", "admin", "--smart", "Nope"); code != 1 || out != "" || !strings.Contains(errOut, `there is no smart account "Nope"`) {
+		t.Fatalf("user add over an unknown account: exit %d %s%s", code, out, errOut)
 	}
 	if code, _, errOut := runCLI("--store", store, "user", "add", "bob", "--password-file", filepath.Join(dir, "pw"), "--role", "root"); code != 1 || !strings.Contains(errOut, "not admin, user or read-only") {
 		t.Fatalf("bad role: exit %d %s", code, errOut)

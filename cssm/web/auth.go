@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"sync"
 	"time"
+
+	"github.com/ucmsh/ucmsh/cssm"
 )
 
 // Bounds of the in-memory session and lock-out tables: a flood of logins
@@ -18,9 +20,10 @@ const (
 )
 
 type session struct {
-	user, role string
-	csrf       string
-	expires    time.Time
+	user    string
+	access  cssm.Access // read again on every request
+	csrf    string
+	expires time.Time
 }
 
 type sessions struct {
@@ -34,7 +37,7 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (s *sessions) create(user, role string, now time.Time) (string, *session) {
+func (s *sessions) create(user string, now time.Time) (string, *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
@@ -53,7 +56,7 @@ func (s *sessions) create(user, role string, now time.Time) (string, *session) {
 		delete(s.m, oldest)
 	}
 	id := randomID()
-	ss := &session{user: user, role: role, csrf: randomID(), expires: now.Add(sessionLifetime)}
+	ss := &session{user: user, csrf: randomID(), expires: now.Add(sessionLifetime)}
 	s.m[id] = ss
 	return id, ss
 }

@@ -62,7 +62,7 @@ func newSiteAt(t testing.TB, dir string) *site {
 	s.srv = httptest.NewServer(cssm.WithPortal(api, s.web))
 	t.Cleanup(func() { s.srv.Close(); api.Close(); store.Close() })
 	for _, u := range [][2]string{{"alice", cssm.RoleAdmin}, {"bob", cssm.RoleUser}, {"carol", cssm.RoleReadOnly}} {
-		s.must(s.portal.AddUser(u[0], password, u[1]))
+		s.must(s.portal.AddUser(u[0], password, u[1], "", ""))
 	}
 	s.must(s.portal.CreateAccount("BU", "TAC"))
 	return s

@@ -5,6 +5,7 @@ const (
 	msgSignInFirst    = "Sign in first: open /portal/login."
 	msgTooLarge       = "The form is too large: a request or return code, pasted or uploaded, has at most 1 MiB."
 	msgCSRF           = "This form has expired or did not come from this portal. Go back, reload the page and try again."
+	msgNoScope        = "User %q has no role that allows this in virtual account %q: ask an admin of its smart account."
 	msgReadOnly       = "User %q has the read-only role: ask an admin of the smart account to make this change."
 	msgAdminOnly      = "Only an admin of the smart account may remove or transfer product instances; user %q is not one."
 	msgMethod         = "This page answers only GET and POST."

@@ -95,6 +95,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msgSignInFirst, http.StatusForbidden)
 		return
 	}
+	acc, err := h.portal.UserAccess(ss.user)
+	if err != nil {
+		h.fail(w, http.StatusServiceUnavailable, upperFirst(err.Error()))
+		return
+	}
+	ss.access = acc
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxUpload+64<<10)
 		if err := r.ParseMultipartForm(MaxUpload); err != nil && !errors.Is(err, http.ErrNotMultipart) {
@@ -115,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, Prefix+"login", http.StatusSeeOther)
 			return
 		}
-		if ss.role == cssm.RoleReadOnly {
+		if !ss.access.Writes() {
 			h.fail(w, http.StatusForbidden, fmt.Sprintf(msgReadOnly, ss.user))
 			return
 		}
@@ -126,6 +132,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, POST")
 		h.fail(w, http.StatusMethodNotAllowed, msgMethod)
 		return
+	}
+	// Every page of an account checks that the user may see it.
+	if va := r.URL.Query().Get("va"); va != "" || path == "/licenses.csv" || path == "/instances.csv" {
+		if !h.may(w, ss, va, cssm.NeedView) {
+			return
+		}
 	}
 	switch path {
 	case "/", "":
@@ -215,7 +227,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusTooManyRequests, "login.html", page)
 		return
 	}
-	role, ok, err := h.portal.CheckUser(user, pass)
+	_, ok, err := h.portal.CheckUser(user, pass)
 	if err != nil {
 		page.Error = err.Error()
 		h.render(w, http.StatusServiceUnavailable, "login.html", page)
@@ -229,7 +241,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.byUser.reset(user)
-	id, _ := h.sessions.create(user, role, now)
+	id, _ := h.sessions.create(user, now)
 	http.SetCookie(w, h.cookie(id, int(sessionLifetime/time.Second)))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -253,7 +265,8 @@ type view struct {
 	Events    []cssm.Event
 	Filter    string
 	Available []cssm.Balance // what may be reserved
-	CanWrite  bool
+	CanWrite  bool           // tokens, reservations
+	CanAdmin  bool           // remove, transfer
 
 	Names      map[string]string   // tag -> display name
 	ReservedOf map[string][]string // instance id -> what its reservation holds
@@ -278,8 +291,8 @@ func (h *Handler) inventory(w http.ResponseWriter, r *http.Request, ss *session)
 }
 
 func (h *Handler) load(ss *session, va, tab, filter string) (*view, int) {
-	v := &view{User: ss.user, Role: ss.role, CSRF: ss.csrf, Tabs: tabs, Tab: "general", Filter: clip(filter, maxField),
-		CanWrite: ss.role != cssm.RoleReadOnly, Names: names()}
+	v := &view{User: ss.user, Role: ss.access.String(), CSRF: ss.csrf, Tabs: tabs, Tab: "general", Filter: clip(filter, maxField),
+		Names: names()}
 	for _, t := range tabs {
 		if tab == t {
 			v.Tab = t
@@ -290,6 +303,21 @@ func (h *Handler) load(ss *session, va, tab, filter string) (*view, int) {
 		v.Error = err.Error()
 		return v, http.StatusServiceUnavailable
 	}
+	// The picker shows only what the user may see.
+	var seen []cssm.AccountTree
+	for _, sa := range v.Accounts {
+		t := sa
+		t.Virtual = nil
+		for _, name := range sa.Virtual {
+			if ss.access.Allows(sa.Name, name, cssm.NeedView) {
+				t.Virtual = append(t.Virtual, name)
+			}
+		}
+		if len(t.Virtual) > 0 {
+			seen = append(seen, t)
+		}
+	}
+	v.Accounts = seen
 	for _, sa := range v.Accounts {
 		for _, name := range sa.Virtual {
 			if name == va || (va == "" && v.Virtual == "") {
@@ -297,6 +325,8 @@ func (h *Handler) load(ss *session, va, tab, filter string) (*view, int) {
 			}
 		}
 	}
+	v.CanWrite = ss.access.Allows(v.Smart, v.Virtual, cssm.NeedUse)
+	v.CanAdmin = ss.access.Allows(v.Smart, v.Virtual, cssm.NeedAdmin)
 	if v.Virtual == "" {
 		if va != "" {
 			v.Error = fmt.Sprintf(msgNoVA, va)
@@ -398,6 +428,50 @@ func (h *Handler) actionFail(w http.ResponseWriter, ss *session, va, tab string,
 	h.render(w, http.StatusBadRequest, "inventory.html", v)
 }
 
+// may answers 403 unless the user may do need on virtual account va.
+func (h *Handler) may(w http.ResponseWriter, ss *session, va string, need cssm.Need) bool {
+	ok, err := h.portal.Allowed(ss.access, va, need)
+	if err != nil {
+		h.fail(w, http.StatusServiceUnavailable, upperFirst(err.Error()))
+		return false
+	}
+	if !ok {
+		h.fail(w, http.StatusForbidden, fmt.Sprintf(msgNoScope, ss.user, clip(va, maxID)))
+	}
+	return ok
+}
+
+// mayAct checks every account a POST touches: the form's va, and for an
+// instance its own account and the transfer's target, which need an admin.
+func (h *Handler) mayAct(w http.ResponseWriter, r *http.Request, ss *session, path string) bool {
+	f := r.PostForm
+	switch path {
+	case "/instance/remove", "/instance/transfer":
+		_, va, err := h.portal.AccountOfInstance(f.Get("id"))
+		if err != nil {
+			h.fail(w, http.StatusServiceUnavailable, upperFirst(err.Error()))
+			return false
+		}
+		if va == "" {
+			va = f.Get("va") // unknown instance: the action says so, if the form's account allows
+		}
+		if ok, _ := h.portal.Allowed(ss.access, va, cssm.NeedView); ok {
+			if ok, _ := h.portal.Allowed(ss.access, va, cssm.NeedAdmin); !ok {
+				h.fail(w, http.StatusForbidden, fmt.Sprintf(msgAdminOnly, ss.user))
+				return false
+			}
+		}
+		if !h.may(w, ss, va, cssm.NeedAdmin) {
+			return false
+		}
+		if path == "/instance/transfer" && !h.may(w, ss, f.Get("to"), cssm.NeedAdmin) {
+			return false
+		}
+		return h.may(w, ss, f.Get("va"), cssm.NeedView)
+	}
+	return h.may(w, ss, f.Get("va"), cssm.NeedUse)
+}
+
 func (h *Handler) action(w http.ResponseWriter, r *http.Request, ss *session, path string) {
 	f := r.PostForm
 	va := f.Get("va")
@@ -408,6 +482,9 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, ss *session, pa
 			h.fail(w, http.StatusBadRequest, fmt.Sprintf(msgBadField, k, maxID))
 			return
 		}
+	}
+	if !h.mayAct(w, r, ss, path) {
+		return
 	}
 	switch path {
 	case "/token/create":
@@ -432,10 +509,6 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, ss *session, pa
 		}
 		back(w, r, va, "general", msg)
 	case "/instance/remove":
-		if ss.role != cssm.RoleAdmin {
-			h.fail(w, http.StatusForbidden, fmt.Sprintf(msgAdminOnly, ss.user))
-			return
-		}
 		code, err := formCode(r, "return_code", "return_file")
 		if err != nil {
 			h.actionFail(w, ss, va, "instances", err)
@@ -448,10 +521,6 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, ss *session, pa
 		}
 		back(w, r, va, "instances", msg)
 	case "/instance/transfer":
-		if ss.role != cssm.RoleAdmin {
-			h.fail(w, http.StatusForbidden, fmt.Sprintf(msgAdminOnly, ss.user))
-			return
-		}
 		msg, err := p.TransferInstance(f.Get("id"), f.Get("to"))
 		if err != nil {
 			h.actionFail(w, ss, va, "instances", err)

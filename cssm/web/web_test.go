@@ -156,7 +156,7 @@ func TestLockoutTablesAreBounded(t *testing.T) {
 	}
 	var ss sessions
 	for i := 0; i < maxSessions+10; i++ {
-		ss.create("u", cssm.RoleAdmin, now)
+		ss.create("u", now)
 	}
 	if len(ss.m) > maxSessions {
 		t.Fatalf("%d sessions, at most %d", len(ss.m), maxSessions)
