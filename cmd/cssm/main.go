@@ -267,16 +267,10 @@ func portalRun(check func() error, act func(p *cssm.Portal) (string, error)) fun
 
 // say runs a portal action and writes the line(s) it returns.
 func say(e *env, act func(p *cssm.Portal) (string, error)) error {
-	p, err := e.portal()
-	if err != nil {
+	return show(e, act, func(w io.Writer, out string) error {
+		_, err := io.WriteString(w, out)
 		return err
-	}
-	out, err := act(p)
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(e.stdout, out)
-	return err
+	})
 }
 
 func accountCreate(fs *pflag.FlagSet) func(*env, []string) error {
