@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 )
 
 // bearerOf signs a user in with the password grant.
@@ -93,7 +95,7 @@ func TestAnOlderDatabasesUsersKeepTheirGlobalRole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Portal{Store: s, Clock: &testClock{t: t0}}
+	p := &Portal{Store: s, Clock: clock.NewManual(t0)}
 	if _, err := p.CreateAccount("BU", "TAC"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,30 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-
-// testClock is a clock a test can move.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // lab is a store with one virtual account, "TAC" in smart account "BU", as an
 // admin would set it up in the portal.
 type lab struct {
 	t      testing.TB
 	store  *Store
-	clock  *testClock
+	clock  *clock.Manual
 	portal *Portal
 }
 
@@ -44,7 +33,7 @@ func newLab(t testing.TB) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	l := &lab{t: t, store: store, clock: &testClock{t: t0}}
+	l := &lab{t: t, store: store, clock: clock.NewManual(t0)}
 	l.portal = &Portal{Store: store, Clock: l.clock}
 	l.must(l.portal.CreateAccount("BU", "TAC"))
 	return l

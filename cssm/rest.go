@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/sentence"
 	"github.com/ucmsh/ucmsh/reservation"
@@ -706,7 +708,7 @@ func reserveLicenses(s *Server, c *restCall) (int, any, error) {
 	}); err != nil {
 		return 0, nil, err
 	}
-	p := &Portal{Store: s.store, Clock: fixedClock{c.now}}
+	p := &Portal{Store: s.store, Clock: clock.Fixed(c.now)}
 	issued, err := p.Reserve(ReserveOptions{Virtual: c.segs[3], Product: rr.ReservationCode, Licenses: specs})
 	if err != nil {
 		return fail(sentence.UpperFirst(strings.TrimSuffix(err.Error(), ".")) + ".")
@@ -721,10 +723,6 @@ func mustUDI(s string) reservation.UDI {
 	u, _ := reservation.ParseUDI(s)
 	return u
 }
-
-type fixedClock struct{ t time.Time }
-
-func (c fixedClock) Now() time.Time { return c.t }
 
 type device struct {
 	InstanceName       string `json:"instanceName"`
@@ -975,7 +973,7 @@ func oneSUDI[T interface{ device() sudi }](s *Server, c *restCall, body any, req
 }
 
 func (s *Server) restPortal(c *restCall) *Portal {
-	return &Portal{Store: s.store, Clock: fixedClock{c.now}, Actor: c.grant.subject}
+	return &Portal{Store: s.store, Clock: clock.Fixed(c.now), Actor: c.grant.subject}
 }
 
 type restLicense struct {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/clock"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -34,7 +36,7 @@ func newSatLab(t *testing.T) *satLab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	sl := &lab{t: t, store: store, clock: &testClock{t: t0}}
+	sl := &lab{t: t, store: store, clock: clock.NewManual(t0)}
 	sl.portal = &Portal{Store: store, Clock: sl.clock}
 	srv := NewServer(store, sl.clock, nil)
 	ts := httptest.NewServer(srv)

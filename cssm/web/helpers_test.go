@@ -10,9 +10,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/ucmsh/ucmsh/internal/clock"
 
 	"github.com/ucmsh/ucmsh/cssm"
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -21,25 +22,13 @@ import (
 
 var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // site is a cssm serving the product API and the portal on loopback, with
 // users "alice" (admin), "bob" (user) and "carol" (read-only), all with the
 // password "correct horse".
 type site struct {
 	t      testing.TB
 	store  *cssm.Store
-	clock  *testClock
+	clock  *clock.Manual
 	portal *cssm.Portal
 	srv    *httptest.Server
 	web    *Handler
@@ -55,7 +44,7 @@ func newSiteAt(t testing.TB, dir string) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, store: store, clock: &testClock{t: t0}}
+	s := &site{t: t, store: store, clock: clock.NewManual(t0)}
 	s.portal = &cssm.Portal{Store: store, Clock: s.clock}
 	api := cssm.NewServer(store, s.clock, nil)
 	s.web = New(s.portal, false)

@@ -5,6 +5,7 @@ package clock
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -61,4 +62,29 @@ func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Manual is a clock that stands still until it is moved: tests and
+// simulations step it forward (or back, to test a clock that jumps).
+// It is safe for concurrent use.
+type Manual struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewManual starts a Manual clock at t.
+func NewManual(t time.Time) *Manual { return &Manual{t: t} }
+
+// Now returns the clock's instant, in UTC.
+func (c *Manual) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.UTC()
+}
+
+// Add moves the clock by d.
+func (c *Manual) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

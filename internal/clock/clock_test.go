@@ -43,3 +43,16 @@ func TestSleep(t *testing.T) {
 		t.Fatalf("an interrupted simulated wait returned %v", err)
 	}
 }
+
+func TestManualMovesOnlyWhenTold(t *testing.T) {
+	start := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	c := clock.NewManual(start)
+	if !c.Now().Equal(start) {
+		t.Fatalf("Now() = %v", c.Now())
+	}
+	c.Add(90 * time.Minute)
+	c.Add(-30 * time.Minute)
+	if want := start.Add(time.Hour); !c.Now().Equal(want) {
+		t.Fatalf("Now() = %v, want %v", c.Now(), want)
+	}
+}
