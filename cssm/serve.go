@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/cli"
+
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
@@ -123,17 +125,14 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 }
 
 func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
+	local, err := cli.LoopbackListen(addr)
 	if err != nil {
 		return fmt.Errorf("--listen %q is not HOST:PORT (for example %s): %v", addr, DefaultListen, err)
 	}
-	if host == "localhost" {
-		return nil
+	if !local {
+		return errNotLoopback(addr)
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return errNotLoopback(addr)
+	return nil
 }
 
 // WithPortal sends /portal/... to the portal (and a browser's GET / or

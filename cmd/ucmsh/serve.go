@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/cli"
 	"github.com/ucmsh/ucmsh/internal/statedir"
 
 	"github.com/spf13/pflag"
@@ -214,17 +215,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 // checkListen refuses addresses other than loopback unless allowed: the
 // shell is an administrator's, and a lab rarely means to expose it.
 func checkListen(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
+	local, err := cli.LoopbackListen(addr)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %v", addr, err)
 	}
-	if allowRemote {
-		return nil
-	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if local || allowRemote {
 		return nil
 	}
 	return fmt.Errorf("--listen %s is not a loopback address; add --allow-remote to serve other hosts", addr)

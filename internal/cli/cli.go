@@ -1,9 +1,11 @@
-// Package cli is what the two binaries' mains share: the version line,
-// and flag usage without pflag's "[=true|false]".
+// Package cli is what the two binaries share on their command lines: the
+// version line, flag usage without pflag's "[=true|false]", and the
+// loopback rule of --listen.
 package cli
 
 import (
 	"fmt"
+	"net"
 	"runtime/debug"
 	"strings"
 
@@ -88,4 +90,19 @@ func isZero(def string) bool {
 		return true
 	}
 	return false
+}
+
+// LoopbackListen reports whether a --listen HOST:PORT stays on this machine
+// (localhost or a loopback address), which both servers require unless
+// --allow-remote is given. An address that is not HOST:PORT is an error.
+func LoopbackListen(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }

@@ -52,3 +52,17 @@ func TestFlagUsagesShowBooleansPlain(t *testing.T) {
 		t.Errorf("a flag shows pflag's optional-value syntax:\n%s", got)
 	}
 }
+
+func TestLoopbackListen(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:2222": true, "127.1.2.3:22": true, "localhost:8443": true, "[::1]:0": true,
+		"0.0.0.0:2222": false, ":2222": false, "192.0.2.1:22": false, "example.com:22": false,
+	} {
+		if got, err := LoopbackListen(addr); err != nil || got != want {
+			t.Errorf("LoopbackListen(%q) = %v, %v; want %v", addr, got, err, want)
+		}
+	}
+	if _, err := LoopbackListen("2222"); err == nil {
+		t.Error(`"2222" accepted as HOST:PORT`)
+	}
+}
