@@ -14,6 +14,7 @@ func TestBackupWhileServing(t *testing.T) {
 	a := newAPI(t)
 	a.addLicense("Enhanced", 5)
 	tok := a.token(TokenOptions{})
+	a.register(tok, 99999) // one before the first backup, however the goroutine is scheduled
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
