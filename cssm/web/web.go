@@ -53,6 +53,23 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"short": func(s string) string { return shorten(s) },
 }).ParseFS(templateFS, "templates/*.html"))
 
+// serveStatic answers GET or HEAD for one embedded file by its exact name:
+// no directory listings and no redirects (http.FileServer redirects "." to "./").
+func serveStatic(w http.ResponseWriter, r *http.Request, name string) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "Method not allowed.", http.StatusMethodNotAllowed)
+		return
+	}
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if !fs.ValidPath(name) || err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "max-age=3600")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+}
+
 // Handler serves the portal.
 type Handler struct {
 	portal   *cssm.Portal
@@ -76,10 +93,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Cache-Control", "no-store")
 	path := strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(Prefix, "/"))
-	if strings.HasPrefix(path, "/static/") {
-		sub, _ := fs.Sub(staticFS, "static")
-		w.Header().Set("Cache-Control", "max-age=3600")
-		http.StripPrefix(Prefix+"static/", http.FileServerFS(sub)).ServeHTTP(w, r)
+	if name, ok := strings.CutPrefix(path, "/static/"); ok {
+		serveStatic(w, r, name)
 		return
 	}
 	if path == "/login" {

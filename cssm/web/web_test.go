@@ -31,6 +31,31 @@ func TestPagesNeedALogin(t *testing.T) {
 	}
 }
 
+// The stylesheet is served to anyone; nothing else under static/ is: no
+// listing, no redirect, no other method.
+func TestStaticServesOnlyItsFiles(t *testing.T) {
+	s := newSite(t)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/portal/static/portal.css", http.StatusOK},
+		{"HEAD", "/portal/static/portal.css", http.StatusOK},
+		{"GET", "/portal/static/", http.StatusNotFound},
+		{"GET", "/portal/static/.", http.StatusNotFound},
+		{"GET", "/portal/static/../web.go", http.StatusNotFound},
+		{"GET", "/portal/static/nope.css", http.StatusNotFound},
+		{"POST", "/portal/static/portal.css", http.StatusMethodNotAllowed},
+		{"0", "/portal/static/.", http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		s.web.ServeHTTP(rec, httptest.NewRequest(c.method, "http://127.0.0.1"+c.path, nil))
+		if rec.Code != c.want || rec.Header().Get("Location") != "" {
+			t.Errorf("%s %s: %d Location %q, want %d and no redirect", c.method, c.path, rec.Code, rec.Header().Get("Location"), c.want)
+		}
+	}
+}
+
 func TestSessionCookieIsHttpOnlyStrictAndSecureWithTLS(t *testing.T) {
 	s := newSite(t)
 	for _, secure := range []bool{false, true} {
