@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// maxAdvance is the longest jump of the lab clock: a hundred years.
+const maxAdvance = 100 * 365 * 24 * time.Hour
+
+var clockUnits = map[string]time.Duration{"h": time.Hour, "m": time.Minute, "s": time.Second}
+
 // ParseAdvance reads a jump of the lab clock from now: whole numbers with
 // units y (years), mo (months), w, d, h, m, s, in any combination
 // ("30d", "7mo", "1d12h"); years and months are calendar ones.
@@ -44,18 +49,18 @@ func ParseAdvance(s string, now time.Time) (time.Duration, error) {
 			t = t.AddDate(0, 0, 7*n)
 		case "d":
 			t = t.AddDate(0, 0, n)
-		case "h":
-			t = t.Add(time.Duration(n) * time.Hour)
-		case "m":
-			t = t.Add(time.Duration(n) * time.Minute)
-		case "s":
-			t = t.Add(time.Duration(n) * time.Second)
+		case "h", "m", "s":
+			unit := clockUnits[unit]
+			if time.Duration(n) > maxAdvance/unit {
+				return 0, fmt.Errorf(msgAdvanceTooFar, s) // and n*unit would overflow
+			}
+			t = t.Add(time.Duration(n) * unit)
 		default:
 			return bad()
 		}
 	}
-	d := t.Sub(now)
-	if d > 100*365*24*time.Hour {
+	d := t.Sub(now) // saturates rather than overflowing
+	if d > maxAdvance {
 		return 0, fmt.Errorf(msgAdvanceTooFar, s)
 	}
 	return d, nil

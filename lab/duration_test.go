@@ -20,7 +20,7 @@ func TestParseAdvance(t *testing.T) {
 			t.Errorf("ParseAdvance(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "30", "d", "-1d", "1.5d", "3x", "1d-2h", "200y"} {
+	for _, bad := range []string{"", "30", "d", "-1d", "1.5d", "3x", "1d-2h", "200y", "2700000h", "9999999m9999999h"} {
 		if _, err := ParseAdvance(bad, now); err == nil {
 			t.Errorf("ParseAdvance(%q) accepted", bad)
 		}
