@@ -19,6 +19,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -194,7 +196,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.handle(ctx, nc)
+			// The logged-in connection runs on a goroutine of its own, so
+			// that the handshake's deep stack (key exchange, signatures,
+			// bcrypt) is given back, not held while the session idles.
+			if serve := s.handle(ctx, nc); serve != nil {
+				s.wg.Add(1)
+				go func() {
+					defer s.wg.Done()
+					serve()
+				}()
+			}
 		}()
 	}
 }
@@ -278,8 +289,15 @@ func (s *Server) refuse(nc net.Conn, reason, line string) {
 	}
 }
 
-func (s *Server) handle(ctx context.Context, nc net.Conn) {
-	defer nc.Close()
+// handle runs the handshake; once the client is in, it returns what
+// serves the connection until it ends.
+func (s *Server) handle(ctx context.Context, nc net.Conn) (serve func()) {
+	in := false
+	defer func() {
+		if !in {
+			nc.Close()
+		}
+	}()
 	begun := time.Now()
 	addr := nc.RemoteAddr().String()
 	c := &conn{srv: s, nc: nc, ip: hostOf(nc.RemoteAddr())}
@@ -289,10 +307,10 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	switch reason, ok := s.admission.enter(c.ip); {
 	case !ok && reason == reasonPerSource:
 		s.refuse(nc, reason, fmt.Sprintf(msgRefusedPerSource, c.ip))
-		return
+		return nil
 	case !ok:
 		s.refuse(nc, reason, msgRefusedStartups)
-		return
+		return nil
 	}
 	var leaveOnce sync.Once
 	leave := func() { leaveOnce.Do(func() { s.admission.leave(c.ip) }) }
@@ -300,13 +318,21 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	if n := s.open.Add(1); n > int32(s.cfg.MaxConnections) {
 		s.open.Add(-1)
 		s.refuse(nc, reasonFull, msgRefusedFull)
-		return
+		return nil
 	}
-	defer s.open.Add(-1)
 	c.ctx, c.cancel = context.WithCancel(ctx)
-	defer c.cancel()
 	stop := context.AfterFunc(c.ctx, func() { nc.Close() })
-	defer stop()
+	end := func() {
+		stop()
+		c.cancel()
+		s.open.Add(-1)
+		nc.Close()
+	}
+	defer func() {
+		if !in {
+			end()
+		}
+	}()
 
 	c.cc = &clientConn{Conn: nc, handshake: begun.Add(s.cfg.HandshakeTimeout)}
 	if s.cfg.VersionTimeout < s.cfg.HandshakeTimeout {
@@ -323,7 +349,7 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 			s.failed(c.ip, "", "publickey", s.throttle.fail(c.ip))
 		}
 		s.log.Debug("ssh handshake failed", "addr", addr, "err", err)
-		return
+		return nil
 	}
 	nc.SetDeadline(time.Time{})
 	c.sc = sc
@@ -342,15 +368,16 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) {
 	}
 	s.log.Info("ssh login", attrs...)
 
-	go c.globalRequests(reqs)
-	c.watchIdle()
-	for nch := range chans {
-		c.handleChannel(nch)
+	in = true
+	return func() {
+		defer end()
+		c.watchIdle()
+		c.serve(chans, reqs)
+		c.cancel()
+		c.stopIdle()
+		c.wg.Wait()
+		s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
 	}
-	c.cancel()
-	c.stopIdle()
-	c.wg.Wait()
-	s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
 }
 
 // seconds rounds a wait up to whole seconds, at least 1.
@@ -521,20 +548,55 @@ func (s *Server) failed(ip, user, method string, locked bool) {
 	}
 }
 
-// globalRequests refuses port forwarding and everything else.
-func (c *conn) globalRequests(reqs <-chan *ssh.Request) {
-	for req := range reqs {
-		switch req.Type {
-		case "tcpip-forward", "streamlocal-forward@openssh.com":
-			c.srv.log.Warn("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", req.Type)
-		}
-		if req.WantReply {
-			req.Reply(false, nil)
+// serve answers, in this one goroutine, the connection's channel opens,
+// its global requests and the requests of every session, until the
+// client closes the connection: an idle session costs no goroutine here.
+func (c *conn) serve(chans <-chan ssh.NewChannel, global <-chan *ssh.Request) {
+	cases := []reflect.SelectCase{
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(chans)},
+		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(global)},
+	}
+	sessions := []*openSession{nil, nil} // by case; nil for the first two
+	for {
+		i, v, ok := reflect.Select(cases)
+		switch {
+		case i == 0 && !ok:
+			for _, ss := range sessions[2:] {
+				ss.ended()
+			}
+			return
+		case i == 0:
+			if ss := c.handleChannel(v.Interface().(ssh.NewChannel)); ss != nil {
+				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ss.reqs)})
+				sessions = append(sessions, ss)
+			}
+		case i == 1 && !ok:
+			cases[1].Chan = reflect.Value{} // a nil channel: never chosen again
+		case i == 1:
+			c.globalRequest(v.Interface().(*ssh.Request))
+		case !ok:
+			sessions[i].ended()
+			cases, sessions = slices.Delete(cases, i, i+1), slices.Delete(sessions, i, i+1)
+		default:
+			sessions[i].request(v.Interface().(*ssh.Request))
 		}
 	}
 }
 
-func (c *conn) handleChannel(nch ssh.NewChannel) {
+// globalRequest refuses port forwarding and everything else.
+func (c *conn) globalRequest(req *ssh.Request) {
+	switch req.Type {
+	case "tcpip-forward", "streamlocal-forward@openssh.com":
+		c.srv.log.Warn("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", req.Type)
+	}
+	if req.WantReply {
+		req.Reply(false, nil)
+	}
+}
+
+// handleChannel accepts a session channel, or refuses the channel; it
+// returns the session whose requests serve then answers.
+func (c *conn) handleChannel(nch ssh.NewChannel) *openSession {
 	c.touch()
 	if t := nch.ChannelType(); t != "session" {
 		c.srv.log.Warn("ssh channel refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "type", t)
@@ -543,24 +605,20 @@ func (c *conn) handleChannel(nch ssh.NewChannel) {
 			reason = ssh.Prohibited
 		}
 		nch.Reject(reason, fmt.Sprintf("%s channels are not allowed", t))
-		return
+		return nil
 	}
 	c.opened.Add(1)
 	if c.sessions.Add(1) > int32(c.srv.cfg.MaxSessions) {
 		c.sessions.Add(-1)
 		nch.Reject(ssh.ResourceShortage, "too many sessions on this connection")
-		return
+		return nil
 	}
 	ch, reqs, err := nch.Accept()
 	if err != nil {
 		c.sessions.Add(-1)
-		return
+		return nil
 	}
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.serveSession(ch, reqs)
-	}()
+	return c.newSession(ch, reqs)
 }
 
 func (c *conn) touch() { c.lastActive.Store(time.Now().UnixNano()) }

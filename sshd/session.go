@@ -113,87 +113,105 @@ func (a activity) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// serveSession answers a session channel's requests; "shell" or "exec"
-// starts the handler.
-func (c *conn) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
+// openSession is one session channel: its Session and whether its handler
+// has started. The connection's serve loop passes it its requests.
+type openSession struct {
+	c       *conn
+	ch      ssh.Channel
+	reqs    <-chan *ssh.Request
+	s       *Session
+	ctx     context.Context
+	cancel  context.CancelFunc
+	started bool
+}
+
+func (c *conn) newSession(ch ssh.Channel, reqs <-chan *ssh.Request) *openSession {
 	ctx, cancel := context.WithCancel(c.ctx)
-	defer cancel()
 	s := &Session{User: c.user, Privilege: c.privilege, RemoteAddr: c.nc.RemoteAddr(), Method: c.method, Key: c.key}
 	s.setSize(0, 0)
-	var done chan struct{}
-	for req := range reqs {
-		// Only what the user sends counts as activity: a command, not
-		// window changes or keep-alives (data is counted by activity).
-		ok := false
-		switch req.Type {
-		case "pty-req":
-			var p ptyRequest
-			if done == nil && !s.PTY && ssh.Unmarshal(req.Payload, &p) == nil {
-				s.PTY, s.Term, ok = true, p.Term, true
-				s.setSize(p.Cols, p.Rows)
-			}
-		case "window-change":
-			var w windowChange
-			if ssh.Unmarshal(req.Payload, &w) == nil {
-				s.setSize(w.Cols, w.Rows)
-				ok = true
-			}
-		case "shell", "exec":
-			if done != nil {
-				break
-			}
-			if req.Type == "exec" && c.srv.cfg.NoExec {
-				// As CUCM: no commands over exec; the client says
-				// "exec request failed on channel 0".
-				c.srv.log.Info("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", "exec", "reason", "strict")
-				break
-			}
-			c.touch()
-			if req.Type == "exec" {
-				var e execRequest
-				if ssh.Unmarshal(req.Payload, &e) != nil {
-					break
-				}
-				s.Exec, s.Command = true, strings.Trim(e.Command, " \t\r\n") // a line end a script left in
-			}
-			if req.WantReply {
-				req.Reply(true, nil)
-			}
-			done = make(chan struct{})
-			go func() {
-				defer close(done)
-				c.run(ctx, s, ch)
-			}()
-			continue
-		case "signal":
-			var sig signalRequest
-			if ssh.Unmarshal(req.Payload, &sig) == nil && sig.Name == "INT" {
-				s.interrupt()
-				ok = true
-			}
-		case "break":
-			s.interrupt()
+	return &openSession{c: c, ch: ch, reqs: reqs, s: s, ctx: ctx, cancel: cancel}
+}
+
+// request answers one request; "shell" or "exec" starts the handler in a
+// goroutine of its own.
+func (ss *openSession) request(req *ssh.Request) {
+	c, s := ss.c, ss.s
+	// Only what the user sends counts as activity: a command, not window
+	// changes or keep-alives (data is counted by activity).
+	ok := false
+	switch req.Type {
+	case "pty-req":
+		var p ptyRequest
+		if !ss.started && !s.PTY && ssh.Unmarshal(req.Payload, &p) == nil {
+			s.PTY, s.Term, ok = true, p.Term, true
+			s.setSize(p.Cols, p.Rows)
+		}
+	case "window-change":
+		var w windowChange
+		if ssh.Unmarshal(req.Payload, &w) == nil {
+			s.setSize(w.Cols, w.Rows)
 			ok = true
-		case "subsystem", "x11-req", "auth-agent-req@openssh.com":
-			what := req.Type
-			if req.Type == "subsystem" {
-				var e execRequest
-				ssh.Unmarshal(req.Payload, &e)
-				what += " " + e.Command
+		}
+	case "shell", "exec":
+		if ss.started {
+			break
+		}
+		if req.Type == "exec" && c.srv.cfg.NoExec {
+			// As CUCM: no commands over exec; the client says "exec
+			// request failed on channel 0".
+			c.srv.log.Info("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", "exec", "reason", "strict")
+			break
+		}
+		c.touch()
+		if req.Type == "exec" {
+			var e execRequest
+			if ssh.Unmarshal(req.Payload, &e) != nil {
+				break
 			}
-			c.srv.log.Warn("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", what)
+			s.Exec, s.Command = true, strings.Trim(e.Command, " \t\r\n") // a line end a script left in
 		}
 		if req.WantReply {
-			req.Reply(ok, nil)
+			req.Reply(true, nil)
 		}
+		ss.started = true
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer ss.cancel()
+			c.run(ss.ctx, s, ss.ch)
+		}()
+		return
+	case "signal":
+		var sig signalRequest
+		if ssh.Unmarshal(req.Payload, &sig) == nil && sig.Name == "INT" {
+			s.interrupt()
+			ok = true
+		}
+	case "break":
+		s.interrupt()
+		ok = true
+	case "subsystem", "x11-req", "auth-agent-req@openssh.com":
+		what := req.Type
+		if req.Type == "subsystem" {
+			var e execRequest
+			ssh.Unmarshal(req.Payload, &e)
+			what += " " + e.Command
+		}
+		c.srv.log.Warn("ssh request refused", "user", c.user, "addr", c.nc.RemoteAddr().String(), "request", what)
 	}
-	// The client closed the channel (or the connection ended).
-	cancel()
-	if done != nil {
-		<-done
-	} else {
-		ch.Close()
-		c.sessionEnded(false)
+	if req.WantReply {
+		req.Reply(ok, nil)
+	}
+}
+
+// ended is called when the client has closed the channel (or the
+// connection ended): a running handler is told to stop and counts the
+// session out itself when it has.
+func (ss *openSession) ended() {
+	ss.cancel()
+	if !ss.started {
+		ss.ch.Close()
+		ss.c.sessionEnded(false)
 	}
 }
 
@@ -236,16 +254,10 @@ func (c *conn) sessionEnded(shell bool) {
 		return
 	}
 	gen := c.opened.Load()
-	t := time.NewTimer(c.srv.cfg.CloseGrace)
-	go func() {
-		defer t.Stop()
-		select {
-		case <-c.ctx.Done():
-		case <-t.C:
-			if c.sessions.Load() == 0 && c.opened.Load() == gen {
-				c.srv.log.Debug("ssh connection closed", "user", c.user, "addr", c.nc.RemoteAddr().String(), "reason", "no session left")
-				c.sc.Close()
-			}
+	time.AfterFunc(c.srv.cfg.CloseGrace, func() {
+		if c.ctx.Err() == nil && c.sessions.Load() == 0 && c.opened.Load() == gen {
+			c.srv.log.Debug("ssh connection closed", "user", c.user, "addr", c.nc.RemoteAddr().String(), "reason", "no session left")
+			c.sc.Close()
 		}
-	}()
+	})
 }
