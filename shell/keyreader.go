@@ -11,10 +11,13 @@ const (
 	keyEsc   = 0x1b
 )
 
-// keyReader reads a remote terminal's input in its own goroutine, so that
-// Control-C reaches a running command, and keeps what is typed ahead for
-// the next prompt. It reads at most limit bytes ahead; past that the
-// client waits (SSH flow control), so a flood is never held in memory.
+// keyReader reads a remote terminal's input. While a command runs, a
+// goroutine of its own reads, so that Control-C reaches the command and
+// what is typed ahead is kept for the next prompt; it reads at most limit
+// bytes ahead, past that the client waits (SSH flow control), so a flood
+// is never held in memory. At a prompt the session reads in its own
+// goroutine once the keys read ahead are used up, and the reader
+// goroutine ends: an idle session holds no goroutine and no buffer here.
 //
 // A Control-C that arrives while nobody is reading keys (a command runs)
 // interrupts the command and drops what was typed ahead of it, as a
@@ -30,22 +33,21 @@ type keyReader struct {
 	off     int
 	err     error
 	reading bool
+	running bool // the reader goroutine is reading
 	last    byte // the byte readByte returned last
 	again   bool // unreadByte was called: last is the next byte
+	small   [64]byte
 
 	wake chan struct{} // input or an error arrived
 	room chan struct{} // keys were taken from a full buffer
 	stop chan struct{} // closed when the session no longer reads
-	done chan struct{} // the goroutine ended
 }
 
 func newKeyReader(r io.Reader, limit int, onInterrupt func()) *keyReader {
-	k := &keyReader{
+	return &keyReader{
 		r: r, limit: limit, onInterrupt: onInterrupt,
-		wake: make(chan struct{}, 1), room: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), room: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
-	go k.loop()
-	return k
 }
 
 func notify(c chan struct{}) {
@@ -55,44 +57,68 @@ func notify(c chan struct{}) {
 	}
 }
 
-// loop ends when the input ends or fails: the owner of the stream closes
-// it after the session (an SSH channel is closed when its session ends).
+// readBufs are the buffers reads go into, shared by every session.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 2048); return &b }}
+
+// take reads once and keeps what came, Control-C aside while no prompt is
+// up; it reports an interrupt and whether the input has ended. The reader
+// goroutine reads into a pooled buffer; at a prompt, where the session
+// waits for keys, a small one of the keyReader's own will do.
+func (k *keyReader) take(atPrompt bool) (interrupted, ended bool) {
+	p := k.small[:]
+	if !atPrompt {
+		pb := readBufs.Get().(*[]byte)
+		defer readBufs.Put(pb)
+		p = *pb
+	}
+	n, err := k.r.Read(p)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, b := range p[:n] {
+		if b == keyCtrlC && !k.reading {
+			k.buf, k.off = k.buf[:0], 0
+			interrupted = true
+			continue
+		}
+		k.buf = append(k.buf, b)
+	}
+	if err != nil {
+		k.err = err
+	}
+	return interrupted, err != nil
+}
+
+// loop reads while no prompt is up. It ends when the input ends or fails
+// (the owner of the stream closes it after the session: an SSH channel is
+// closed when its session ends), or once a prompt is up and keys came.
 func (k *keyReader) loop() {
-	defer close(k.done)
-	p := make([]byte, 2048)
 	for {
-		n, err := k.r.Read(p)
-		interrupted := false
-		k.mu.Lock()
-		for _, b := range p[:n] {
-			if b == keyCtrlC && !k.reading {
-				k.buf, k.off = k.buf[:0], 0
-				interrupted = true
-				continue
-			}
-			k.buf = append(k.buf, b)
-		}
-		if err != nil {
-			k.err = err
-		}
-		k.mu.Unlock()
+		interrupted, ended := k.take(false)
 		notify(k.wake)
 		if interrupted && k.onInterrupt != nil {
 			k.onInterrupt()
 		}
-		if err != nil {
+		k.mu.Lock()
+		if ended || k.reading {
+			k.running = false
+			k.mu.Unlock()
 			return
 		}
+		k.mu.Unlock()
 		for {
 			k.mu.Lock()
 			full := len(k.buf)-k.off >= k.limit
-			k.mu.Unlock()
 			if !full {
+				k.mu.Unlock()
 				break
 			}
+			k.mu.Unlock()
 			select {
 			case <-k.room:
 			case <-k.stop:
+				k.mu.Lock()
+				k.running = false
+				k.mu.Unlock()
 				return
 			}
 		}
@@ -102,11 +128,17 @@ func (k *keyReader) loop() {
 // close lets the goroutine end once its current Read returns.
 func (k *keyReader) close() { close(k.stop) }
 
-// setReading says whether keys are being read (a prompt is up).
+// setReading says whether keys are being read (a prompt is up). When the
+// prompt goes, the reader goroutine starts reading, unless the input has
+// ended or it still runs.
 func (k *keyReader) setReading(on bool) {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	k.reading = on
-	k.mu.Unlock()
+	if !on && !k.running && k.err == nil {
+		k.running = true
+		go k.loop()
+	}
 }
 
 // buffered reports whether a key can be read without waiting.
@@ -141,10 +173,19 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 			notify(k.room)
 			return b, nil
 		}
-		err := k.err
+		err, running := k.err, k.running
 		k.mu.Unlock()
 		if err != nil {
 			return 0, err
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if !running {
+			if interrupted, _ := k.take(true); interrupted && k.onInterrupt != nil {
+				k.onInterrupt()
+			}
+			continue
 		}
 		select {
 		case <-k.wake:

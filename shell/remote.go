@@ -1,7 +1,6 @@
 package shell
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -19,13 +18,14 @@ import (
 // sequences. Line ends are written "\r\n".
 //
 // Unlike readline, it reads keys in the session's goroutine from a buffer
-// filled by one reader goroutine (keyReader), so typed-ahead input (what
-// automation clients and pasted lines send) is simply the next keys.
+// that a reader goroutine fills while a command runs (keyReader), so
+// typed-ahead input (what automation clients and pasted lines send) is
+// simply the next keys.
 type remote struct {
 	in   io.Reader
 	h    hooks
 	keys *keyReader
-	w    *bufio.Writer
+	w    *termWriter
 	size func() (int, int)
 
 	hist  []string
@@ -77,14 +77,15 @@ const (
 // NewRemote returns the editor of a terminal at the other end of in and
 // out, such as an SSH channel with a PTY; size reports its columns and rows
 // (asked each time they matter, so it may follow window changes). in is
-// read by a goroutine of the editor until it ends or fails: its owner
-// closes it once the session is over.
+// read at the prompt and, while a command runs, by a goroutine of the
+// editor; in must end (EOF or an error) when the session ends, as an SSH
+// channel does: its owner closes it once the session is over.
 func NewRemote(in io.Reader, out io.Writer, size func() (width, height int)) Editor {
 	e := &remote{in: in, size: size}
 	if e.size == nil {
 		e.size = func() (int, int) { return 80, 24 }
 	}
-	e.w = bufio.NewWriterSize(&crlfWriter{w: out}, 4096)
+	e.w = &termWriter{w: out}
 	return e
 }
 

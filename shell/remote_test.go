@@ -22,6 +22,7 @@ type rterm struct {
 	w, h  atomic.Int32
 	done  chan struct{}
 	fails int
+	ed    *remote
 }
 
 func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
@@ -31,6 +32,7 @@ func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 	r.w.Store(int32(w))
 	r.h.Store(int32(h))
 	cfg.Editor = NewRemote(pr, r.Out, func() (int, int) { return int(r.w.Load()), int(r.h.Load()) })
+	r.ed = cfg.Editor.(*remote)
 	if cfg.Run == nil {
 		cfg.Run = echo
 	}
@@ -572,4 +574,91 @@ func TestInterruptFromAnotherGoroutine(t *testing.T) {
 		t.Fatal("an interrupted command succeeded")
 	}
 	s.Interrupt() // nothing runs: nothing happens
+}
+
+// reading reports whether the session's reader goroutine runs.
+func (r *rterm) reading() bool {
+	k := r.ed.keys
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.running
+}
+
+// An idle session at its prompt holds no reader goroutine: the session
+// itself waits for the keys. One reads while a command runs (Control-C
+// reaches it) and ends at the first key typed at the next prompt.
+func TestRemoteIdlePromptHoldsNoReader(t *testing.T) {
+	started, finish := make(chan struct{}), make(chan struct{})
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		if line == "slow" {
+			close(started)
+			<-finish
+		}
+		return echo(ctx, s, line)
+	}
+	r := startRemote(t, 80, 24, Config{Run: run})
+	defer func() {
+		select {
+		case <-finish:
+		default:
+			close(finish)
+		}
+	}()
+	r.Expect("admin:")
+	if r.reading() {
+		t.Fatal("a reader goroutine runs at the first prompt")
+	}
+	r.Send("slow\r")
+	<-started
+	if !r.reading() {
+		t.Fatal("no reader goroutine while a command runs")
+	}
+	r.Send("next\r") // typed ahead, kept for the prompt
+	close(finish)
+	r.Expect(`ran "slow"`)
+	r.Expect(`ran "next"`)
+	r.Expect("admin:")
+	r.Send("q")
+	deadline := time.Now().Add(2 * time.Second)
+	for r.reading() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if r.reading() {
+		t.Fatal("the reader goroutine still runs at the prompt after a key")
+	}
+	r.Send("uit\r")
+	r.wait()
+}
+
+// The remote terminal's writer turns "\n" into "\r\n" as bufio over
+// crlfWriter did, whatever the writes' sizes, and holds no buffer once
+// flushed.
+func TestTermWriterHoldsNothingBetweenFlushes(t *testing.T) {
+	var got, want strings.Builder
+	tw := &termWriter{w: &got}
+	ref := NewCRLFWriter(&want)
+	text := strings.Repeat("line one\nline two\r\nthree\n\n", 500) // over 4 KiB
+	for i, n := 0, 1; i < len(text); i, n = i+n, n*3%4097+1 {
+		part := text[i:min(i+n, len(text))]
+		switch n % 3 {
+		case 0:
+			tw.WriteString(part)
+		case 1:
+			tw.Write([]byte(part))
+		default:
+			for _, r := range part {
+				tw.WriteRune(r)
+			}
+		}
+	}
+	ref.Write([]byte(text))
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("output differs from crlfWriter's (%d bytes against %d)", got.Len(), want.Len())
+	}
+	if tw.buf != nil {
+		t.Fatal("the writer holds a buffer after Flush")
+	}
 }
