@@ -43,10 +43,10 @@ import (
 const password = "bench-password-1"
 
 type options struct {
-	sessions, commands, logins, pwLogins, idle int
-	command, ucmsh                             string
-	cisshgo, cisshgoMap                        string
-	timeout                                    time.Duration
+	sessions, commands, logins, pwLogins, idle, rounds int
+	command, ucmsh                                     string
+	cisshgo, cisshgoMap                                string
+	timeout                                            time.Duration
 }
 
 func main() {
@@ -56,6 +56,7 @@ func main() {
 	flag.IntVar(&o.logins, "logins", 200, "key logins timed one after the other")
 	flag.IntVar(&o.pwLogins, "password-logins", 20, "password logins timed (bcrypt makes them slower by design)")
 	flag.IntVar(&o.idle, "idle", 200, "idle sessions opened to measure memory")
+	flag.IntVar(&o.rounds, "rounds", 3, "fresh servers the idle memory is measured on (the median is kept)")
 	flag.StringVar(&o.command, "command", "show license status", "the command whose round trip is timed")
 	flag.StringVar(&o.ucmsh, "ucmsh", "", "ucmsh binary (default: build ./cmd/ucmsh)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "give up after this long")
@@ -87,18 +88,10 @@ func run(o options) error {
 		}
 	}
 
-	// A node with one account and one key.
-	state := filepath.Join(tmp, "node")
-	sshDir := statedir.Node(state).SSH()
-	if err := sshd.AddUser(sshDir, "admin", []byte(password), false); err != nil {
+	state, key, err := newNode(tmp, "node")
+	if err != nil {
 		return err
 	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := ssh.NewSignerFromKey(priv)
-	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
-		return err
-	}
-
 	srv, err := startServer(ctx, bin, state, filepath.Join(tmp, "serve.log"), o.sessions+o.idle+50)
 	if err != nil {
 		return err
@@ -109,13 +102,8 @@ func run(o options) error {
 
 	fmt.Printf("ssh-bench: ucmsh serve on %s, %d CPUs, %s\n", srv.addr, runtime.NumCPU(), runtime.Version())
 
-	// Warm up: the first logins create the node's state.
-	for i := 0; i < 5; i++ {
-		s, _, err := login(ctx, srv.addr, keyAuth)
-		if err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-		s.close()
+	if err := warmUp(ctx, srv.addr, keyAuth, prompt); err != nil {
+		return err
 	}
 
 	// 1. Login to prompt, one at a time.
@@ -140,33 +128,10 @@ func run(o options) error {
 	fmt.Printf("  public key: %s\n", summary(keyTimes))
 	fmt.Printf("  password:   %s  (bcrypt cost 10, a deliberate cost)\n", summary(pwTimes))
 
-	// 2. Memory per idle session.
-	time.Sleep(time.Second)
-	before, err := srv.rss()
-	if err != nil {
+	// 2. Memory per idle session: fresh servers, ucmsh's and cisshgo's in
+	// turn, each round.
+	if err := idleMemory(ctx, o, bin, tmp); err != nil {
 		return err
-	}
-	idle, err := openSessions(ctx, srv.addr, keyAuth, o.idle)
-	if err != nil {
-		return fmt.Errorf("idle sessions: %w", err)
-	}
-	time.Sleep(2 * time.Second)
-	after, err := srv.rss()
-	if err != nil {
-		return err
-	}
-	for _, s := range idle {
-		s.close()
-	}
-	perSession := float64(after-before) / float64(len(idle))
-	fmt.Printf("memory: server RSS %d KiB before, %d KiB with %d idle PTY sessions (one connection each): %.1f KiB per idle session\n",
-		before, after, len(idle), perSession)
-	if o.cisshgo != "" {
-		theirs, err := cisshgoPerSession(ctx, o, tmp)
-		if err != nil {
-			return fmt.Errorf("cisshgo: %w", err)
-		}
-		fmt.Printf("memory: cisshgo %.1f KiB per idle session in the same run; ucmsh/cisshgo = %.2f\n", theirs, perSession/theirs)
 	}
 
 	// 3. Round trips with many sessions at once.
@@ -346,6 +311,109 @@ type session struct {
 
 var prompt = []byte("\r\nadmin:")
 
+// newNode makes a node's state folder with the bench's account and a key
+// of its own.
+func newNode(tmp, name string) (state string, key ssh.Signer, err error) {
+	state = filepath.Join(tmp, name)
+	sshDir := statedir.Node(state).SSH()
+	if err := sshd.AddUser(sshDir, "admin", []byte(password), false); err != nil {
+		return "", nil, err
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	key, _ = ssh.NewSignerFromKey(priv)
+	err = os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600)
+	return state, key, err
+}
+
+// warmUp logs in and out a few times: the first logins create the node's
+// state and bring the server's code into memory.
+func warmUp(ctx context.Context, addr string, cfg *ssh.ClientConfig, want []byte) error {
+	for range 5 {
+		s, _, err := loginPrompt(ctx, addr, cfg, want)
+		if err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		s.close()
+	}
+	return nil
+}
+
+// idleMemory measures, o.rounds times, the resident memory per idle PTY
+// session of a fresh ucmsh serve and, with -cisshgo, of a fresh cisshgo
+// right after it, and prints the medians.
+func idleMemory(ctx context.Context, o options, bin, tmp string) error {
+	var ours, theirs []float64
+	for r := range o.rounds {
+		state, key, err := newNode(tmp, fmt.Sprintf("idle-%d", r))
+		if err != nil {
+			return err
+		}
+		srv, err := startServer(ctx, bin, state, filepath.Join(tmp, fmt.Sprintf("idle-%d.log", r)), o.idle+50)
+		if err != nil {
+			return err
+		}
+		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeyCallback: srv.hostKey, HostKeyAlgorithms: []string{ssh.KeyAlgoED25519}, Timeout: 10 * time.Second}
+		kib, err := perIdleSession(ctx, srv, srv.addr, cfg, prompt, o.idle)
+		if err := errors.Join(err, srv.stop()); err != nil {
+			return fmt.Errorf("idle sessions: %w", err)
+		}
+		ours = append(ours, kib)
+		line := fmt.Sprintf("  round %d: ucmsh %.1f KiB", r+1, kib)
+		if o.cisshgo != "" {
+			kib, err := cisshgoPerSession(ctx, o, tmp)
+			if err != nil {
+				return fmt.Errorf("cisshgo: %w", err)
+			}
+			theirs = append(theirs, kib)
+			line += fmt.Sprintf(", cisshgo %.1f KiB", kib)
+		}
+		fmt.Println(line)
+	}
+	fmt.Printf("memory per idle PTY session (server RSS growth with %d idle sessions, one connection each, on a fresh server), median of %d rounds: ucmsh %.1f KiB\n",
+		o.idle, o.rounds, median(ours))
+	if len(theirs) > 0 {
+		fmt.Printf("memory: cisshgo %.1f KiB per idle session in the same rounds; ucmsh/cisshgo = %.2f\n", median(theirs), median(ours)/median(theirs))
+	}
+	return nil
+}
+
+// perIdleSession is the growth of the server's RSS, per session, when n
+// PTY sessions sit idle at their prompt, after a warm-up.
+func perIdleSession(ctx context.Context, srv *server, addr string, cfg *ssh.ClientConfig, want []byte, n int) (float64, error) {
+	if err := warmUp(ctx, addr, cfg, want); err != nil {
+		return 0, err
+	}
+	time.Sleep(time.Second)
+	before, err := srv.rss()
+	if err != nil {
+		return 0, err
+	}
+	idle, err := openSessionsPrompt(ctx, addr, cfg, n, want)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, s := range idle {
+			s.close()
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	after, err := srv.rss()
+	if err != nil {
+		return 0, err
+	}
+	return float64(after-before) / float64(n), nil
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)/2]
+}
+
 // cisshgoPerSession starts cisshgo with one listener (its csr1000v device,
 // admin/admin) and measures its RSS per idle PTY session as for ucmsh.
 // cisshgo listens on every address: run the comparison in a network
@@ -381,26 +449,7 @@ func cisshgoPerSession(ctx context.Context, o options, tmp string) (float64, err
 		}
 	}
 	cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("admin")}, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second}
-	time.Sleep(time.Second)
-	before, err := srv.rss()
-	if err != nil {
-		return 0, err
-	}
-	sessions, err := openSessionsPrompt(ctx, addr, cfg, o.idle, []byte("cisshgo1000v>"))
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		for _, s := range sessions {
-			s.close()
-		}
-	}()
-	time.Sleep(2 * time.Second)
-	after, err := srv.rss()
-	if err != nil {
-		return 0, err
-	}
-	return float64(after-before) / float64(len(sessions)), nil
+	return perIdleSession(ctx, srv, addr, cfg, []byte("cisshgo1000v>"), o.idle)
 }
 
 // login connects, opens a PTY shell and waits for the first prompt.
