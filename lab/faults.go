@@ -229,6 +229,7 @@ func (l *Lab) faultMiddleware(cluster string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		l.callArrived(cluster)
 		if f, changed := l.faults.active(cluster, FaultTimeout); f != nil {
 			// Held until the client gives up or the fault is cleared.
 			for f != nil {

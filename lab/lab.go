@@ -70,6 +70,11 @@ type Lab struct {
 	users, keys []byte // the accounts' ssh/users and ssh/authorized_keys
 	saveMu      sync.Mutex
 
+	// holders are the publishers whose timers hold the clock (see rehold);
+	// nil while the world is down.
+	holders atomic.Pointer[holders]
+	holdMu  sync.Mutex
+
 	control  *controlServer
 	stopping chan struct{} // Stop has begun
 	kept     chan struct{} // keepClock has saved the clock and unlocked the folder
@@ -82,6 +87,9 @@ type labNode struct {
 	started *StartedNode
 	mu      sync.Mutex   // one RunDue at a time
 	next    atomic.Value // time.Time: when its timers next fall due
+	// sent: the call of the timer due at next has reached the cluster's
+	// cssm front, so the clock need not be held for it any more.
+	sent atomic.Bool
 }
 
 func (n *labNode) svc() *publisher.Service {
@@ -331,11 +339,17 @@ func (l *Lab) startWorld(ls *listeners) (err error) {
 		}
 		l.nodes = append(l.nodes, n)
 	}
+	h := &holders{byCluster: map[string]*labNode{}}
 	for _, n := range l.nodes {
 		if n.svc() != nil {
-			l.agents.Add(1)
-			go l.agent(ctx, n)
+			h.pubs = append(h.pubs, n)
+			h.byCluster[n.place.Cluster] = n
 		}
+	}
+	l.holders.Store(h)
+	for _, n := range h.pubs {
+		l.agents.Add(1)
+		go l.agent(ctx, n)
 	}
 	return nil
 }
@@ -424,6 +438,8 @@ func (l *Lab) stopWorld() {
 		l.cancel()
 	}
 	l.agents.Wait()
+	l.holders.Store(nil)
+	l.rehold()
 	var wg sync.WaitGroup
 	for _, n := range l.nodes {
 		if n != nil && n.started != nil {
@@ -512,7 +528,9 @@ func (l *Lab) agent(ctx context.Context, n *labNode) {
 		l.runNode(ctx, n)
 		wait := l.pollEvery()
 		if next := n.next.Load().(time.Time); !next.IsZero() {
-			wait = min(wait, l.clock.WallUntil(next))
+			// 0 when its instant has come and the clock is held at an
+			// earlier timer: look again shortly rather than spin.
+			wait = max(heldBackPoll, min(wait, l.clock.WallUntil(next)))
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -526,6 +544,8 @@ func (l *Lab) agent(ctx context.Context, n *labNode) {
 	}
 }
 
+const heldBackPoll = 20 * time.Millisecond
+
 func (l *Lab) runNode(ctx context.Context, n *labNode) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -536,7 +556,52 @@ func (l *Lab) runNode(ctx context.Context, n *labNode) {
 		}
 		next = time.Time{}
 	}
-	n.next.Store(next)
+	old := n.next.Swap(next).(time.Time)
+	if sent := n.sent.Swap(false); sent || !old.Equal(next) {
+		l.rehold()
+	}
+}
+
+// holders are the publishers of the running world, and by cluster.
+type holders struct {
+	pubs      []*labNode
+	byCluster map[string]*labNode
+}
+
+// rehold holds the lab clock at the earliest timer due whose call has not
+// been sent yet: a busy machine then delays the timers' real time, not
+// their lab time, and every renewal runs at its instant (the clock
+// catches up afterwards). clock.MaxHold bounds a hold that never ends.
+func (l *Lab) rehold() {
+	l.holdMu.Lock()
+	defer l.holdMu.Unlock()
+	var at time.Time
+	if h := l.holders.Load(); h != nil {
+		for _, n := range h.pubs {
+			next := n.next.Load().(time.Time)
+			if !next.IsZero() && !n.sent.Load() && (at.IsZero() || next.Before(at)) {
+				at = next
+			}
+		}
+	}
+	l.clock.Hold(at)
+}
+
+// callArrived: a request from the cluster reached its cssm front. If its
+// publisher's timer is due, that is the timer's call: the clock need not
+// wait for it any more.
+func (l *Lab) callArrived(cluster string) {
+	h := l.holders.Load()
+	if h == nil {
+		return
+	}
+	n := h.byCluster[cluster]
+	if n == nil {
+		return
+	}
+	if next := n.next.Load().(time.Time); !next.IsZero() && !next.After(l.clock.Now()) && !n.sent.Swap(true) {
+		l.rehold()
+	}
 }
 
 // pollEvery is how often each publisher is looked at when nothing is

@@ -18,7 +18,13 @@ type Running struct {
 	speed    float64
 	last     time.Time     // latest instant answered: the floor of Now
 	changed  chan struct{} // closed (and replaced) on every jump or change of speed
+	hold     time.Time     // while running, Now reads no later than this (zero: none)
+	heldAt   time.Time     // when, on the machine's clock, the hold first held Now back
 }
+
+// MaxHold bounds how long, on the machine's clock, a hold keeps the clock
+// back: a timer that cannot run does not stop the lab's time.
+const MaxHold = 5 * time.Second
 
 // MaxSpeed bounds the speed: a simulated year in about six wall seconds.
 const MaxSpeed = 5_000_000
@@ -54,13 +60,39 @@ func (c *Running) Now() time.Time {
 }
 
 func (c *Running) nowLocked() time.Time {
-	elapsed := c.wall().Sub(c.baseWall)
-	t := c.baseSim.Add(time.Duration(float64(elapsed) * c.speed))
+	w := c.wall()
+	t := c.nominal(w)
+	if !c.hold.IsZero() && t.After(c.hold) {
+		if c.heldAt.IsZero() {
+			c.heldAt = w
+		}
+		if w.Sub(c.heldAt) < MaxHold {
+			t = c.hold
+		}
+	}
 	if t.Before(c.last) {
 		t = c.last // the machine's clock stepped back
 	}
 	c.last = t
 	return t
+}
+
+// nominal is the instant the speed alone gives at wall time w.
+func (c *Running) nominal(w time.Time) time.Time {
+	return c.baseSim.Add(time.Duration(float64(w.Sub(c.baseWall)) * c.speed))
+}
+
+// Hold keeps the running clock from reading later than t (zero: no hold)
+// until the hold changes, or for at most MaxHold of real time. A lab
+// holds it at the next timer due, so that the timer runs at its instant
+// even when the machine is too busy to wake it on time; once the hold
+// moves on, the clock catches up with its speed. Jumps go past a hold.
+func (c *Running) Hold(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !t.Equal(c.hold) {
+		c.hold, c.heldAt = t.UTC(), time.Time{}
+	}
 }
 
 // Speed is how many simulated seconds pass in one real second.
@@ -112,6 +144,9 @@ func (c *Running) AdvanceTo(t time.Time) time.Time {
 
 func (c *Running) rebase(sim time.Time) {
 	c.baseWall, c.baseSim, c.last = c.wall(), sim, sim
+	if c.hold.Before(sim) {
+		c.hold, c.heldAt = time.Time{}, time.Time{} // jumped past it
+	}
 }
 
 func (c *Running) notify() {
@@ -128,12 +163,17 @@ func (c *Running) Changed() <-chan struct{} {
 }
 
 // WallUntil is how long, on the machine's clock, until the clock reads t
-// at the current speed (0 if it already has; forever, as far as a timer
+// at the current speed (holds aside) (0 if it already has; forever, as far as a timer
 // cares, while stopped).
 func (c *Running) WallUntil(t time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := t.Sub(c.nowLocked())
+	// From the instant the speed gives, not a held one: a timer armed
+	// during a hold still fires when its instant comes.
+	d := t.Sub(c.nominal(c.wall()))
+	if now := c.nowLocked(); !now.Before(t) {
+		d = 0
+	}
 	switch {
 	case d <= 0:
 		return 0

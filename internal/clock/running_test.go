@@ -72,3 +72,41 @@ func TestRunningJumpsAndTellsWaiters(t *testing.T) {
 		t.Fatal("a negative speed was accepted")
 	}
 }
+
+// A hold keeps the running clock at a timer's instant while the machine is
+// too busy to run the timer; once it moves on the clock catches up. It
+// never lasts more than MaxHold, and a jump goes past it.
+func TestRunningHoldsAtATimer(t *testing.T) {
+	w := &fakeWall{t: time.Unix(1000, 0)}
+	c, _ := NewRunning(t0, 1440, w.now)
+	due := t0.Add(time.Hour)
+	c.Hold(due)
+	w.t = w.t.Add(10 * time.Second) // four simulated hours
+	if got := c.Now(); !got.Equal(due) {
+		t.Fatalf("held clock reads %v, want the timer's instant %v", got, due)
+	}
+	if d := c.WallUntil(t0.Add(5 * time.Hour)); d < 2400*time.Millisecond || d > 2501*time.Millisecond {
+		t.Fatalf("WallUntil during a hold = %v, want 2.5s from the speed's instant", d)
+	}
+	c.Hold(time.Time{}) // the timer ran
+	if got, want := c.Now(), t0.Add(4*time.Hour); !got.Equal(want) {
+		t.Fatalf("after the hold: %v, want %v (caught up)", got, want)
+	}
+
+	c.Hold(t0.Add(5 * time.Hour)) // a timer that never runs
+	w.t = w.t.Add(3 * time.Second)
+	if got := c.Now(); !got.Equal(t0.Add(5 * time.Hour)) {
+		t.Fatalf("held clock reads %v", got)
+	}
+	w.t = w.t.Add(MaxHold)
+	if got, want := c.Now(), t0.Add(4*time.Hour).Add(time.Duration(1440*float64(MaxHold+3*time.Second))); !got.Equal(want) {
+		t.Fatalf("a hold past MaxHold still holds: %v, want %v", got, want)
+	}
+
+	c.Hold(c.Now().Add(time.Minute))
+	jumped, _ := c.Advance(24 * time.Hour)
+	w.t = w.t.Add(time.Second)
+	if got := c.Now(); !got.After(jumped) {
+		t.Fatalf("a hold behind a jump keeps the clock at %v", got)
+	}
+}
