@@ -662,3 +662,23 @@ func TestTermWriterHoldsNothingBetweenFlushes(t *testing.T) {
 		t.Fatal("the writer holds a buffer after Flush")
 	}
 }
+
+// After a long report the session lets the report's memory go: a session
+// idle at its prompt holds none of it.
+func TestLongOutputIsNotKeptAfterwards(t *testing.T) {
+	var sess *Session
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		sess = s
+		s.SetPagination(false)
+		fmt.Fprint(s, strings.Repeat("a line of a long report\n", 4000))
+		return OK
+	}
+	r := startRemote(t, 80, 24, Config{Run: run})
+	r.Expect("admin:")
+	r.Send("show license all\r")
+	r.Expect("admin:")
+	if c := sess.buf.Cap(); c > 4096 {
+		t.Fatalf("the session keeps %d bytes of the report", c)
+	}
+	r.Send("quit\r")
+}

@@ -312,7 +312,7 @@ func (s *Session) runOne(ctx context.Context, line string) (Outcome, bool) {
 	out := s.cfg.Run(cmdCtx, s, line)
 	interrupted := func() bool { return cmdCtx.Err() != nil && ctx.Err() == nil }
 	if interrupted() {
-		s.buf.Reset() // what an interrupted command printed is not shown
+		s.release() // what an interrupted command printed is not shown
 	} else {
 		s.flush(cmdCtx) // Control-C at the pager interrupts too
 	}
@@ -337,12 +337,22 @@ func (s *Session) flush(ctx context.Context) {
 		return
 	}
 	out := s.buf.String()
-	s.buf.Reset()
+	s.release()
 	if !s.pagination {
 		io.WriteString(s.ed.out(), out)
 		return
 	}
 	s.page(ctx, out)
+}
+
+// release empties the paging buffer; after a long report it lets the
+// memory go, so that a session idle at the prompt holds none of it.
+func (s *Session) release() {
+	if s.buf.Cap() > 4096 {
+		s.buf = bytes.Buffer{}
+		return
+	}
+	s.buf.Reset()
 }
 
 // page writes out a screen at a time, asking between screens; the window
