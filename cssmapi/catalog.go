@@ -93,17 +93,29 @@ func LookupTag(tag string) (Entitlement, bool) {
 // LookupTier finds an entitlement by tier name, ignoring case, spaces, '-' and '_'
 // so that "Enhanced Plus", "enhanced-plus" and "EnhancedPlus" all match.
 func LookupTier(name string) (Entitlement, bool) {
-	fold := func(s string) string {
-		return strings.ToLower(strings.NewReplacer(" ", "", "-", "", "_", "").Replace(s))
-	}
-	want := fold(name)
-	for _, e := range AllEntitlements {
-		if fold(e.Tier) == want {
+	want := foldTier(name)
+	for i, e := range AllEntitlements {
+		if foldedTiers[i] == want {
 			return e, true
 		}
 	}
 	return Entitlement{}, false
 }
+
+// A report looks tiers up for every line: the replacer is built once and
+// the catalog's names are folded once.
+var (
+	tierFolder  = strings.NewReplacer(" ", "", "-", "", "_", "")
+	foldedTiers = func() []string {
+		out := make([]string, len(AllEntitlements))
+		for i, e := range AllEntitlements {
+			out[i] = foldTier(e.Tier)
+		}
+		return out
+	}()
+)
+
+func foldTier(s string) string { return strings.ToLower(tierFolder.Replace(s)) }
 
 // TierNames lists the tier names accepted by LookupTier, highest first,
 // Enterprise then HCS.
