@@ -12,12 +12,14 @@ const (
 )
 
 // keyReader reads a remote terminal's input. While a command runs, a
-// goroutine of its own reads, so that Control-C reaches the command and
-// what is typed ahead is kept for the next prompt; it reads at most limit
-// bytes ahead, past that the client waits (SSH flow control), so a flood
-// is never held in memory. At a prompt the session reads in its own
-// goroutine once the keys read ahead are used up, and the reader
-// goroutine ends: an idle session holds no goroutine and no buffer here.
+// goroutine of its own reads, so that Control-C reaches the command, a
+// question it asks can be interrupted, and what is typed ahead is kept
+// for the next prompt; it reads at most limit bytes ahead, past that the
+// client waits (SSH flow control), so a flood is never held in memory. At
+// the command prompt, where nothing runs that could be interrupted, the
+// session reads in its own goroutine once the keys read ahead are used
+// up, and the reader goroutine ends: an idle session holds no goroutine
+// and no buffer here.
 //
 // A Control-C that arrives while nobody is reading keys (a command runs)
 // interrupts the command and drops what was typed ahead of it, as a
@@ -33,6 +35,7 @@ type keyReader struct {
 	off     int
 	err     error
 	reading bool
+	self    bool // at the command prompt: the session reads the input itself
 	running bool // the reader goroutine is reading
 	last    byte // the byte readByte returned last
 	again   bool // unreadByte was called: last is the next byte
@@ -88,9 +91,10 @@ func (k *keyReader) take(atPrompt bool) (interrupted, ended bool) {
 	return interrupted, err != nil
 }
 
-// loop reads while no prompt is up. It ends when the input ends or fails
-// (the owner of the stream closes it after the session: an SSH channel is
-// closed when its session ends), or once a prompt is up and keys came.
+// loop reads while no command prompt is up. It ends when the input ends or
+// fails (the owner of the stream closes it after the session: an SSH
+// channel is closed when its session ends), or once the command prompt is
+// up and keys came.
 func (k *keyReader) loop() {
 	for {
 		interrupted, ended := k.take(false)
@@ -99,7 +103,7 @@ func (k *keyReader) loop() {
 			k.onInterrupt()
 		}
 		k.mu.Lock()
-		if ended || k.reading {
+		if ended || k.self {
 			k.running = false
 			k.mu.Unlock()
 			return
@@ -128,14 +132,21 @@ func (k *keyReader) loop() {
 // close lets the goroutine end once its current Read returns.
 func (k *keyReader) close() { close(k.stop) }
 
-// setReading says whether keys are being read (a prompt is up). When the
-// prompt goes, the reader goroutine starts reading, unless the input has
-// ended or it still runs.
-func (k *keyReader) setReading(on bool) {
+// setReading says whether keys are being read (a prompt is up), and
+// whether it is the command prompt (self), where the session may read the
+// input itself. Anywhere else the reader goroutine reads, and starts if
+// need be.
+func (k *keyReader) setReading(on, self bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.reading = on
-	if !on && !k.running && k.err == nil {
+	k.reading, k.self = on, on && self
+	k.startLocked()
+}
+
+// startLocked starts the reader goroutine unless the session reads
+// itself, the input has ended or the goroutine runs already.
+func (k *keyReader) startLocked() {
+	if !k.self && !k.running && k.err == nil {
 		k.running = true
 		go k.loop()
 	}
@@ -173,6 +184,7 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 			notify(k.room)
 			return b, nil
 		}
+		k.startLocked()
 		err, running := k.err, k.running
 		k.mu.Unlock()
 		if err != nil {

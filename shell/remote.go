@@ -366,8 +366,8 @@ func (e *remote) cut(from, to int) {
 // readLine reads one line at prompt. It returns errControlC for
 // Control-C and io.EOF for Control-D on an empty line or the end of input.
 func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, error) {
-	e.keys.setReading(true)
-	defer e.keys.setReading(false)
+	e.keys.setReading(true, m == modeCommand)
+	defer e.keys.setReading(false, false)
 	e.prompt = []rune(prompt)
 	if cap(e.line) > 4096 {
 		e.line = nil // do not keep a pasted code's worth of memory
@@ -524,8 +524,8 @@ var pageErase = "\r" + strings.Repeat(" ", len(pageText)) + "\r"
 // 1 for Enter (one line), -1 for space (a page) and 0 for q (quit);
 // Control-C is an error. The question is taken away again.
 func (e *remote) pagerKey(ctx context.Context) (int, error) {
-	e.keys.setReading(true)
-	defer e.keys.setReading(false)
+	e.keys.setReading(true, false)
+	defer e.keys.setReading(false, false)
 	e.w.WriteString(pagePrompt)
 	defer e.w.WriteString(pageErase)
 	for {

@@ -682,3 +682,30 @@ func TestLongOutputIsNotKeptAfterwards(t *testing.T) {
 	}
 	r.Send("quit\r")
 }
+
+// An interrupt from elsewhere (an SSH "signal" request) ends a question a
+// command asks at once, even when a key has been typed at it: the reader
+// goroutine, not the session, waits for the input inside a command.
+func TestInterruptEndsAQuestion(t *testing.T) {
+	var sess *Session
+	asked := make(chan struct{}, 1)
+	run := func(ctx context.Context, s *Session, line string) Outcome {
+		sess = s
+		asked <- struct{}{}
+		ok, err := s.Confirm(ctx, "Continue (y/n)?")
+		fmt.Fprintf(s, "answer %v %v\n", ok, err)
+		return OK
+	}
+	r := startRemote(t, 80, 24, Config{Run: run})
+	r.Expect("admin:")
+	r.Send("ask\r")
+	<-asked
+	r.Expect("Continue (y/n)?")
+	r.Send("m") // a key at the question, then nothing
+	r.Expect("m")
+	sess.Interrupt()
+	if got := r.Expect("admin:"); !strings.Contains(got, "Control-C pressed") {
+		t.Fatalf("the interrupted question: %q", got)
+	}
+	r.Send("quit\r")
+}
