@@ -658,3 +658,25 @@ func TestAccountPrivilege(t *testing.T) {
 		t.Errorf("levels %s, want 4 1 0 4", got)
 	}
 }
+
+// sshdGoroutines counts the goroutines this package's server started.
+func sshdGoroutines() int {
+	buf := make([]byte, 4<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "created by github.com/ucmsh/ucmsh/sshd.(*")
+}
+
+// An idle session costs the server two goroutines of its own: its
+// connection's (channel opens, global and session requests) and its
+// handler's; nothing else waits on its behalf.
+func TestIdleSessionsCostTwoGoroutines(t *testing.T) {
+	ts := startServer(t, Config{})
+	before := sshdGoroutines()
+	const n = 8
+	for range n {
+		ptyShell(t, ts.login(t), 24, 80)
+	}
+	if got := sshdGoroutines() - before; got > 2*n {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines for %d idle sessions, want at most %d:\n%s", got, n, 2*n, buf[:runtime.Stack(buf, true)])
+	}
+}
