@@ -163,8 +163,8 @@ func (c *Running) Changed() <-chan struct{} {
 }
 
 // WallUntil is how long, on the machine's clock, until the clock reads t
-// at the current speed (holds aside) (0 if it already has; forever, as far as a timer
-// cares, while stopped).
+// at the current speed, holds aside (0 if it already has; forever, as far
+// as a timer cares, while stopped).
 func (c *Running) WallUntil(t time.Time) time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
