@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/cssmapi"
 	"github.com/ucmsh/ucmsh/internal/atomicfile"
 )
 
@@ -224,7 +225,7 @@ func (l *Lab) Status() Status {
 	defer l.world.Unlock()
 	st := Status{Clock: l.clockState(), CSSM: CSSMStatus{URL: l.CSSMURL()}, Tokens: l.Inventory().Tokens, Faults: l.faults.snapshot()}
 	hc := &http.Client{Timeout: 2 * time.Second}
-	if resp, err := hc.Get(l.CSSMURL() + pathHealth); err == nil {
+	if resp, err := hc.Get(l.CSSMURL() + cssmapi.PathHealth); err == nil {
 		st.CSSM.OK = resp.StatusCode == http.StatusOK
 		resp.Body.Close()
 	}

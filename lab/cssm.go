@@ -120,30 +120,6 @@ func (c *labCSSM) removeInstances(virtual string, hosts []string) (int, error) {
 	return n, nil
 }
 
-// The API's paths and refusals a data fault answers with: cssm's own
-// codes, in cssm's words.
-const (
-	pathRegister      = cssmapi.PathRegister
-	pathExportRequest = cssmapi.PathExportRequest
-	pathAuthorize     = cssmapi.PathAuthorize
-	pathRenewID       = cssmapi.PathRenewID
-	pathHealth        = cssmapi.PathHealth
-)
-
-func apiError(code, format string, a ...any) *cssmapi.Error {
-	return cssmapi.Errorf(code, format, a...)
-}
-
-const (
-	codeTokenUnknown    = cssmapi.CodeTokenUnknown
-	codeTokenUsedUp     = cssmapi.CodeTokenUsedUp
-	codeNoExportKeys    = cssmapi.CodeNoExportKeys
-	codeUnavailable     = cssmapi.CodeUnavailable
-	codeOutOfCompliance = cssmapi.StatusOutOfCompliance
-	headerIdempotency   = cssmapi.HeaderIdempotencyKey
-	headerSignature     = cssmapi.HeaderSignature
-)
-
 // hog is a phantom product instance that takes a virtual account's whole
 // pool (pool-exhausted fault): it registers and reports usage through the
 // product API like any product, so `cssm usage` shows who took what, and
@@ -162,7 +138,7 @@ func (c *labCSSM) call(path, credential string, in, out any) error {
 	}
 	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(headerIdempotency, cssmapi.NewIdempotencyKey())
+	req.Header.Set(cssmapi.HeaderIdempotencyKey, cssmapi.NewIdempotencyKey())
 	if credential != "" {
 		req.Header.Set("Authorization", "Bearer "+credential)
 	}
@@ -199,10 +175,10 @@ func (c *labCSSM) startHog(virtual, name string) (*hog, error) {
 	}
 	var reg cssmapi.RegisterResponse
 	udi := "PID:UCM,SN:" + hogSerial(name)[27:] + ",UUID:" + hogSerial(name)
-	if err := c.call(pathRegister, "", cssmapi.RegisterRequest{Token: tok, UDI: udi, Hostname: name, Version: DefaultVersion}, &reg); err != nil {
+	if err := c.call(cssmapi.PathRegister, "", cssmapi.RegisterRequest{Token: tok, UDI: udi, Hostname: name, Version: DefaultVersion}, &reg); err != nil {
 		return nil, err
 	}
-	if err := c.call(pathAuthorize, reg.Credential, cssmapi.AuthorizeRequest{InstanceID: reg.InstanceID, Usage: usage}, nil); err != nil {
+	if err := c.call(cssmapi.PathAuthorize, reg.Credential, cssmapi.AuthorizeRequest{InstanceID: reg.InstanceID, Usage: usage}, nil); err != nil {
 		return nil, err
 	}
 	return &hog{Virtual: virtual, InstanceID: reg.InstanceID, Credential: reg.Credential}, nil

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ucmsh/ucmsh/cssmapi"
 )
 
 // Fault kinds. Network faults act in front of cssm's product API, for the
@@ -225,7 +227,7 @@ func (f *front) close() {
 // signed with cssm's key, as cssm signs its answers.
 func (l *Lab) faultMiddleware(cluster string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == pathHealth {
+		if r.URL.Path == cssmapi.PathHealth {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -257,22 +259,22 @@ func (l *Lab) faultMiddleware(cluster string, next http.Handler) http.Handler {
 		l.gate.RLock()
 		defer l.gate.RUnlock()
 		if f, _ := l.faults.active(cluster, FaultHTTP5xx); f != nil {
-			l.refuse(w, r, f.Status, apiError(codeUnavailable, msgUnavailable, f.Status))
+			l.refuse(w, r, f.Status, cssmapi.Errorf(cssmapi.CodeUnavailable, msgUnavailable, f.Status))
 			return
 		}
 		switch r.URL.Path {
-		case pathRegister:
+		case cssmapi.PathRegister:
 			if f, _ := l.faults.active(cluster, FaultTokenRevoked); f != nil {
-				l.refuse(w, r, 0, apiError(codeTokenUnknown, msgTokenRevoked))
+				l.refuse(w, r, 0, cssmapi.Errorf(cssmapi.CodeTokenUnknown, msgTokenRevoked))
 				return
 			}
 			if f, _ := l.faults.active(cluster, FaultTokenUsedUp); f != nil {
-				l.refuse(w, r, 0, apiError(codeTokenUsedUp, msgTokenUsedUp))
+				l.refuse(w, r, 0, cssmapi.Errorf(cssmapi.CodeTokenUsedUp, msgTokenUsedUp))
 				return
 			}
-		case pathExportRequest:
+		case cssmapi.PathExportRequest:
 			if f, _ := l.faults.active(cluster, FaultNoExportKeys); f != nil {
-				l.refuse(w, r, 0, apiError(codeNoExportKeys, msgNoExportKeys, l.virtualOf(cluster)))
+				l.refuse(w, r, 0, cssmapi.Errorf(cssmapi.CodeNoExportKeys, msgNoExportKeys, l.virtualOf(cluster)))
 				return
 			}
 		}
@@ -289,8 +291,8 @@ func (l *Lab) refuse(w http.ResponseWriter, r *http.Request, status int, e error
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if sig, err := l.cssm.sign(r.URL.Path, r.Header.Get(headerIdempotency), status, body); err == nil {
-		w.Header().Set(headerSignature, sig)
+	if sig, err := l.cssm.sign(r.URL.Path, r.Header.Get(cssmapi.HeaderIdempotencyKey), status, body); err == nil {
+		w.Header().Set(cssmapi.HeaderSignature, sig)
 	}
 	w.WriteHeader(status)
 	w.Write(body)
