@@ -2,8 +2,6 @@ package commands
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/pem"
 	"log/slog"
 	"net"
@@ -24,14 +22,7 @@ import (
 // "admin" with password "s3cret", and to any user with one of keys.
 func sftpServer(t *testing.T, keys ...ssh.PublicKey) (addr string, hostKey ssh.PublicKey) {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, _ := termtest.SSHKey(t)
 	cfg := &ssh.ServerConfig{PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 		if c.User() == "admin" && string(pw) == "s3cret" {
 			return nil, nil

@@ -3,8 +3,6 @@ package sshd
 import (
 	"bufio"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -108,8 +106,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if err := AddUser(dir, "admin", []byte(testPassword), false); err != nil {
 		t.Fatal(err)
 	}
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := ssh.NewSignerFromKey(priv)
+	key, _ := termtest.SSHKey(t)
 	if err := os.WriteFile(filepath.Join(dir, AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +259,7 @@ func TestLoginWithPasswordOrKey(t *testing.T) {
 
 	// A key login records the key that signed, not merely one offered
 	// (CVE-2024-45337): the client offers a stranger's key first.
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	stranger, _ := ssh.NewSignerFromKey(other)
+	stranger, _ := termtest.SSHKey(t)
 	kc, err := ts.dial("ops", ssh.PublicKeys(stranger, ts.key))
 	if err != nil {
 		t.Fatal(err)
@@ -341,8 +337,7 @@ func TestRepeatedFailuresAreThrottled(t *testing.T) {
 	run(t, c, "echo back")
 
 	// Offering only unknown keys counts as one failure per connection.
-	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	stranger, _ := ssh.NewSignerFromKey(other)
+	stranger, _ := termtest.SSHKey(t)
 	for i := 0; i < 3; i++ {
 		if _, err := ts.dial("admin", ssh.PublicKeys(stranger)); err == nil {
 			t.Fatal("a stranger's key was accepted")
@@ -618,10 +613,8 @@ func TestAddUser(t *testing.T) {
 
 func TestAuthorizedKeysOptionsAreNotTrusted(t *testing.T) {
 	dir := t.TempDir()
-	_, p1, _ := ed25519.GenerateKey(rand.Reader)
-	_, p2, _ := ed25519.GenerateKey(rand.Reader)
-	k1, _ := ssh.NewSignerFromKey(p1)
-	k2, _ := ssh.NewSignerFromKey(p2)
+	k1, _ := termtest.SSHKey(t)
+	k2, _ := termtest.SSHKey(t)
 	data := "# admins\n" + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k1.PublicKey()))) + " alice@example\n" +
 		`command="show license status" ` + string(ssh.MarshalAuthorizedKey(k2.PublicKey()))
 	os.WriteFile(filepath.Join(dir, AuthorizedKeysFile), []byte(data), 0o600)

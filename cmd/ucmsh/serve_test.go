@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
@@ -48,8 +47,7 @@ func startServeAt(t *testing.T, state string, extra ...string) *lab {
 	t.Helper()
 	sshDir := filepath.Join(state, "ssh")
 	os.MkdirAll(sshDir, 0o700)
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	key, _ := ssh.NewSignerFromKey(priv)
+	key, priv := termtest.SSHKey(t)
 	if err := os.WriteFile(filepath.Join(sshDir, sshd.AuthorizedKeysFile), ssh.MarshalAuthorizedKey(key.PublicKey()), 0o600); err != nil {
 		t.Fatal(err)
 	}
