@@ -462,6 +462,30 @@ func TestABusyMachineDoesNotMakeRenewalsLate(t *testing.T) {
 	}
 }
 
+// A renewal whose answer never comes (a timeout fault) holds the clock
+// only until its request reaches cssm: the lab's time runs on while the
+// publisher waits.
+func TestAnUnansweredRenewalDoesNotStopTheClock(t *testing.T) {
+	l := startLab(t, t.TempDir(), 1, 0)
+	svc := registerPub(t, l, 0)
+	due := *report(t, svc).Authorization.NextCommunication
+	ctx := context.Background()
+	if _, err := l.Advance(ctx, due.Sub(l.clock.Now())-time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SetFault(ctx, Fault{Target: "cluster1", Kind: FaultTimeout}); err != nil {
+		t.Fatal(err)
+	}
+	defer l.ClearFault(ctx, "cluster1", FaultTimeout)
+	if err := l.SetSpeed(1440); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // 48 simulated minutes; clock.MaxHold is 5 s
+	if now := l.clock.Now(); now.Sub(due) < 30*time.Minute {
+		t.Fatalf("the clock waited for the unanswered renewal: %v, due %v", now, due)
+	}
+}
+
 // The hosts plan gives each node its own loopback address on one port.
 func TestHostsPlanListensOnEachAddress(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.1.1.1:0") // a port free on 127.1.1.1, very likely on the others
