@@ -199,12 +199,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			// The logged-in connection runs on a goroutine of its own, so
 			// that the handshake's deep stack (key exchange, signatures,
 			// bcrypt) is given back, not held while the session idles.
-			if serve := s.handle(ctx, nc); serve != nil {
+			if w := s.handle(ctx, nc); w != nil {
 				s.wg.Add(1)
-				go func() {
-					defer s.wg.Done()
-					serve()
-				}()
+				done := w.done
+				w.done = func() {
+					done()
+					s.wg.Done()
+				}
+				go w.wait()
 			}
 		}()
 	}
@@ -289,9 +291,9 @@ func (s *Server) refuse(nc net.Conn, reason, line string) {
 	}
 }
 
-// handle runs the handshake; once the client is in, it returns what
-// serves the connection until it ends.
-func (s *Server) handle(ctx context.Context, nc net.Conn) (serve func()) {
+// handle runs the handshake; once the client is in, it returns the
+// waiter that serves the connection until it ends.
+func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 	in := false
 	defer func() {
 		if !in {
@@ -369,15 +371,14 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) (serve func()) {
 	s.log.Info("ssh login", attrs...)
 
 	in = true
-	return func() {
-		defer end()
-		c.watchIdle()
-		c.serve(chans, reqs)
+	c.watchIdle()
+	return &waiter{c: c, chans: chans, global: reqs, done: func() {
 		c.cancel()
 		c.stopIdle()
 		c.wg.Wait()
 		s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
-	}
+		end()
+	}}
 }
 
 // seconds rounds a wait up to whole seconds, at least 1.
@@ -548,39 +549,106 @@ func (s *Server) failed(ip, user, method string, locked bool) {
 	}
 }
 
-// serve answers, in this one goroutine, the connection's channel opens,
-// its global requests and the requests of every session, until the
-// client closes the connection: an idle session costs no goroutine here.
-func (c *conn) serve(chans <-chan ssh.NewChannel, global <-chan *ssh.Request) {
-	cases := []reflect.SelectCase{
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(chans)},
-		{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(global)},
+// waiter waits for a connection's next event: a channel open, a global
+// request, or a request of one of its sessions.
+type waiter struct {
+	c        *conn
+	chans    <-chan ssh.NewChannel
+	global   <-chan *ssh.Request
+	sessions []*openSession
+	done     func() // once the connection has ended and its sessions with it
+}
+
+// wait answers the connection's next event, then hands the waiting on
+// to a fresh goroutine and returns. Answering writes to the client, down
+// x/crypto's deep write path, and a goroutine's stack never shrinks
+// below what it once used; waiting on a fresh one keeps an idle
+// connection's goroutine at the smallest stack. A goroutine costs a
+// microsecond, events are few (a channel open, pty-req, shell, window
+// changes, keep-alives).
+func (w *waiter) wait() {
+	if w.next() {
+		go w.wait()
+		return
 	}
-	sessions := []*openSession{nil, nil} // by case; nil for the first two
-	for {
-		i, v, ok := reflect.Select(cases)
-		switch {
-		case i == 0 && !ok:
-			for _, ss := range sessions[2:] {
-				ss.ended()
-			}
-			return
-		case i == 0:
-			if ss := c.handleChannel(v.Interface().(ssh.NewChannel)); ss != nil {
-				cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ss.reqs)})
-				sessions = append(sessions, ss)
-			}
-		case i == 1 && !ok:
-			cases[1].Chan = reflect.Value{} // a nil channel: never chosen again
-		case i == 1:
-			c.globalRequest(v.Interface().(*ssh.Request))
-		case !ok:
-			sessions[i].ended()
-			cases, sessions = slices.Delete(cases, i, i+1), slices.Delete(sessions, i, i+1)
-		default:
-			sessions[i].request(v.Interface().(*ssh.Request))
-		}
+	for _, ss := range w.sessions {
+		ss.ended()
 	}
+	w.done()
+}
+
+// next waits for one event and answers it; false once the connection has
+// ended. With one session at most (nearly every client) it is a plain
+// select, which waits with a small stack; connections that multiplex
+// sessions (ControlMaster, asyncssh) wait in reflect.Select.
+func (w *waiter) next() bool {
+	var reqs <-chan *ssh.Request
+	switch len(w.sessions) {
+	case 0:
+	case 1:
+		reqs = w.sessions[0].reqs
+	default:
+		return w.nextOfMany()
+	}
+	select {
+	case nch, ok := <-w.chans:
+		return w.channel(nch, ok)
+	case req, ok := <-w.global:
+		w.globalRequest(req, ok)
+	case req, ok := <-reqs:
+		w.sessionRequest(0, req, ok)
+	}
+	return true
+}
+
+func (w *waiter) nextOfMany() bool {
+	cases := make([]reflect.SelectCase, 2+len(w.sessions))
+	cases[0] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.chans)}
+	cases[1] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(w.global)}
+	for i, ss := range w.sessions {
+		cases[2+i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ss.reqs)}
+	}
+	i, v, ok := reflect.Select(cases)
+	switch i {
+	case 0:
+		nch, _ := v.Interface().(ssh.NewChannel)
+		return w.channel(nch, ok)
+	case 1:
+		req, _ := v.Interface().(*ssh.Request)
+		w.globalRequest(req, ok)
+	default:
+		req, _ := v.Interface().(*ssh.Request)
+		w.sessionRequest(i-2, req, ok)
+	}
+	return true
+}
+
+// channel answers a channel open; false when the connection has ended.
+func (w *waiter) channel(nch ssh.NewChannel, ok bool) bool {
+	if !ok {
+		return false
+	}
+	if ss := w.c.handleChannel(nch); ss != nil {
+		w.sessions = append(w.sessions, ss)
+	}
+	return true
+}
+
+func (w *waiter) globalRequest(req *ssh.Request, ok bool) {
+	if !ok {
+		w.global = nil // never chosen again
+		return
+	}
+	w.c.globalRequest(req)
+}
+
+func (w *waiter) sessionRequest(i int, req *ssh.Request, ok bool) {
+	if !ok {
+		w.sessions[i].ended()
+		w.sessions = slices.Delete(w.sessions, i, i+1)
+		return
+	}
+	w.sessions[i].request(req)
 }
 
 // globalRequest refuses port forwarding and everything else.
