@@ -106,6 +106,10 @@ func (k *keyReader) loop() {
 		if ended || k.self {
 			k.running = false
 			k.mu.Unlock()
+			// Whoever waits for keys may have taken the wake for what
+			// was read just now already: it must look again, and read
+			// itself from now on.
+			notify(k.wake)
 			return
 		}
 		k.mu.Unlock()
@@ -123,6 +127,7 @@ func (k *keyReader) loop() {
 				k.mu.Lock()
 				k.running = false
 				k.mu.Unlock()
+				notify(k.wake)
 				return
 			}
 		}
@@ -203,6 +208,27 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 		case <-k.wake:
 		case <-ctx.Done():
 			return 0, ctx.Err()
+		}
+	}
+}
+
+// wait returns once a key can be read without waiting, or the input has
+// ended: a parked session waits so, with nothing else on its stack.
+func (k *keyReader) wait() {
+	for {
+		k.mu.Lock()
+		ready := k.again || k.off < len(k.buf) || k.err != nil
+		running := k.running
+		k.mu.Unlock()
+		switch {
+		case ready:
+			return
+		case running:
+			<-k.wake // the reader goroutine still reads for the last command
+		default:
+			if interrupted, _ := k.take(true); interrupted && k.onInterrupt != nil {
+				k.onInterrupt()
+			}
 		}
 	}
 }
