@@ -43,6 +43,18 @@ type Editor interface {
 	close()
 }
 
+// parker is an editor that can wait for the first key of a command line
+// without its session's goroutine, whose stack holds the whole session
+// (see Session.Start).
+type parker interface {
+	// park shows the command prompt. It returns false when a key was
+	// typed ahead; otherwise resume runs, in a goroutine of its own, once
+	// a key can be read or input has ended. Either way resumeLine then
+	// reads the line.
+	park(prompt string, resume func()) bool
+	resumeLine(ctx context.Context) (string, error)
+}
+
 // NewChannel is the editor for a session at the other end of a
 // connection (an SSH session channel): an exec request reads plain lines
 // (with CR and LF translated when a PTY was asked for, since no terminal

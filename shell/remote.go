@@ -366,8 +366,32 @@ func (e *remote) cut(from, to int) {
 // readLine reads one line at prompt. It returns errControlC for
 // Control-C and io.EOF for Control-D on an empty line or the end of input.
 func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, error) {
+	e.beginLine(prompt, m)
+	return e.editLine(ctx, m)
+}
+
+// park shows the command prompt and, unless a key was typed ahead, waits
+// for the first key in a goroutine of its own (see parker).
+func (e *remote) park(prompt string, resume func()) bool {
+	e.beginLine(prompt, modeCommand)
+	if e.keys.buffered() {
+		return false
+	}
+	e.w.Flush() // a failure shows as the end of input
+	go func() {
+		e.keys.wait()
+		resume()
+	}()
+	return true
+}
+
+func (e *remote) resumeLine(ctx context.Context) (string, error) {
+	return e.editLine(ctx, modeCommand)
+}
+
+// beginLine starts reading a line at prompt: it shows the prompt.
+func (e *remote) beginLine(prompt string, m mode) {
 	e.keys.setReading(true, m == modeCommand)
-	defer e.keys.setReading(false, false)
 	e.prompt = []rune(prompt)
 	if cap(e.line) > 4096 {
 		e.line = nil // do not keep a pasted code's worth of memory
@@ -377,6 +401,11 @@ func (e *remote) readLine(ctx context.Context, prompt string, m mode) (string, e
 	e.hIdx, e.draft = len(e.hist), nil
 	e.emit(e.prompt)
 	e.mask = m == modeSecret
+}
+
+// editLine reads the keys of the line beginLine began.
+func (e *remote) editLine(ctx context.Context, m mode) (string, error) {
+	defer e.keys.setReading(false, false)
 	defer func() { e.mask = false }()
 	for {
 		r, k, err := e.readKey(ctx)

@@ -17,12 +17,11 @@ import (
 // channel with a PTY would drive it.
 type rterm struct {
 	*termtest.Screen
-	t     *testing.T
-	in    *io.PipeWriter
-	w, h  atomic.Int32
-	done  chan struct{}
-	fails int
-	ed    *remote
+	t    *testing.T
+	in   *io.PipeWriter
+	w, h atomic.Int32
+	done chan struct{}
+	ed   *remote
 }
 
 func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
@@ -40,11 +39,12 @@ func startRemote(t *testing.T, w, h int, cfg Config) *rterm {
 		cfg.OpenQuote = func(text string) bool { return strings.Count(text, `"`)%2 == 1 }
 	}
 	s := New(cfg)
-	go func() {
-		defer close(r.done)
-		r.fails = s.Run(context.Background())
+	// As ucmsh serve runs an SSH shell: the session parks at each idle
+	// prompt and goes on in a goroutine of its own.
+	go s.Start(context.Background(), func(int) {
 		pr.Close() // the owner closes the channel after the session
-	}()
+		close(r.done)
+	})
 	t.Cleanup(func() {
 		pw.Close()
 		select {
@@ -628,6 +628,52 @@ func TestRemoteIdlePromptHoldsNoReader(t *testing.T) {
 	}
 	r.Send("uit\r")
 	r.wait()
+}
+
+// At an idle command prompt a session started with Start gives its
+// goroutine back: what waits for the next key is a goroutine with none of
+// the session's loop on its stack, so an idle SSH session keeps no stack
+// that its commands grew. Typed-ahead lines still run one after the other.
+func TestIdlePromptParksTheSession(t *testing.T) {
+	r := startRemote(t, 80, 24, Config{})
+	inLoop := func() bool {
+		buf := make([]byte, 1<<20)
+		return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "shell.(*Session).loop")
+	}
+	parked := func(when string) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); inLoop(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: a goroutine still waits in the session loop", when)
+			}
+		}
+	}
+	r.Expect("admin:")
+	parked("at the first prompt")
+	r.Send("show one\r")
+	r.Expect(`ran "show one"`)
+	r.Expect("admin:")
+	parked("after a command")
+	r.Send("two\rthree\r")
+	r.Expect(`ran "two"`)
+	r.Expect(`ran "three"`)
+	r.Expect("admin:")
+	parked("after typed-ahead commands")
+	r.Send("quit\r")
+	r.wait()
+}
+
+// Start reports the exit status as Exit does, with any editor: a script
+// whose command failed ends with 1, before Start returns when the editor
+// cannot park.
+func TestStartReportsTheExitStatus(t *testing.T) {
+	var out strings.Builder
+	s := New(Config{Editor: NewPlain(strings.NewReader("one\nfail now\n"), &out, false), Run: echo})
+	status := -1
+	s.Start(context.Background(), func(st int) { status = st })
+	if status != 1 {
+		t.Fatalf("status %d, want 1 (output %q)", status, out.String())
+	}
 }
 
 // The remote terminal's writer turns "\n" into "\r\n" as bufio over

@@ -76,12 +76,14 @@ type Config struct {
 }
 
 // Session is one CLI session. It implements what command handlers may ask
-// of their terminal. It runs once: Run or RunLine.
+// of their terminal. It runs once: Run, Start or RunLine.
 type Session struct {
 	cfg        Config
 	ed         Editor
 	pagination bool
 	commands   int
+	failures   int          // commands that failed
+	parked     bool         // waiting for the first key of a command (Start)
 	buf        bytes.Buffer // a command's output on a terminal, to page
 
 	mu     sync.Mutex
@@ -214,31 +216,87 @@ func (s *Session) Interrupt() {
 // failed.
 func (s *Session) Run(ctx context.Context) (failures int) {
 	defer s.ed.close()
+	s.banner()
+	s.loop(ctx, nil, nil)
+	return s.failures
+}
+
+// Start runs the session as Exit does, in the caller's goroutine until
+// the session first waits at the command prompt with nothing typed
+// ahead, and then returns: an editor that can (the remote one) waits for
+// the first key of each command in a goroutine with a small stack, which
+// then runs the session on. An idle session so holds no goroutine that
+// grew to run its commands. done gets the exit status when the session
+// has ended; with other editors that is before Start returns.
+func (s *Session) Start(ctx context.Context, done func(status int)) {
+	p, ok := s.ed.(parker)
+	if !ok {
+		done(s.Exit(ctx))
+		return
+	}
+	interactive := s.Interactive()
+	s.banner()
+	var step func()
+	step = func() {
+		if s.loop(ctx, p, step) {
+			return // parked: step runs again once a key came
+		}
+		s.ed.close()
+		done(exitStatus(s.failures, interactive))
+	}
+	step()
+}
+
+func (s *Session) banner() {
 	if s.ed.prompts() {
 		io.WriteString(s.ed.out(), s.cfg.Banner)
 	}
+}
+
+// loop reads and runs commands until input ends or quit. With p, it
+// parks at each empty command prompt instead of waiting there and
+// returns true; resume is what runs when a key came, and it calls loop
+// again to go on with that line.
+func (s *Session) loop(ctx context.Context, p parker, resume func()) (parked bool) {
 	for ctx.Err() == nil {
-		text, err := s.readCommand(ctx)
+		var text string
+		var err error
+		switch {
+		case s.parked:
+			s.parked = false
+			text, err = p.resumeLine(ctx)
+		case p != nil:
+			// Set before park: resume may run before park returns.
+			s.parked = true
+			if p.park(Prompt, resume) {
+				return true
+			}
+			s.parked = false
+			text, err = p.resumeLine(ctx)
+		default:
+			text, err = s.ed.readLine(ctx, Prompt, modeCommand)
+		}
+		text, err = s.joinQuoted(ctx, text, err)
 		if errors.Is(err, errControlC) {
 			fmt.Fprintln(s.ed.out(), msgControlC)
 			continue
 		}
 		if err != nil && strings.TrimSpace(text) == "" {
-			return failures // end of input (Control-D)
+			return false // end of input (Control-D)
 		}
 		if strings.TrimSpace(text) != "" {
 			switch s.run(ctx, text) {
 			case Failed:
-				failures++
+				s.failures++
 			case Quit:
-				return failures
+				return false
 			}
 		}
 		if err != nil {
-			return failures // input ended inside a quote: that was the last
+			return false // input ended inside a quote: that was the last
 		}
 	}
-	return failures
+	return false
 }
 
 // RunLine runs a single command (ucmsh -c, an SSH exec request) and
@@ -253,7 +311,11 @@ func (s *Session) RunLine(ctx context.Context, line string) bool {
 // status of scripts); otherwise 1 when any command failed.
 func (s *Session) Exit(ctx context.Context) int {
 	interactive := s.Interactive()
-	if s.Run(ctx) > 0 && !interactive {
+	return exitStatus(s.Run(ctx), interactive)
+}
+
+func exitStatus(failures int, interactive bool) int {
+	if failures > 0 && !interactive {
 		return 1
 	}
 	return 0
@@ -268,12 +330,11 @@ func (s *Session) ExitLine(ctx context.Context, line string) int {
 	return 0
 }
 
-// readCommand reads a command, joining lines while a quote is open (an
-// authorization code pasted across several lines). When input ends inside
-// a quote it returns what it read with the error, for the command layer to
-// refuse the open quote.
-func (s *Session) readCommand(ctx context.Context) (string, error) {
-	text, err := s.ed.readLine(ctx, Prompt, modeCommand)
+// joinQuoted reads continuation lines while text (a command line just
+// read, with err) has a quote open: an authorization code pasted across
+// several lines. When input ends inside a quote it returns what it read
+// with the error, for the command layer to refuse the open quote.
+func (s *Session) joinQuoted(ctx context.Context, text string, err error) (string, error) {
 	for err == nil && s.cfg.OpenQuote(text) && len(text) <= s.cfg.MaxLine {
 		var more string
 		if more, err = s.ed.readLine(ctx, "", modeCommand); errors.Is(err, errControlC) {

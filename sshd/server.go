@@ -30,7 +30,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// Handler runs one session and returns its exit status.
+// Handler runs one session and returns its exit status, unless it let the
+// session go on without it (Session.Detach).
 type Handler func(ctx context.Context, s *Session) int
 
 // Config is what a Server needs. Zero limits take the defaults below

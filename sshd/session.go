@@ -42,6 +42,18 @@ type Session struct {
 	width, height atomic.Int32
 	mu            sync.Mutex
 	onInterrupt   func()
+	end           func(status int)
+	detached      bool
+}
+
+// Detach lets the session go on after its handler returns, so that
+// nothing has to wait in the handler's goroutine while the session
+// idles: what the handler returns is then ignored, and the session ends
+// when end is called with its exit status (once, from any goroutine).
+// Only the handler's goroutine may call Detach.
+func (s *Session) Detach() (end func(status int)) {
+	s.detached = true
+	return s.end
 }
 
 // Size is the client's window, 80x24 when it did not say.
@@ -175,11 +187,10 @@ func (ss *openSession) request(req *ssh.Request) {
 		}
 		ss.started = true
 		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			defer ss.cancel()
-			c.run(ss.ctx, s, ss.ch)
-		}()
+		go c.run(ss.ctx, s, ss.ch, func() {
+			ss.cancel()
+			c.wg.Done()
+		})
 		return
 	case "signal":
 		var sig signalRequest
@@ -215,16 +226,16 @@ func (ss *openSession) ended() {
 	}
 }
 
-// run runs the handler, sends the exit status and closes the channel.
-// When a shell ends (quit) and it was the connection's last session, the
-// connection is closed too.
-func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel) {
+// run runs the handler. When the session ends (the handler returns, or
+// calls the end its Detach gave), the exit status is sent, the channel
+// closed, and then gone called. When a shell ends (quit) and it was the
+// connection's last session, the connection is closed too.
+func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel, gone func()) {
 	kind := "shell"
 	switch {
 	case s.Exec:
 		kind = "exec"
 		c.busy.Add(1)
-		defer c.busy.Add(-1)
 	case s.PTY:
 		kind = "pty"
 	}
@@ -232,13 +243,24 @@ func (c *conn) run(ctx context.Context, s *Session, ch ssh.Channel) {
 	s.In = activity{r: ch, c: c}
 	s.Out = ch
 	s.Err = ch.Stderr()
-	status := c.srv.cfg.Handler(ctx, s)
-	ch.CloseWrite()
-	ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(status)}))
-	ch.Close()
-	// The idle clock starts again when a command ends, not while it ran.
-	c.touch()
-	c.sessionEnded(!s.Exec)
+	var once sync.Once
+	s.end = func(status int) {
+		once.Do(func() {
+			if s.Exec {
+				c.busy.Add(-1)
+			}
+			ch.CloseWrite()
+			ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{uint32(status)}))
+			ch.Close()
+			// The idle clock starts again when a command ends, not while it ran.
+			c.touch()
+			c.sessionEnded(!s.Exec)
+			gone()
+		})
+	}
+	if status := c.srv.cfg.Handler(ctx, s); !s.detached {
+		s.end(status)
+	}
 }
 
 // sessionEnded counts a session out. Once a shell has ended (quit,

@@ -673,3 +673,46 @@ func TestIdleSessionsCostTwoGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines for %d idle sessions, want at most %d:\n%s", got, n, 2*n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// A handler may let its session go on without it (Detach): what it
+// returns is ignored, and the session ends, with its exit status, when
+// the end Detach gave is called from another goroutine; its context
+// lives until then.
+func TestDetachedSessionEndsWhenTold(t *testing.T) {
+	ended := make(chan error, 1)
+	handler := func(ctx context.Context, s *Session) int {
+		end := s.Detach()
+		go func() {
+			b := make([]byte, 64)
+			n, _ := s.In.Read(b) // after the handler has returned
+			ended <- ctx.Err()
+			fmt.Fprintf(s.Out, "got %q\n", b[:n])
+			end(7)
+		}()
+		return 0
+	}
+	ts := startServer(t, Config{Handler: handler})
+	c := ts.login(t)
+	s := session(t, c)
+	in, _ := s.StdinPipe()
+	var out strings.Builder
+	s.Stdout = &out
+	if err := s.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the handler has returned by now
+	fmt.Fprint(in, "hi")
+	if err := <-ended; err != nil {
+		t.Fatalf("the detached session's context ended with its handler: %v", err)
+	}
+	var ee *ssh.ExitError
+	if err := s.Wait(); !errors.As(err, &ee) || ee.ExitStatus() != 7 {
+		t.Fatalf("exit: %v, want status 7", err)
+	}
+	if out.String() != "got \"hi\"\n" {
+		t.Fatalf("output %q", out.String())
+	}
+	if !termtest.Closes(c, 10*time.Second) {
+		t.Fatal("the connection stayed open after its only shell ended")
+	}
+}

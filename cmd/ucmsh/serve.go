@@ -261,6 +261,10 @@ func (n *serveNode) handler(log *slog.Logger, strict bool) sshd.Handler {
 		if s.Exec {
 			return sess.ExitLine(ctx, s.Command)
 		}
-		return sess.Exit(ctx)
+		// An idle shell holds no goroutine of its own while it waits at
+		// the prompt (shell.Session.Start).
+		sess.Start(ctx, s.Detach())
+		return 0 // not used: the session ends through Detach's end
+
 	}
 }
