@@ -41,16 +41,16 @@ type keyReader struct {
 	again   bool // unreadByte was called: last is the next byte
 	small   [64]byte
 
-	wake chan struct{} // input or an error arrived
-	room chan struct{} // keys were taken from a full buffer
-	stop chan struct{} // closed when the session no longer reads
+	// Made when the reader goroutine first starts: a session that never
+	// runs a command does without them.
+	wake   chan struct{} // input or an error arrived
+	room   chan struct{} // keys were taken from a full buffer
+	stop   chan struct{} // closed when the session no longer reads
+	closed bool
 }
 
 func newKeyReader(r io.Reader, limit int, onInterrupt func()) *keyReader {
-	return &keyReader{
-		r: r, limit: limit, onInterrupt: onInterrupt,
-		wake: make(chan struct{}, 1), room: make(chan struct{}, 1), stop: make(chan struct{}),
-	}
+	return &keyReader{r: r, limit: limit, onInterrupt: onInterrupt}
 }
 
 func notify(c chan struct{}) {
@@ -135,7 +135,14 @@ func (k *keyReader) loop() {
 }
 
 // close lets the goroutine end once its current Read returns.
-func (k *keyReader) close() { close(k.stop) }
+func (k *keyReader) close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stop != nil && !k.closed {
+		close(k.stop)
+	}
+	k.closed = true
+}
 
 // setReading says whether keys are being read (a prompt is up), and
 // whether it is the command prompt (self), where the session may read the
@@ -151,7 +158,10 @@ func (k *keyReader) setReading(on, self bool) {
 // startLocked starts the reader goroutine unless the session reads
 // itself, the input has ended or the goroutine runs already.
 func (k *keyReader) startLocked() {
-	if !k.self && !k.running && k.err == nil {
+	if !k.self && !k.running && k.err == nil && !k.closed {
+		if k.wake == nil {
+			k.wake, k.room, k.stop = make(chan struct{}, 1), make(chan struct{}, 1), make(chan struct{})
+		}
 		k.running = true
 		go k.loop()
 	}

@@ -251,6 +251,7 @@ func (s *Session) banner() {
 	if s.ed.prompts() {
 		io.WriteString(s.ed.out(), s.cfg.Banner)
 	}
+	s.cfg.Banner = "" // shown once: an idle session need not keep it
 }
 
 // loop reads and runs commands until input ends or quit. With p, it
