@@ -139,7 +139,11 @@ type Server struct {
 	admission *admission
 	refusals  *refusals
 	hostKeys  []ssh.Signer
-	open      atomic.Int32 // connections
+	// The algorithms offered, the same for every connection (x/crypto
+	// copies what it keeps of them).
+	algos      ssh.Config
+	pubkeyAuth []string
+	open       atomic.Int32 // connections
 
 	wg sync.WaitGroup
 }
@@ -160,13 +164,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	dummy() // now, so that the first unknown account takes no longer
 	ref := newRefusals(cfg.Log, cfg.LogEvery)
+	algos, pubkeyAuth := algorithms(cfg.Legacy)
 	return &Server{
-		cfg:       cfg,
-		log:       cfg.Log,
-		throttle:  newThrottle(cfg.MaxFailures, cfg.FailWindow, cfg.Lockout),
-		admission: newAdmission(cfg.MaxStartups, cfg.PerSourceStartups),
-		refusals:  ref,
-		hostKeys:  keys,
+		algos:      algos,
+		pubkeyAuth: pubkeyAuth,
+		cfg:        cfg,
+		log:        cfg.Log,
+		throttle:   newThrottle(cfg.MaxFailures, cfg.FailWindow, cfg.Lockout),
+		admission:  newAdmission(cfg.MaxStartups, cfg.PerSourceStartups),
+		refusals:   ref,
+		hostKeys:   keys,
 	}, nil
 }
 
@@ -397,10 +404,9 @@ const (
 )
 
 func (c *conn) serverConfig() *ssh.ServerConfig {
-	algos, pubkeyAuth := algorithms(c.srv.cfg.Legacy)
 	cfg := &ssh.ServerConfig{
-		Config:                      algos,
-		PublicKeyAuthAlgorithms:     pubkeyAuth,
+		Config:                      c.srv.algos,
+		PublicKeyAuthAlgorithms:     c.srv.pubkeyAuth,
 		ServerVersion:               "SSH-2.0-ucmsh",
 		MaxAuthTries:                c.srv.cfg.MaxAuthTries,
 		PasswordCallback:            c.password,
