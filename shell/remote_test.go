@@ -723,8 +723,8 @@ func TestLongOutputIsNotKeptAfterwards(t *testing.T) {
 	r.Expect("admin:")
 	r.Send("show license all\r")
 	r.Expect("admin:")
-	if c := sess.buf.Cap(); c > 4096 {
-		t.Fatalf("the session keeps %d bytes of the report", c)
+	if sess.buf != nil {
+		t.Fatalf("the session keeps a buffer of %d bytes after the report", sess.buf.Cap())
 	}
 	r.Send("quit\r")
 }

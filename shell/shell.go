@@ -82,9 +82,9 @@ type Session struct {
 	ed         Editor
 	pagination bool
 	commands   int
-	failures   int          // commands that failed
-	parked     bool         // waiting for the first key of a command (Start)
-	buf        bytes.Buffer // a command's output on a terminal, to page
+	failures   int           // commands that failed
+	parked     bool          // waiting for the first key of a command (Start)
+	buf        *bytes.Buffer // a command's output on a terminal, to page (from pageBufs)
 
 	mu     sync.Mutex
 	cancel context.CancelFunc // of the running command
@@ -117,6 +117,9 @@ func New(cfg Config) *Session {
 // command ends (or asks a question) so it can be paged.
 func (s *Session) Write(p []byte) (int, error) {
 	if s.ed.height() > 0 {
+		if s.buf == nil {
+			s.buf = pageBufs.Get().(*bytes.Buffer)
+		}
 		return s.buf.Write(p)
 	}
 	return s.ed.out().Write(p)
@@ -395,7 +398,7 @@ func (s *Session) Flush() {
 // flush writes a command's output held for paging, paged when pagination
 // is on and it is longer than the terminal.
 func (s *Session) flush(ctx context.Context) {
-	if s.buf.Len() == 0 {
+	if s.buf == nil || s.buf.Len() == 0 {
 		return
 	}
 	out := s.buf.String()
@@ -407,14 +410,21 @@ func (s *Session) flush(ctx context.Context) {
 	s.page(ctx, out)
 }
 
-// release empties the paging buffer; after a long report it lets the
-// memory go, so that a session idle at the prompt holds none of it.
+// pageBufs hold commands' output while it waits to be paged; a session
+// holds one only while a command runs.
+var pageBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release gives the paging buffer back, so that a session idle at the
+// prompt holds none; a long report's is let go.
 func (s *Session) release() {
-	if s.buf.Cap() > 4096 {
-		s.buf = bytes.Buffer{}
+	if s.buf == nil {
 		return
 	}
-	s.buf.Reset()
+	if s.buf.Cap() <= 64<<10 {
+		s.buf.Reset()
+		pageBufs.Put(s.buf)
+	}
+	s.buf = nil
 }
 
 // page writes out a screen at a time, asking between screens; the window
