@@ -46,6 +46,7 @@ type options struct {
 	sessions, commands, logins, pwLogins, idle, rounds int
 	command, ucmsh                                     string
 	cisshgo, cisshgoMap                                string
+	idleCommands, cisshgoCommands                      string
 	timeout                                            time.Duration
 }
 
@@ -56,6 +57,8 @@ func main() {
 	flag.IntVar(&o.logins, "logins", 200, "key logins timed one after the other")
 	flag.IntVar(&o.pwLogins, "password-logins", 20, "password logins timed (bcrypt makes them slower by design)")
 	flag.IntVar(&o.idle, "idle", 200, "idle sessions opened to measure memory")
+	flag.StringVar(&o.idleCommands, "idle-commands", "set cli pagination off;show license all", "commands (;-separated) each session runs before it idles, for the second memory figure")
+	flag.StringVar(&o.cisshgoCommands, "cisshgo-commands", "terminal length 0;show running-config", "cisshgo's commands for that figure")
 	flag.IntVar(&o.rounds, "rounds", 3, "fresh servers the idle memory is measured on (the median is kept)")
 	flag.StringVar(&o.command, "command", "show license status", "the command whose round trip is timed")
 	flag.StringVar(&o.ucmsh, "ucmsh", "", "ucmsh binary (default: build ./cmd/ucmsh)")
@@ -340,46 +343,60 @@ func warmUp(ctx context.Context, addr string, cfg *ssh.ClientConfig, want []byte
 
 // idleMemory measures, o.rounds times, the resident memory per idle PTY
 // session of a fresh ucmsh serve and, with -cisshgo, of a fresh cisshgo
-// right after it, and prints the medians.
+// right after it, and prints the medians: sessions idle at their first
+// prompt, then (on fresh servers again) sessions idle after running
+// commands, since a shell an admin has used keeps what its commands
+// grew.
 func idleMemory(ctx context.Context, o options, bin, tmp string) error {
-	var ours, theirs []float64
-	for r := range o.rounds {
-		state, key, err := newNode(tmp, fmt.Sprintf("idle-%d", r))
-		if err != nil {
-			return err
+	for _, after := range []bool{false, true} {
+		var ours, theirs []float64
+		what := "at the first prompt"
+		var cmds, theirCmds []string
+		if after {
+			cmds, theirCmds = strings.Split(o.idleCommands, ";"), strings.Split(o.cisshgoCommands, ";")
+			what = fmt.Sprintf("after %q (cisshgo: %q)", cmds, theirCmds)
 		}
-		srv, err := startServer(ctx, bin, state, filepath.Join(tmp, fmt.Sprintf("idle-%d.log", r)), o.idle+50)
-		if err != nil {
-			return err
-		}
-		cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeyCallback: srv.hostKey, HostKeyAlgorithms: []string{ssh.KeyAlgoED25519}, Timeout: 10 * time.Second}
-		kib, err := perIdleSession(ctx, srv, srv.addr, cfg, prompt, o.idle)
-		if err := errors.Join(err, srv.stop()); err != nil {
-			return fmt.Errorf("idle sessions: %w", err)
-		}
-		ours = append(ours, kib)
-		line := fmt.Sprintf("  round %d: ucmsh %.1f KiB", r+1, kib)
-		if o.cisshgo != "" {
-			kib, err := cisshgoPerSession(ctx, o, tmp)
+		fmt.Printf("memory per idle PTY session %s:\n", what)
+		for r := range o.rounds {
+			name := fmt.Sprintf("idle-%v-%d", after, r)
+			state, key, err := newNode(tmp, name)
 			if err != nil {
-				return fmt.Errorf("cisshgo: %w", err)
+				return err
 			}
-			theirs = append(theirs, kib)
-			line += fmt.Sprintf(", cisshgo %.1f KiB", kib)
+			srv, err := startServer(ctx, bin, state, filepath.Join(tmp, name+".log"), o.idle+50)
+			if err != nil {
+				return err
+			}
+			cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.PublicKeys(key)}, HostKeyCallback: srv.hostKey, HostKeyAlgorithms: []string{ssh.KeyAlgoED25519}, Timeout: 10 * time.Second}
+			kib, err := perIdleSession(ctx, srv, srv.addr, cfg, prompt, o.idle, cmds)
+			if err := errors.Join(err, srv.stop()); err != nil {
+				return fmt.Errorf("idle sessions: %w", err)
+			}
+			ours = append(ours, kib)
+			line := fmt.Sprintf("  round %d: ucmsh %.1f KiB", r+1, kib)
+			if o.cisshgo != "" {
+				kib, err := cisshgoPerSession(ctx, o, tmp, theirCmds)
+				if err != nil {
+					return fmt.Errorf("cisshgo: %w", err)
+				}
+				theirs = append(theirs, kib)
+				line += fmt.Sprintf(", cisshgo %.1f KiB", kib)
+			}
+			fmt.Println(line)
 		}
-		fmt.Println(line)
-	}
-	fmt.Printf("memory per idle PTY session (server RSS growth with %d idle sessions, one connection each, on a fresh server), median of %d rounds: ucmsh %.1f KiB\n",
-		o.idle, o.rounds, median(ours))
-	if len(theirs) > 0 {
-		fmt.Printf("memory: cisshgo %.1f KiB per idle session in the same rounds; ucmsh/cisshgo = %.2f\n", median(theirs), median(ours)/median(theirs))
+		fmt.Printf("  (server RSS growth with %d idle sessions, one connection each, on a fresh server) median of %d rounds: ucmsh %.1f KiB\n",
+			o.idle, o.rounds, median(ours))
+		if len(theirs) > 0 {
+			fmt.Printf("  cisshgo %.1f KiB per idle session in the same rounds; ucmsh/cisshgo = %.2f\n", median(theirs), median(ours)/median(theirs))
+		}
 	}
 	return nil
 }
 
 // perIdleSession is the growth of the server's RSS, per session, when n
-// PTY sessions sit idle at their prompt, after a warm-up.
-func perIdleSession(ctx context.Context, srv *server, addr string, cfg *ssh.ClientConfig, want []byte, n int) (float64, error) {
+// PTY sessions sit idle at their prompt, after a warm-up; each session
+// first runs cmds.
+func perIdleSession(ctx context.Context, srv *server, addr string, cfg *ssh.ClientConfig, want []byte, n int, cmds []string) (float64, error) {
 	if err := warmUp(ctx, addr, cfg, want); err != nil {
 		return 0, err
 	}
@@ -397,6 +414,13 @@ func perIdleSession(ctx context.Context, srv *server, addr string, cfg *ssh.Clie
 			s.close()
 		}
 	}()
+	for _, s := range idle {
+		for _, c := range cmds {
+			if _, err := s.do(ctx, c); err != nil {
+				return 0, fmt.Errorf("%s: %w", c, err)
+			}
+		}
+	}
 	time.Sleep(2 * time.Second)
 	after, err := srv.rss()
 	if err != nil {
@@ -418,7 +442,7 @@ func median(v []float64) float64 {
 // admin/admin) and measures its RSS per idle PTY session as for ucmsh.
 // cisshgo listens on every address: run the comparison in a network
 // namespace of its own (see README.md).
-func cisshgoPerSession(ctx context.Context, o options, tmp string) (float64, error) {
+func cisshgoPerSession(ctx context.Context, o options, tmp string, cmds []string) (float64, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -449,7 +473,7 @@ func cisshgoPerSession(ctx context.Context, o options, tmp string) (float64, err
 		}
 	}
 	cfg := &ssh.ClientConfig{User: "admin", Auth: []ssh.AuthMethod{ssh.Password("admin")}, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 10 * time.Second}
-	return perIdleSession(ctx, srv, addr, cfg, []byte("cisshgo1000v>"), o.idle)
+	return perIdleSession(ctx, srv, addr, cfg, []byte("cisshgo1000v>"), o.idle, cmds)
 }
 
 // login connects, opens a PTY shell and waits for the first prompt.
