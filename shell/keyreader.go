@@ -17,9 +17,10 @@ const (
 // for the next prompt; it reads at most limit bytes ahead, past that the
 // client waits (SSH flow control), so a flood is never held in memory. At
 // the command prompt, where nothing runs that could be interrupted, the
-// session reads in its own goroutine once the keys read ahead are used
-// up, and the reader goroutine ends: an idle session holds no goroutine
-// and no buffer here.
+// reader goroutine ends once keys came, and the session reads itself; a
+// parked session (whenKey) waits for its next key in that goroutine while
+// it still reads, else in a fresh one: an idle session holds one small
+// goroutine and no buffer here.
 //
 // A Control-C that arrives while nobody is reading keys (a command runs)
 // interrupts the command and drops what was typed ahead of it, as a
@@ -47,6 +48,7 @@ type keyReader struct {
 	room   chan struct{} // keys were taken from a full buffer
 	stop   chan struct{} // closed when the session no longer reads
 	closed bool
+	then   func() // what the reader goroutine runs when it stops (whenKey)
 }
 
 func newKeyReader(r io.Reader, limit int, onInterrupt func()) *keyReader {
@@ -60,20 +62,13 @@ func notify(c chan struct{}) {
 	}
 }
 
-// readBufs are the buffers reads go into, shared by every session.
-var readBufs = sync.Pool{New: func() any { b := make([]byte, 2048); return &b }}
-
 // take reads once and keeps what came, Control-C aside while no prompt is
-// up; it reports an interrupt and whether the input has ended. The reader
-// goroutine reads into a pooled buffer; at a prompt, where the session
-// waits for keys, a small one of the keyReader's own will do.
-func (k *keyReader) take(atPrompt bool) (interrupted, ended bool) {
+// up; it reports an interrupt and whether the input has ended. One read
+// at a time, by the reader goroutine or at the prompt, into a small
+// buffer of the keyReader's own: the reader goroutine may still wait in
+// its read long after the command ended, and should hold little there.
+func (k *keyReader) take() (interrupted, ended bool) {
 	p := k.small[:]
-	if !atPrompt {
-		pb := readBufs.Get().(*[]byte)
-		defer readBufs.Put(pb)
-		p = *pb
-	}
 	n, err := k.r.Read(p)
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -97,7 +92,7 @@ func (k *keyReader) take(atPrompt bool) (interrupted, ended bool) {
 // up and keys came.
 func (k *keyReader) loop() {
 	for {
-		interrupted, ended := k.take(false)
+		interrupted, ended := k.take()
 		notify(k.wake)
 		if interrupted && k.onInterrupt != nil {
 			k.onInterrupt()
@@ -105,11 +100,16 @@ func (k *keyReader) loop() {
 		k.mu.Lock()
 		if ended || k.self {
 			k.running = false
+			then := k.then
+			k.then = nil
 			k.mu.Unlock()
 			// Whoever waits for keys may have taken the wake for what
 			// was read just now already: it must look again, and read
 			// itself from now on.
 			notify(k.wake)
+			if then != nil {
+				then() // a parked session goes on here
+			}
 			return
 		}
 		k.mu.Unlock()
@@ -209,7 +209,7 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 			return 0, err
 		}
 		if !running {
-			if interrupted, _ := k.take(true); interrupted && k.onInterrupt != nil {
+			if interrupted, _ := k.take(); interrupted && k.onInterrupt != nil {
 				k.onInterrupt()
 			}
 			continue
@@ -220,6 +220,24 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 			return 0, ctx.Err()
 		}
 	}
+}
+
+// whenKey runs f in a goroutine of its own once a key can be read
+// without waiting or the input has ended: in the reader goroutine when
+// one still reads for the command that just ended (so that an idle
+// session keeps one goroutine waiting, not two), else in a new one.
+func (k *keyReader) whenKey(f func()) {
+	k.mu.Lock()
+	if k.running {
+		k.then = f
+		k.mu.Unlock()
+		return
+	}
+	k.mu.Unlock()
+	go func() {
+		k.wait()
+		f()
+	}()
 }
 
 // wait returns once a key can be read without waiting, or the input has
@@ -236,7 +254,7 @@ func (k *keyReader) wait() {
 		case running:
 			<-k.wake // the reader goroutine still reads for the last command
 		default:
-			if interrupted, _ := k.take(true); interrupted && k.onInterrupt != nil {
+			if interrupted, _ := k.take(); interrupted && k.onInterrupt != nil {
 				k.onInterrupt()
 			}
 		}

@@ -378,10 +378,7 @@ func (e *remote) park(prompt string, resume func()) bool {
 		return false
 	}
 	e.w.Flush() // a failure shows as the end of input
-	go func() {
-		e.keys.wait()
-		resume()
-	}()
+	e.keys.whenKey(resume)
 	return true
 }
 

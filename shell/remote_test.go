@@ -636,17 +636,25 @@ func TestRemoteIdlePromptHoldsNoReader(t *testing.T) {
 // that its commands grew. Typed-ahead lines still run one after the other.
 func TestIdlePromptParksTheSession(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{})
-	inLoop := func() bool {
-		buf := make([]byte, 1<<20)
-		return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "shell.(*Session).loop")
-	}
+	// Parked: no goroutine in the session loop, and one waiting for keys
+	// (after a command, the reader goroutine that read for it).
 	parked := func(when string) {
 		t.Helper()
-		for deadline := time.Now().Add(2 * time.Second); inLoop(); time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: a goroutine still waits in the session loop", when)
+		var stacks string
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			buf := make([]byte, 1<<20)
+			stacks = string(buf[:runtime.Stack(buf, true)])
+			waiting := 0
+			for _, g := range strings.Split(stacks, "\n\n") {
+				if strings.Contains(g, "shell.(*keyReader).wait(") || strings.Contains(g, "shell.(*keyReader).loop(") {
+					waiting++
+				}
+			}
+			if !strings.Contains(stacks, "shell.(*Session).loop") && waiting == 1 {
+				return
 			}
 		}
+		t.Fatalf("%s: want no goroutine in the session loop and one waiting for keys:\n%s", when, stacks)
 	}
 	r.Expect("admin:")
 	parked("at the first prompt")
