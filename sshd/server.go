@@ -208,12 +208,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			// that the handshake's deep stack (key exchange, signatures,
 			// bcrypt) is given back, not held while the session idles.
 			if w := s.handle(ctx, nc); w != nil {
-				s.wg.Add(1)
-				done := w.done
-				w.done = func() {
-					done()
-					s.wg.Done()
-				}
 				go w.wait()
 			}
 		}()
@@ -380,12 +374,14 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 
 	in = true
 	c.watchIdle()
+	s.wg.Add(1)
 	return &waiter{c: c, chans: chans, global: reqs, done: func() {
 		c.cancel()
 		c.stopIdle()
 		c.wg.Wait()
 		s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
 		end()
+		s.wg.Done()
 	}}
 }
 

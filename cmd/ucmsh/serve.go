@@ -265,6 +265,5 @@ func (n *serveNode) handler(log *slog.Logger, strict bool) sshd.Handler {
 		// the prompt (shell.Session.Start).
 		sess.Start(ctx, s.Detach())
 		return 0 // not used: the session ends through Detach's end
-
 	}
 }
