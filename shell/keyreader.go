@@ -209,9 +209,7 @@ func (k *keyReader) readByte(ctx context.Context) (byte, error) {
 			return 0, err
 		}
 		if !running {
-			if interrupted, _ := k.take(); interrupted && k.onInterrupt != nil {
-				k.onInterrupt()
-			}
+			k.readSelf()
 			continue
 		}
 		select {
@@ -241,7 +239,9 @@ func (k *keyReader) whenKey(f func()) {
 }
 
 // wait returns once a key can be read without waiting, or the input has
-// ended: a parked session waits so, with nothing else on its stack.
+// ended: a parked session waits so, with nothing else on its stack. It
+// reads itself, or, while the reader goroutine still reads (never so when
+// whenKey calls it), waits for that goroutine.
 func (k *keyReader) wait() {
 	for {
 		k.mu.Lock()
@@ -252,12 +252,18 @@ func (k *keyReader) wait() {
 		case ready:
 			return
 		case running:
-			<-k.wake // the reader goroutine still reads for the last command
+			<-k.wake
 		default:
-			if interrupted, _ := k.take(); interrupted && k.onInterrupt != nil {
-				k.onInterrupt()
-			}
+			k.readSelf()
 		}
+	}
+}
+
+// readSelf reads once in the caller's goroutine, as the session does at
+// the prompt when no reader goroutine runs.
+func (k *keyReader) readSelf() {
+	if interrupted, _ := k.take(); interrupted && k.onInterrupt != nil {
+		k.onInterrupt()
 	}
 }
 

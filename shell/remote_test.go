@@ -636,7 +636,7 @@ func TestRemoteIdlePromptHoldsNoReader(t *testing.T) {
 // that its commands grew. Typed-ahead lines still run one after the other.
 func TestIdlePromptParksTheSession(t *testing.T) {
 	r := startRemote(t, 80, 24, Config{})
-	// Parked: no goroutine in the session loop, and one waiting for keys
+	// Parked: no goroutine in the session loop, and one reading keys
 	// (after a command, the reader goroutine that read for it).
 	parked := func(when string) {
 		t.Helper()
@@ -646,7 +646,7 @@ func TestIdlePromptParksTheSession(t *testing.T) {
 			stacks = string(buf[:runtime.Stack(buf, true)])
 			waiting := 0
 			for _, g := range strings.Split(stacks, "\n\n") {
-				if strings.Contains(g, "shell.(*keyReader).wait(") || strings.Contains(g, "shell.(*keyReader).loop(") {
+				if strings.Contains(g, "shell.(*keyReader).take(") {
 					waiting++
 				}
 			}
