@@ -289,6 +289,40 @@ func TestServePTYSession(t *testing.T) {
 	}
 }
 
+// A shell left at its prompt, parked there after a command, ends with its
+// connection at the idle timeout: the parked session sees the end of its
+// input, the logout is logged, and the server then stops cleanly (the
+// cleanup fails if a parked session is never counted out).
+func TestServeParkedShellEndsAtTheIdleTimeout(t *testing.T) {
+	l := startServe(t, "--idle-timeout", "1s")
+	// One shell idle at its first prompt, one after a command (parked in
+	// the goroutine that read for it).
+	first := l.dial("admin")
+	openTerm(t, first, 24, 80).Expect("admin:")
+	c := l.dial("admin")
+	tm := openTerm(t, c, 24, 80)
+	tm.Expect("admin:")
+	tm.Send("show myself\r")
+	tm.Expect("account name    : admin\r\n")
+	tm.Expect("admin:")
+	for _, c := range []*ssh.Client{first, c} {
+		if !termtest.Closes(c, 5*time.Second) {
+			t.Fatal("an idle parked shell kept its connection open")
+		}
+	}
+	tm.exit()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(l.log.String(), `msg="ssh logout" user=admin`) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no logout after the idle timeout:\n%s", l.log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(l.log.String(), `msg="ssh idle timeout" user=admin`) {
+		t.Fatalf("log:\n%s", l.log)
+	}
+}
+
 // Clients such as paramiko send a command, even a long code, at once and
 // ahead of the prompt; they expect the echo line intact.
 func TestServeTypeAheadAndLongLines(t *testing.T) {
