@@ -145,6 +145,12 @@ type Server struct {
 	pubkeyAuth []string
 	open       atomic.Int32 // connections
 
+	// The logged-in connections, closed when Serve stops (an entry costs
+	// less than a connection watching the server's end would).
+	connsMu  sync.Mutex
+	conns    map[*conn]struct{}
+	stopping bool
+
 	wg sync.WaitGroup
 }
 
@@ -183,6 +189,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
+		s.closeAll()
 		s.wg.Wait()
 		s.refusals.stop()
 	}()
@@ -214,6 +221,38 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 }
 
+// loggedIn counts c among the connections Serve closes when it stops;
+// false if it is stopping.
+func (s *Server) loggedIn(c *conn) bool {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.stopping {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = make(map[*conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) loggedOut(c *conn) {
+	s.connsMu.Lock()
+	delete(s.conns, c)
+	s.connsMu.Unlock()
+}
+
+// closeAll closes every logged-in connection; the library then ends its
+// channels, and the connection's waiter with them.
+func (s *Server) closeAll() {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	s.stopping = true
+	for c := range s.conns {
+		c.nc.Close()
+	}
+}
+
 var errDenied = errors.New("permission denied")
 
 func hostOf(a net.Addr) string {
@@ -225,13 +264,19 @@ func hostOf(a net.Addr) string {
 
 // conn is one client connection.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
-	cc     *clientConn
-	sc     *ssh.ServerConn
-	ip     string
-	ctx    context.Context
-	cancel context.CancelFunc
+	srv *Server
+	nc  net.Conn
+	cc  *clientConn
+	sc  *ssh.ServerConn
+	ip  string
+	// authCtx ends with the handshake or the server: it bounds waits in
+	// authentication. A logged-in connection keeps no context of its
+	// own (one costs half a kilobyte an idle session need not hold):
+	// Serve closes it when it stops, its sessions derive theirs from
+	// srvCtx.
+	authCtx context.Context
+	srvCtx  context.Context
+	closed  atomic.Bool // the connection has ended
 
 	attempts atomic.Int32 // authentication attempts
 	pwFailed atomic.Int32 // wrong passwords
@@ -324,15 +369,17 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 		s.refuse(nc, reasonFull, msgRefusedFull)
 		return nil
 	}
-	c.ctx, c.cancel = context.WithCancel(ctx)
-	stop := context.AfterFunc(c.ctx, func() { nc.Close() })
+	authCtx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(authCtx, func() { nc.Close() })
+	c.authCtx, c.srvCtx = authCtx, ctx
 	end := func() {
-		stop()
-		c.cancel()
 		s.open.Add(-1)
 		nc.Close()
 	}
 	defer func() {
+		stop()
+		cancel()
+		c.authCtx = nil
 		if !in {
 			end()
 		}
@@ -365,6 +412,9 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 	if lv, ok := sc.Permissions.Extensions[extPrivilege]; ok {
 		c.privilege, _ = strconv.Atoi(lv)
 	}
+	// The library keeps the Permissions as long as the connection; what
+	// is needed of them is copied.
+	sc.Permissions.Extensions = nil
 	start := time.Now()
 	attrs := []any{"user", c.user, "addr", addr, "method", c.method}
 	if c.key != "" {
@@ -373,12 +423,16 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 	s.log.Info("ssh login", attrs...)
 
 	in = true
+	if !s.loggedIn(c) {
+		nc.Close() // the waiter sees the connection end at once
+	}
 	c.watchIdle()
 	s.wg.Add(1)
 	return &waiter{c: c, chans: chans, global: reqs, done: func() {
-		c.cancel()
+		c.closed.Store(true)
 		c.stopIdle()
 		c.wg.Wait()
+		s.loggedOut(c)
 		s.log.Info("ssh logout", "user", c.user, "addr", addr, "duration", time.Since(start).Round(time.Millisecond))
 		end()
 		s.wg.Done()
@@ -461,7 +515,7 @@ func (c *conn) keyboardInteractive(meta ssh.ConnMetadata, ask ssh.KeyboardIntera
 // accounts and wrong passwords take the same time and get the same answer.
 func (c *conn) checkPassword(user string, pw []byte, method string) (*ssh.Permissions, error) {
 	c.attempts.Add(1)
-	done, left, err := c.srv.throttle.begin(c.ctx, c.ip)
+	done, left, err := c.srv.throttle.begin(c.authCtx, c.ip)
 	if err != nil {
 		return nil, errDenied
 	}
@@ -488,7 +542,7 @@ func (c *conn) checkPassword(user string, pw []byte, method string) (*ssh.Permis
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-c.ctx.Done():
+	case <-c.authCtx.Done():
 	}
 	locked := done(true)
 	c.srv.failed(c.ip, user, method, locked)

@@ -138,7 +138,7 @@ type openSession struct {
 }
 
 func (c *conn) newSession(ch ssh.Channel, reqs <-chan *ssh.Request) *openSession {
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancel(c.srvCtx)
 	s := &Session{User: c.user, Privilege: c.privilege, RemoteAddr: c.nc.RemoteAddr(), Method: c.method, Key: c.key}
 	s.setSize(0, 0)
 	return &openSession{c: c, ch: ch, reqs: reqs, s: s, ctx: ctx, cancel: cancel}
@@ -277,7 +277,7 @@ func (c *conn) sessionEnded(shell bool) {
 	}
 	gen := c.opened.Load()
 	time.AfterFunc(c.srv.cfg.CloseGrace, func() {
-		if c.ctx.Err() == nil && c.sessions.Load() == 0 && c.opened.Load() == gen {
+		if !c.closed.Load() && c.sessions.Load() == 0 && c.opened.Load() == gen {
 			c.srv.log.Debug("ssh connection closed", "user", c.user, "addr", c.nc.RemoteAddr().String(), "reason", "no session left")
 			c.sc.Close()
 		}

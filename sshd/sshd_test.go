@@ -517,7 +517,9 @@ func TestMaxConnections(t *testing.T) {
 	}
 }
 
-// Sessions end with the server, and nothing is left running.
+// Sessions end with the server, and nothing is left running: neither
+// shells, nor connections without a session, nor connections with
+// several.
 func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	ts := startServer(t, Config{})
@@ -527,6 +529,11 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 		ptyShell(t, c, 24, 80) // the session runs: its handler has greeted
 		clients = append(clients, c)
 	}
+	clients = append(clients, ts.login(t)) // logged in, no session
+	several := ts.login(t)
+	ptyShell(t, several, 24, 80)
+	plainShell(t, several)
+	clients = append(clients, several)
 	ts.stop()
 	for _, c := range clients {
 		c.Wait()
