@@ -144,6 +144,7 @@ type Server struct {
 	algos      ssh.Config
 	pubkeyAuth []string
 	open       atomic.Int32 // connections
+	served     atomic.Bool
 
 	// The logged-in connections, closed when Serve stops (an entry costs
 	// less than a connection watching the server's end would).
@@ -184,8 +185,13 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve accepts connections on ln until ctx ends or ln fails, then closes
-// every connection and waits for their sessions to end.
+// every connection and waits for their sessions to end. A Server serves
+// once: its connections and limits are those of one listener.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.served.Swap(true) {
+		ln.Close()
+		return errServedTwice
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
@@ -253,7 +259,10 @@ func (s *Server) closeAll() {
 	}
 }
 
-var errDenied = errors.New("permission denied")
+var (
+	errDenied      = errors.New("permission denied")
+	errServedTwice = errors.New("sshd: Serve called again on a server that has served")
+)
 
 func hostOf(a net.Addr) string {
 	if h, _, err := net.SplitHostPort(a.String()); err == nil {

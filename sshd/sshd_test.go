@@ -49,6 +49,7 @@ func testRSAKey(t *testing.T) ssh.Signer {
 }
 
 type testServer struct {
+	srv  *Server
 	addr string
 	dir  string
 	key  ssh.Signer // authorized
@@ -134,7 +135,7 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	ts := &testServer{addr: ln.Addr().String(), dir: dir, key: key, log: lb}
+	ts := &testServer{srv: srv, addr: ln.Addr().String(), dir: dir, key: key, log: lb}
 	var once sync.Once
 	ts.stop = func() {
 		once.Do(func() {
@@ -545,6 +546,25 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// A second Serve would close the first one's connections when it
+// stops: it is refused, and the first goes on serving.
+func TestServeOnce(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := ts.login(t) // the first Serve is serving
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.srv.Serve(context.Background(), ln); !errors.Is(err, errServedTwice) {
+		t.Fatalf("a second Serve: %v", err)
+	}
+	for _, c := range []*ssh.Client{c, ts.login(t)} {
+		if out, st := run(t, c, "echo hello"); st != 0 || out != "admin password  hello\n" {
+			t.Fatalf("the first Serve stopped: %q %d", out, st)
+		}
 	}
 }
 
