@@ -549,6 +549,28 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	}
 }
 
+// A client that drops its connection while a command runs ends the
+// command: its context is cancelled, the connection logs out.
+func TestDroppedConnectionEndsItsCommands(t *testing.T) {
+	ts := startServer(t, Config{})
+	c := ts.login(t)
+	s := session(t, c)
+	if err := s.Start("wait"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !strings.Contains(ts.log.String(), what); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log:\n%s", what, ts.log.String())
+			}
+		}
+	}
+	waitFor("kind=exec")
+	c.Close()
+	waitFor(`msg="ssh logout"`)
+}
+
 // A second Serve would close the first one's connections when it
 // stops: it is refused, and the first goes on serving.
 func TestServeOnce(t *testing.T) {
