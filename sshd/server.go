@@ -432,6 +432,9 @@ func (s *Server) handle(ctx context.Context, nc net.Conn) *waiter {
 	s.log.Info("ssh login", attrs...)
 
 	in = true
+	// Counted in while the handshake's context still closes the socket
+	// when the server stops (the deferred stop lets it go after), so no
+	// stop falls between the two; one under way closes it here.
 	if !s.loggedIn(c) {
 		nc.Close() // the waiter sees the connection end at once
 	}

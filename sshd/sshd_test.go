@@ -549,6 +549,49 @@ func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	}
 }
 
+// Logins that complete while the server stops are closed too: Serve
+// returns and every client sees its connection end, whichever way each
+// login and the stop cross (a handshake under way is closed through its
+// context, a logged-in connection by Serve).
+func TestShutdownDuringLogins(t *testing.T) {
+	deadline := time.Now().Add(8 * time.Second)
+	for round := 0; round < 30 && time.Now().Before(deadline) && !t.Failed(); round++ {
+		ts := startServer(t, Config{})
+		clients := make(chan *ssh.Client, 8)
+		var wg sync.WaitGroup
+		for range cap(clients) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if c, err := ts.dial("admin", ssh.PublicKeys(ts.key)); err == nil {
+					clients <- c
+					c.Wait() // until the server closes it
+				}
+			}()
+		}
+		time.Sleep(time.Duration(round%6) * time.Millisecond)
+		ts.stop() // fails the test if Serve does not return
+		ended := make(chan struct{})
+		go func() { wg.Wait(); close(ended) }()
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Errorf("round %d: a connection outlived the server", round)
+		}
+		for done := false; !done; {
+			select {
+			case c := <-clients:
+				c.Close()
+			case <-ended:
+				done = true
+			}
+		}
+		for len(clients) > 0 {
+			(<-clients).Close()
+		}
+	}
+}
+
 // A client that drops its connection while a command runs ends the
 // command: its context is cancelled, the connection logs out.
 func TestDroppedConnectionEndsItsCommands(t *testing.T) {
