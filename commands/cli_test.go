@@ -347,6 +347,17 @@ func TestJSONOption(t *testing.T) {
 	if out, res := run(r, "-x show license UDI"); res != Failed || !strings.HasPrefix(out, "Unknown option -x: the only option of a command is --json.\n") {
 		t.Errorf("-x: %q", out)
 	}
+	// Only what looks like an option is named whole; anything else is
+	// quoted as an unknown word is.
+	for opt, named := range map[string]bool{
+		"--yaml": true, "-x": true, "--a-b2": true, "--" + strings.Repeat("a", 16): true,
+		"--" + strings.Repeat("a", 17): false, "---x": false, "--2x": false, "--X": false, "--a_b": false, "-": false,
+	} {
+		out, _ := run(r, opt+" show license UDI")
+		if got := strings.HasPrefix(out, "Unknown option "+opt+":"); got != named {
+			t.Errorf("%s: %q", opt, out)
+		}
+	}
 	if out, res := run(r, "license smart register idtoken \"--json\" --json"); res != Failed || strings.Contains(out, "Missing argument") {
 		t.Errorf("a quoted --json is an argument: %q", out)
 	}

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -77,13 +76,27 @@ func errPrivilege(c *Command, t Terminal) error {
 
 // errUnknownOption names an option whole only when it looks like one.
 func errUnknownOption(opt string) error {
-	if !optionLike.MatchString(opt) {
+	if !looksLikeOption(opt) {
 		opt = quoteUnknown(opt)
 	}
 	return userErrorf("Unknown option %s: the only option of a command is --json.", opt)
 }
 
-var optionLike = regexp.MustCompile(`^--?[a-z][a-z0-9-]{0,15}$`)
+// looksLikeOption: one or two dashes, a letter, then up to 15 letters,
+// digits or dashes. (As a regexp with a counted repeat it would be a
+// program of 17 KB, held as long as the process.)
+func looksLikeOption(s string) bool {
+	name := strings.TrimPrefix(strings.TrimPrefix(s, "-"), "-")
+	if len(name) == len(s) || len(name) == 0 || len(name) > 16 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 func errIncomplete(n *Command) error {
 	labels := make([]string, 0, len(n.Sub))

@@ -7,10 +7,16 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/ucmsh/ucmsh/cssmapi"
 )
+
+// tablewriter's init sizes its width cache for 8,192 strings (600 KB, held
+// as long as the process) in every program that links it, ucmsh and its lab
+// nodes among them; cssm's tables are few and short.
+func init() { twwidth.SetCacheCapacity(256) }
 
 // newTable is the portal's one table look: plain ASCII (copies cleanly into mail
 // and tickets), borders all round, a rule under the header, headers as written

@@ -3,6 +3,7 @@ package cssm
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -352,5 +353,16 @@ func TestAccountListings(t *testing.T) {
 	}
 	if status, _ := a.restJSON("GET", "/services/api/smart-accounts-and-licensing/v1/accounts/Nope/customer/virtual-accounts", bearer, nil); status != 404 {
 		t.Fatalf("unknown account: %d", status)
+	}
+}
+
+func TestAPIClientIDLengths(t *testing.T) {
+	a := newAPI(t)
+	for n, ok := range map[int]bool{7: false, 8: true, 128: true, 129: false} {
+		id := strings.Repeat("c", n)
+		_, err := a.portal.CreateAPIClient(fmt.Sprint("client ", n), id, "s3cret-s3cret-s3cret")
+		if (err == nil) != ok {
+			t.Errorf("client id of %d characters: %v", n, err)
+		}
 	}
 }

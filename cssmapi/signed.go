@@ -35,11 +35,15 @@ const CodeIdempotencyReused = "idempotency_key_reused"
 
 func init() { codeStatus[CodeIdempotencyReused] = 422 }
 
-var idempotencyKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+// The length is checked apart: a counted repeat ({16,128}) compiles to a
+// program of 100 KB, held as long as the process.
+var idempotencyKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]*$`)
 
 // ValidIdempotencyKey reports whether key has the accepted form: 16 to 128
 // characters of A-Z, a-z, 0-9, '-' and '_'.
-func ValidIdempotencyKey(key string) bool { return idempotencyKeyRE.MatchString(key) }
+func ValidIdempotencyKey(key string) bool {
+	return len(key) >= 16 && len(key) <= 128 && idempotencyKeyRE.MatchString(key)
+}
 
 // NewIdempotencyKey makes a fresh random key (32 hex characters).
 func NewIdempotencyKey() string {

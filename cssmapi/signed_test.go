@@ -5,6 +5,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -47,7 +48,12 @@ func TestIdempotencyKeys(t *testing.T) {
 	if a == b || !cssmapi.ValidIdempotencyKey(a) {
 		t.Fatalf("keys %q %q", a, b)
 	}
-	for _, bad := range []string{"", "short", "has space in it 123456", string(make([]byte, 129))} {
+	for _, good := range []string{strings.Repeat("k", 16), strings.Repeat("-_aZ09", 21) + "xy"} {
+		if !cssmapi.ValidIdempotencyKey(good) {
+			t.Errorf("%q (%d characters) refused", good, len(good))
+		}
+	}
+	for _, bad := range []string{"", "short", strings.Repeat("k", 15), strings.Repeat("k", 129), "has space in it 123456", "dot.is.not.allowed.here", string(make([]byte, 129))} {
 		if cssmapi.ValidIdempotencyKey(bad) {
 			t.Errorf("%q accepted", bad)
 		}

@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
+	"github.com/ucmsh/ucmsh/sshd"
 )
 
 // File is a lab file (README "Lab"): what to run and what to seed.
@@ -200,8 +201,11 @@ func jsonError(data []byte, err error) error {
 }
 
 var (
-	hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
-	labNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+	// Lengths are checked apart (validName): counted repeats ({0,61})
+	// compile to programs of tens of kilobytes each, held as long as
+	// the process.
+	hostnameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
+	labNameRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 )
 
 func (f *File) check() error {
@@ -257,7 +261,7 @@ func (f *File) check() error {
 		}
 		for j, t := range a.Tokens {
 			tp := fmt.Sprintf("%s.tokens[%d]", p, j)
-			if !labNameRE.MatchString(t.Name) {
+			if !validName(labNameRE, t.Name, 63) {
 				return fieldErr(tp+".name", "%q is not a token name (letters, digits, '.', '_', '-')", t.Name)
 			}
 			if _, dup := tokens[t.Name]; dup {
@@ -276,7 +280,7 @@ func (f *File) check() error {
 	names := map[string]bool{}
 	for i, a := range f.Accounts {
 		p := fmt.Sprintf("accounts[%d]", i)
-		if !accountRE.MatchString(a.Name) {
+		if sshd.ValidUserName(a.Name) != nil {
 			return fieldErr(p+".name", "%q is not a valid account name (lower-case letters, digits, '_', '.', '-')", a.Name)
 		}
 		if names[a.Name] {
@@ -294,7 +298,7 @@ func (f *File) check() error {
 	clusters, hosts := map[string]bool{}, map[string]string{}
 	for i, c := range f.Clusters {
 		p := fmt.Sprintf("clusters[%d]", i)
-		if !labNameRE.MatchString(c.Name) {
+		if !validName(labNameRE, c.Name, 63) {
 			return fieldErr(p+".name", "%q is not a cluster name (letters, digits, '.', '_', '-')", c.Name)
 		}
 		if clusters[c.Name] {
@@ -309,7 +313,7 @@ func (f *File) check() error {
 		pubs := 0
 		for j, n := range c.Nodes {
 			np := fmt.Sprintf("%s.nodes[%d]", p, j)
-			if !hostnameRE.MatchString(n.Hostname) {
+			if !validName(hostnameRE, n.Hostname, 63) {
 				return fieldErr(np+".hostname", "%q is not a host name (letters, digits and '-', at most 63)", n.Hostname)
 			}
 			key := strings.ToLower(n.Hostname)
@@ -339,8 +343,6 @@ func (f *File) check() error {
 	}
 	return nil
 }
-
-var accountRE = regexp.MustCompile(`^[a-z_][a-z0-9_.-]{0,31}$`)
 
 // Generate is the lab of `ucmsh lab up --clusters N --subscribers M`: the
 // default seed. Cluster i (from 1) is "cluster<i>" with publisher
@@ -376,4 +378,9 @@ func Generate(clusters, subscribers int, plan Plan) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// validName: re matches the whole of s, which is at most n bytes long.
+func validName(re *regexp.Regexp, s string, n int) bool {
+	return len(s) <= n && re.MatchString(s)
 }

@@ -156,3 +156,29 @@ func TestREADMELabFile(t *testing.T) {
 		t.Fatalf("README's lab file: %v", err)
 	}
 }
+
+// Names are checked to their last allowed character: 63 for host and
+// cluster names (a DNS label), 32 for accounts.
+func TestParseFileNameLengths(t *testing.T) {
+	long := func(n int) string { return "a" + strings.Repeat("b", n-1) }
+	for _, tc := range []struct {
+		from, field string
+		max         int
+	}{
+		{`"hostname": "west-pub"`, "clusters[1].nodes[0].hostname", 63},
+		{`"name": "west"`, "clusters[1].name", 63},
+		{`"name": "admin"`, "accounts[0].name", 32},
+	} {
+		key, _, _ := strings.Cut(tc.from, ":")
+		at := func(n int) error {
+			_, err := ParseFile([]byte(strings.Replace(twoClusters, tc.from, key+`: "`+long(n)+`"`, 1)))
+			return err
+		}
+		if err := at(tc.max); err != nil {
+			t.Errorf("%s of %d characters refused: %v", tc.field, tc.max, err)
+		}
+		if err := at(tc.max + 1); err == nil || !strings.HasPrefix(err.Error(), tc.field+":") {
+			t.Errorf("%s of %d characters: %v, want it refused at %s", tc.field, tc.max+1, err, tc.field)
+		}
+	}
+}

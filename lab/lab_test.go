@@ -280,6 +280,9 @@ func TestSnapshotSaveAndLoad(t *testing.T) {
 	if !l.clock.Now().Equal(snap.LabTime) && l.clock.Now().Before(snap.LabTime) {
 		t.Fatal("loading moved the clock back")
 	}
+	if _, err := l.SaveSnapshot(strings.Repeat("x", 64)); err != nil {
+		t.Errorf("a snapshot name of 64 characters: %v", err)
+	}
 	for _, bad := range []string{"../escape", "a/b", ".hidden", "..", "", strings.Repeat("x", 65)} {
 		if _, err := l.SaveSnapshot(bad); err == nil {
 			t.Errorf("snapshot name %q accepted", bad)

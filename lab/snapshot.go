@@ -30,12 +30,12 @@ type Snapshot struct {
 
 const snapshotMeta = "snapshot.json"
 
-var snapshotNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var snapshotNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) // at most 64 (validName)
 
 // snapshotDir checks a name and returns its folder, always inside the
 // lab's snapshots/ (no path, no "..", no hidden names).
 func (l *Lab) snapshotDir(name string) (string, error) {
-	if !snapshotNameRE.MatchString(name) || strings.Contains(name, "..") {
+	if !validName(snapshotNameRE, name, 64) || strings.Contains(name, "..") {
 		return "", fmt.Errorf(msgSnapshotName, name)
 	}
 	dir := l.dir.snapshot(name)
@@ -158,7 +158,7 @@ func (l *Lab) Snapshots() ([]Snapshot, error) {
 	out := []Snapshot{}
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(l.dir.snapshots(), e.Name(), snapshotMeta))
-		if err != nil || !snapshotNameRE.MatchString(e.Name()) {
+		if err != nil || !validName(snapshotNameRE, e.Name(), 64) {
 			continue
 		}
 		var s Snapshot

@@ -660,6 +660,9 @@ func TestHostKey(t *testing.T) {
 
 func TestAddUser(t *testing.T) {
 	dir := t.TempDir()
+	if err := ValidUserName("_" + strings.Repeat("a.b-", 7) + "xyz"); err != nil {
+		t.Errorf("a name of 32 characters: %v", err)
+	}
 	for _, bad := range []string{"", "Admin", "1abc", "a b", strings.Repeat("a", 33), "x:y"} {
 		if err := AddUser(dir, bad, []byte(testPassword), false); err == nil {
 			t.Errorf("name %q accepted", bad)
