@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,6 +104,12 @@ func testHandler(ctx context.Context, s *Session) int {
 
 func startServer(t *testing.T, cfg Config) *testServer {
 	t.Helper()
+	return startServerOn(t, cfg, nil)
+}
+
+// startServerOn serves on the loopback listener as wrap returns it.
+func startServerOn(t *testing.T, cfg Config, wrap func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	if err := AddUser(dir, "admin", []byte(testPassword), false); err != nil {
 		t.Fatal(err)
@@ -131,6 +138,9 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -767,6 +777,104 @@ func TestIdleSessionsCostTwoGoroutines(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines for %d idle sessions, want at most %d:\n%s", got, n, 2*n, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// A client that stops reading holds up the answers to its own requests,
+// nobody else's: another client logs in, opens a session and has its
+// requests answered meanwhile.
+func TestStalledClientHoldsUpOnlyItself(t *testing.T) {
+	held := make(chan *heldConn, 4)
+	ts := startServerOn(t, Config{}, func(ln net.Listener) net.Listener { return &holdingListener{ln, held} })
+	a, err := ts.dial("admin", ssh.PublicKeys(ts.key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	sa, _, _ := ptyShell(t, a, 24, 80)
+	ac := <-held
+	release := ac.hold()
+	t.Cleanup(release)        // before the server stops
+	go sa.Setenv("LANG", "C") // its answer cannot be written
+	select {
+	case <-ac.blocked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held connection's answer was never written")
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		b, err := ts.dial("admin", ssh.PublicKeys(ts.key))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer b.Close()
+		sb, err := b.NewSession()
+		if err == nil {
+			err = sb.RequestPty("xterm", 24, 80, ssh.TerminalModes{})
+		}
+		if err == nil && sb.Setenv("LANG", "C") == nil {
+			err = errors.New("env accepted")
+		}
+		if err == nil {
+			_, _, err = b.SendRequest("keepalive@openssh.com", true, nil)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a stalled client held up another's session")
+	}
+}
+
+// holdingListener hands the test each connection it accepts, whose
+// writes it can hold.
+type holdingListener struct {
+	net.Listener
+	conns chan *heldConn
+}
+
+func (l *holdingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	c := &heldConn{Conn: nc, blocked: make(chan struct{}, 1), release: make(chan struct{})}
+	select {
+	case l.conns <- c:
+	default:
+	}
+	return c, nil
+}
+
+// heldConn is a server's socket whose writes wait, once held, as if the
+// client had stopped reading and the network's buffers were full.
+type heldConn struct {
+	net.Conn
+	held    atomic.Bool
+	blocked chan struct{} // a write waits
+	release chan struct{}
+	once    sync.Once
+}
+
+func (c *heldConn) hold() (release func()) {
+	c.held.Store(true)
+	return func() { c.once.Do(func() { close(c.release) }) }
+}
+
+func (c *heldConn) Write(p []byte) (int, error) {
+	if c.held.Load() {
+		select {
+		case c.blocked <- struct{}{}:
+		default:
+		}
+		<-c.release
+	}
+	return c.Conn.Write(p)
 }
 
 // A handler may let its session go on without it (Detach): what it
