@@ -3,6 +3,7 @@ package cssm
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucmsh/ucmsh/internal/atomicfile"
 	"github.com/ucmsh/ucmsh/internal/cli"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -37,6 +39,16 @@ type ServeConfig struct {
 	// Portal serves the web portal under PortalPrefix, if set (cssm/web;
 	// cssm cannot import it).
 	Portal http.Handler
+
+	// ReadyFile, if set, is written ({"url":"http://127.0.0.1:PORT"}) once
+	// the server accepts requests: a test listens on port 0 and reads it,
+	// instead of picking a free port that another process may take first.
+	ReadyFile string
+}
+
+// Ready is what the ready file holds.
+type Ready struct {
+	URL string `json:"url"`
 }
 
 // DefaultSyncEvery is a connected satellite's schedule. [ucmsh] SSM On-Prem
@@ -105,6 +117,16 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 	}
 	srv := NewHTTPServer(h, cfg.Log)
 	srv.ConnState = lim.ConnState
+	if cfg.ReadyFile != "" {
+		// The listener is bound: connections wait in its queue until
+		// Serve accepts them.
+		data, _ := json.Marshal(Ready{URL: scheme + "://" + ln.Addr().String()})
+		if err := atomicfile.Write(cfg.ReadyFile, append(data, '\n'), 0o600); err != nil {
+			ln.Close()
+			api.Close()
+			return fmt.Errorf("cannot write the ready file: %w", err)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if cfg.SatelliteOf != "" {

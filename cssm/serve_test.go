@@ -3,12 +3,15 @@ package cssm
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucmsh/ucmsh/internal/clock"
 
@@ -96,5 +99,31 @@ func TestServeTLSPrintsTheFingerprint(t *testing.T) {
 	}
 	if !regexp.MustCompile(`TLS certificate SHA-256 fingerprint ([0-9A-F]{2}:){31}[0-9A-F]{2}\n`).MatchString(startup) {
 		t.Fatalf("no fingerprint in:\n%s", startup)
+	}
+}
+
+// A test suite listens on port 0 and reads where from the ready file,
+// written once requests are accepted; a ready file that cannot be written
+// stops the server before it serves.
+func TestServeReadyFile(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "cssm.ready")
+	base, _ := serve(t, ServeConfig{TLS: true, ReadyFile: ready})
+	data, err := os.ReadFile(ready)
+	for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		data, err = os.ReadFile(ready)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Ready
+	if err := json.Unmarshal(data, &r); err != nil || r.URL != base || !strings.HasPrefix(r.URL, "https://127.0.0.1:") {
+		t.Fatalf("ready file %s (%v), want the URL %s", data, err, base)
+	}
+
+	s, _ := openStore(t, t.TempDir())
+	defer s.Close()
+	err = Serve(t.Context(), s, clock.System{}, ServeConfig{Listen: "127.0.0.1:0", ReadyFile: filepath.Join(t.TempDir(), "no", "such", "folder", "ready")})
+	if err == nil || !strings.Contains(err.Error(), "ready file") {
+		t.Fatalf("Serve with an unwritable ready file: %v", err)
 	}
 }

@@ -114,7 +114,7 @@ var commands = []command{
 	{name: "backup", args: "FILE", summary: "write a consistent copy of the SQLite database to FILE, also while serving", nargs: 1, prepare: backup},
 	{name: "key", summary: "print the signing public key (PEM) for a node's trust/ folder", prepare: key},
 	{name: "cert", summary: "print the TLS certificate (PEM) for a node to pin", prepare: cert},
-	{name: "serve", args: "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N] [--satellite-of URL [--sync-every 24h]]", summary: "serve the product API, the REST API and the web portal (/portal/)", prepare: serve},
+	{name: "serve", args: "[--listen 127.0.0.1:8443] [--allow-remote] [--tls] [--max-connections N] [--max-connections-per-client N] [--satellite-of URL [--sync-every 24h]] [--ready-file FILE]", summary: "serve the product API, the REST API and the web portal (/portal/)", prepare: serve},
 }
 
 func usageText() string {
@@ -687,6 +687,7 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.IntVar(&cfg.Limits.PerClient, "max-connections-per-client", cssm.DefaultMaxConnectionsPerClient, "open connections at most from one client address")
 	fs.StringVar(&cfg.SatelliteOf, "satellite-of", "", "serve as a connected satellite of the parent cssm at URL (after `cssm satellite setup`)")
 	fs.DurationVar(&cfg.SyncEvery, "sync-every", cssm.DefaultSyncEvery, "a connected satellite's synchronization schedule")
+	fs.StringVar(&cfg.ReadyFile, "ready-file", "", `write {"url":"http://ADDR"} there (JSON) once the server accepts requests (for tests: --listen 127.0.0.1:0)`)
 	return func(e *env, _ []string) error {
 		if cfg.Limits.MaxConnections < 1 || cfg.Limits.PerClient < 1 {
 			return usageError{errors.New("--max-connections and --max-connections-per-client must be at least 1")}

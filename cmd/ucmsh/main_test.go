@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -55,7 +55,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":    exits,
 			"bigline":  bigline,
-			"freeport": freeport,
+			"ready":    ready,
 			"envfile":  envfile,
 			"waithttp": waithttp,
 			"grepset":  grepset,
@@ -136,15 +136,32 @@ func cssmBinary() (string, error) {
 }
 
 // freeport NAME sets $NAME to a free TCP port on 127.0.0.1.
-func freeport(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: freeport NAME")
+// ready NAME FILE FIELD waits (up to 10 s) for the ready file a server
+// started with --listen 127.0.0.1:0 --ready-file FILE writes, and sets
+// $NAME to its FIELD ("ssh" for ucmsh serve, "url" for cssm serve). (A
+// port found free and then handed to the server could be taken by another
+// process meanwhile.)
+func ready(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: ready NAME file field")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	ts.Check(err)
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	ts.Setenv(args[0], port)
+	path := ts.MkAbs(args[1])
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			var fields map[string]any
+			ts.Check(json.Unmarshal(data, &fields))
+			v, ok := fields[args[2]].(string)
+			if !ok {
+				ts.Fatalf("%s has no %q: %s", args[1], args[2], data)
+			}
+			ts.Setenv(args[0], v)
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("no ready file %s within 10 s: %v", args[1], err)
+		}
+	}
 }
 
 // envfile NAME FILE sets $NAME to the file's text without its line end
