@@ -135,7 +135,6 @@ func cssmBinary() (string, error) {
 	return cssmBin, cssmErr
 }
 
-// freeport NAME sets $NAME to a free TCP port on 127.0.0.1.
 // ready NAME FILE FIELD waits (up to 10 s) for the ready file a server
 // started with --listen 127.0.0.1:0 --ready-file FILE writes, and sets
 // $NAME to its FIELD ("ssh" for ucmsh serve, "url" for cssm serve). (A
