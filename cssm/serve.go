@@ -10,6 +10,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -41,8 +42,9 @@ type ServeConfig struct {
 	Portal http.Handler
 
 	// ReadyFile, if set, is written ({"url":"http://127.0.0.1:PORT"}) once
-	// the server accepts requests: a test listens on port 0 and reads it,
-	// instead of picking a free port that another process may take first.
+	// the server accepts requests, and removed when it has stopped: a test
+	// listens on port 0 and reads it, instead of picking a free port that
+	// another process may take first.
 	ReadyFile string
 }
 
@@ -126,6 +128,7 @@ func Serve(ctx context.Context, store *Store, clock Clock, cfg ServeConfig) erro
 			api.Close()
 			return fmt.Errorf("cannot write the ready file: %w", err)
 		}
+		defer os.Remove(cfg.ReadyFile) // once stopped, as ucmsh serve's
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -103,11 +106,18 @@ func TestServeTLSPrintsTheFingerprint(t *testing.T) {
 }
 
 // A test suite listens on port 0 and reads where from the ready file,
-// written once requests are accepted; a ready file that cannot be written
-// stops the server before it serves.
+// written once requests are accepted and removed once the server has
+// stopped; a ready file that cannot be written stops the server before it
+// serves.
 func TestServeReadyFile(t *testing.T) {
+	s, _ := openStore(t, t.TempDir())
+	defer s.Close()
 	ready := filepath.Join(t.TempDir(), "cssm.ready")
-	base, _ := serve(t, ServeConfig{TLS: true, ReadyFile: ready})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, s, clock.Fixed(t0), ServeConfig{Listen: "127.0.0.1:0", TLS: true, ReadyFile: ready})
+	}()
 	data, err := os.ReadFile(ready)
 	for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		data, err = os.ReadFile(ready)
@@ -116,12 +126,22 @@ func TestServeReadyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var r Ready
-	if err := json.Unmarshal(data, &r); err != nil || r.URL != base || !strings.HasPrefix(r.URL, "https://127.0.0.1:") {
-		t.Fatalf("ready file %s (%v), want the URL %s", data, err, base)
+	if err := json.Unmarshal(data, &r); err != nil || !strings.HasPrefix(r.URL, "https://127.0.0.1:") {
+		t.Fatalf("ready file %s: %v", data, err)
+	}
+	c, err := net.DialTimeout("tcp", strings.TrimPrefix(r.URL, "https://"), 5*time.Second)
+	if err != nil {
+		t.Fatalf("nothing listens at the ready file's URL: %v", err)
+	}
+	c.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ready); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the ready file outlived the server: %v", err)
 	}
 
-	s, _ := openStore(t, t.TempDir())
-	defer s.Close()
 	err = Serve(t.Context(), s, clock.System{}, ServeConfig{Listen: "127.0.0.1:0", ReadyFile: filepath.Join(t.TempDir(), "no", "such", "folder", "ready")})
 	if err == nil || !strings.Contains(err.Error(), "ready file") {
 		t.Fatalf("Serve with an unwritable ready file: %v", err)

@@ -687,7 +687,7 @@ func serve(fs *pflag.FlagSet) func(*env, []string) error {
 	fs.IntVar(&cfg.Limits.PerClient, "max-connections-per-client", cssm.DefaultMaxConnectionsPerClient, "open connections at most from one client address")
 	fs.StringVar(&cfg.SatelliteOf, "satellite-of", "", "serve as a connected satellite of the parent cssm at URL (after `cssm satellite setup`)")
 	fs.DurationVar(&cfg.SyncEvery, "sync-every", cssm.DefaultSyncEvery, "a connected satellite's synchronization schedule")
-	fs.StringVar(&cfg.ReadyFile, "ready-file", "", `write {"url":"http://ADDR"} there (JSON) once the server accepts requests (for tests: --listen 127.0.0.1:0)`)
+	fs.StringVar(&cfg.ReadyFile, "ready-file", "", `write {"url":"http://ADDR"} there (JSON) once the server accepts requests, and remove it once it stops (for tests: --listen 127.0.0.1:0)`)
 	return func(e *env, _ []string) error {
 		if cfg.Limits.MaxConnections < 1 || cfg.Limits.PerClient < 1 {
 			return usageError{errors.New("--max-connections and --max-connections-per-client must be at least 1")}

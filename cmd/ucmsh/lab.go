@@ -118,7 +118,7 @@ func labFlags(name string, o *labOptions) *pflag.FlagSet {
 	fs.Float64Var(&o.speed, "clock-speed", 1, "up: simulated seconds per real second (1440: a day a minute)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "up: account admin's password (first line of FILE)")
 	fs.StringVar(&o.authorizedKeys, "authorized-keys", "", "up: OpenSSH public keys that may log in (as admin or any account)")
-	fs.StringVar(&o.readyFile, "ready-file", "", "up: write the lab's addresses (JSON) there once every listener accepts")
+	fs.StringVar(&o.readyFile, "ready-file", "", "up: write the lab's addresses (JSON) there once every listener accepts, and remove it once the lab stops")
 	fs.BoolVar(&o.json, "json", false, "status, fault list, snapshot list: print JSON")
 	fs.StringVar(&o.shard, "shard", "", "up: serve only shard I of N of the clusters (cluster c when c mod N = I-1), e.g. 1/2")
 	fs.StringVar(&o.cssmURL, "cssm", "", "up: use another shard's cssm instead of starting one: its URL, or better its inventory.json (per-cluster URLs: cluster faults reach here)")
@@ -220,6 +220,7 @@ func labUp(ctx context.Context, o labOptions, fs *pflag.FlagSet, words []string,
 			l.Stop()
 			return 1
 		}
+		defer os.Remove(o.readyFile) // once the lab has stopped, as ucmsh serve's
 	}
 	select {
 	case <-ctx.Done():

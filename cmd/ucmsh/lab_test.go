@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -103,7 +105,7 @@ func labssh(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // ucmsh serve --listen 127.0.0.1:0 --ready-file writes the bound address
-// once it accepts.
+// once it accepts, and removes it once it has stopped.
 func TestServeReadyFile(t *testing.T) {
 	state, ready := t.TempDir(), filepath.Join(t.TempDir(), "ready.json")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -111,7 +113,13 @@ func TestServeReadyFile(t *testing.T) {
 	go func() {
 		done <- serve(ctx, []string{"--state", state, "--listen", "127.0.0.1:0", "--ready-file", ready}, new(bytes.Buffer), new(bytes.Buffer), nil)
 	}()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		<-done
+		if _, err := os.Stat(ready); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the ready file outlived the server: %v", err)
+		}
+	}()
 	deadline := time.Now().Add(time.Minute)
 	var data []byte
 	for {

@@ -84,7 +84,7 @@ func serveFlags(o *serveOptions) *pflag.FlagSet {
 	fs.DurationVar(&o.lockout, "lockout", def.Lockout, "how long an address that used up its password budget is refused")
 	fs.BoolVar(&o.legacy, "legacy-algorithms", false, "also offer diffie-hellman-group14-sha1 and SHA-1 ssh-rsa signatures, for old clients")
 	fs.BoolVar(&o.strict, "strict", false, "behave exactly as CUCM: refuse exec requests and --json")
-	fs.StringVar(&o.readyFile, "ready-file", "", "write the bound address there (JSON) once the server accepts logins")
+	fs.StringVar(&o.readyFile, "ready-file", "", "write the bound address there (JSON) once the server accepts logins, and remove it once it stops")
 	return fs
 }
 
@@ -189,6 +189,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			ln.Close()
 			return 1
 		}
+		// Gone once the server has stopped, so that nobody dials a
+		// stopped server's address (a killed one cannot remove it).
+		defer os.Remove(o.readyFile)
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
