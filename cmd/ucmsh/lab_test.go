@@ -237,12 +237,18 @@ func TestLabResumesAfterKill(t *testing.T) {
 	cmd.Process.Kill()
 	cmd.Wait()
 
-	cmd, inv2 := up(filepath.Join(dir, "ready2"))
+	ready2 := filepath.Join(dir, "ready2")
+	cmd, inv2 := up(ready2)
 	defer func() {
 		if c, err := ulab.Dial(filepath.Join(dir, "lab")); err == nil {
 			c.Do("POST", "/v1/down", struct{}{}, nil)
 		}
 		cmd.Wait()
+		// A lab that went down removes its ready file (the killed one
+		// could not: ready1 is still there).
+		if _, err := os.Stat(ready2); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the ready file outlived the lab: %v", err)
+		}
 	}()
 	if inv2.Nodes[0].Addr() != inv.Nodes[0].Addr() {
 		t.Errorf("resumed on %s, was %s", inv2.Nodes[0].Addr(), inv.Nodes[0].Addr())
