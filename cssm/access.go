@@ -117,7 +117,14 @@ func (st *State) restAllowed(g *grant, segs []string, readOnly bool) error {
 			need = NeedAdmin
 		}
 	}
-	sa, va, err := st.restAccount(segs[1], vaName)
+	var sa *SmartAccount
+	var va *VirtualAccount
+	var err error
+	if vaName == "" {
+		sa, err = st.restSmartAccount(segs[1])
+	} else {
+		sa, va, err = st.restAccount(segs[1], vaName)
+	}
 	if err != nil {
 		if g.access.Allows("", "", need) {
 			return nil // the handler says which account is unknown

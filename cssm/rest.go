@@ -260,9 +260,8 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// account finds the smart account (by name, as On-Prem, or as a domain) and,
-// if va is not empty, its virtual account.
-func (st *State) restAccount(account, va string) (*SmartAccount, *VirtualAccount, error) {
+// restSmartAccount finds the smart account by name (as On-Prem) or domain.
+func (st *State) restSmartAccount(account string) (*SmartAccount, error) {
 	sa := st.findSA(account)
 	if sa == nil {
 		for _, x := range st.smartAccounts() {
@@ -272,10 +271,17 @@ func (st *State) restAccount(account, va string) (*SmartAccount, *VirtualAccount
 		}
 	}
 	if sa == nil {
-		return nil, nil, restFail(http.StatusNotFound, msgRESTNoSmartAccount, account)
+		return nil, restFail(http.StatusNotFound, msgRESTNoSmartAccount, account)
 	}
-	if va == "" {
-		return sa, nil, nil
+	return sa, nil
+}
+
+// restAccount finds the smart account and its virtual account va. An empty
+// va (a body's "virtualAccounts":[""]) names no virtual account.
+func (st *State) restAccount(account, va string) (*SmartAccount, *VirtualAccount, error) {
+	sa, err := st.restSmartAccount(account)
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, v := range sa.VirtualAccounts {
 		if v.Name == va {
@@ -493,7 +499,7 @@ func listLicenses(s *Server, c *restCall) (int, any, error) {
 	}
 	var all []licenseRecord
 	err := s.store.View(func(st *State) error {
-		sa, _, err := st.restAccount(c.segs[1], "")
+		sa, err := st.restSmartAccount(c.segs[1])
 		if err != nil {
 			return err
 		}
@@ -752,7 +758,7 @@ func listDevices(s *Server, c *restCall) (int, any, error) {
 	var out []device
 	total := 0
 	err = s.store.View(func(st *State) error {
-		sa, _, err := st.restAccount(c.segs[1], "")
+		sa, err := st.restSmartAccount(c.segs[1])
 		if err != nil {
 			return err
 		}
@@ -1124,7 +1130,7 @@ func searchAccounts(s *Server, c *restCall) (int, any, error) {
 func listVirtualAccounts(s *Server, c *restCall) (int, any, error) {
 	var out []map[string]any
 	err := s.store.View(func(st *State) error {
-		sa, _, err := st.restAccount(c.segs[1], "")
+		sa, err := st.restSmartAccount(c.segs[1])
 		if err != nil {
 			return err
 		}

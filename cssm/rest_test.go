@@ -179,7 +179,7 @@ func TestLicensesAndTransfers(t *testing.T) {
 	for _, c := range []struct {
 		q      any
 		target string
-	}{{8, "Lab"}, {-1, "Lab"}, {1e12, "Lab"}, {2, "TAC"}, {2, "Nope"}, {"two", "Lab"}} {
+	}{{8, "Lab"}, {-1, "Lab"}, {1e12, "Lab"}, {2, "TAC"}, {2, "Nope"}, {2, ""}, {"two", "Lab"}} {
 		status, out := transfer(c.q, c.target)
 		if status == 200 || out["status"] != "ERROR" || out["statusMessage"] == "" {
 			t.Errorf("transfer %v to %s: %d %v", c.q, c.target, status, out)
@@ -213,6 +213,11 @@ func TestLicensesAndTransfers(t *testing.T) {
 	status, out = a.restJSON("POST", cloud+"/licenses", bearer, map[string]any{"virtualAccounts": []string{}, "limit": 50, "offset": 0})
 	if status != 200 || out["totalRecords"] != float64(3) {
 		t.Fatalf("licenses of every account: %d %v", status, out)
+	}
+	// An empty name names no virtual account (it once reached a nil one).
+	status, out = a.restJSON("POST", cloud+"/licenses", bearer, map[string]any{"virtualAccounts": []string{"TAC", ""}})
+	if status != 404 || out["status"] != "ERROR" || !strings.Contains(out["statusMessage"].(string), `no virtual account ""`) {
+		t.Fatalf("licenses of an unnamed account: %d %v", status, out)
 	}
 	if status, _ := a.restJSON("POST", cloud+"/licenses", bearer, map[string]any{"limit": 0}); status != 400 {
 		t.Fatalf("limit 0: %d", status)
