@@ -128,6 +128,14 @@ func (s *Store) transact(write bool, fn func(*State) bool) error {
 	if err != nil {
 		return err
 	}
+	// A panic that is not a database error (a bug) goes on up, but not with
+	// the transaction open: on SQLite it would hold the write lock for good.
+	finished := false
+	defer func() {
+		if !finished {
+			tx.finish(false)
+		}
+	}()
 	st := newView(tx)
 	commit := false
 	err = catch(func() {
@@ -136,6 +144,7 @@ func (s *Store) transact(write bool, fn func(*State) bool) error {
 			commit = true
 		}
 	})
+	finished = true
 	if err != nil || !commit {
 		tx.finish(false)
 		return err

@@ -340,3 +340,45 @@ func TestSameInstanceSeesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// A bug that panics inside a transaction (the HTTP server recovers it) must
+// not leave the transaction open: on SQLite it would hold the write lock, and
+// every later write would wait out busy_timeout and fail.
+func TestPanicInATransactionRollsItBack(t *testing.T) {
+	defer func(old int) { sqliteBusyTimeoutMS = old }(sqliteBusyTimeoutMS)
+	sqliteBusyTimeoutMS = 200
+	l := newLab(t)
+	for _, write := range []bool{true, false} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("the panic did not reach the caller")
+				}
+			}()
+			fn := func(st *State) error {
+				_, va := st.findVA("TAC")
+				va.ExportKeys++
+				panic("a bug")
+			}
+			if write {
+				l.store.Update(fn)
+			} else {
+				l.store.View(fn)
+			}
+		}()
+	}
+	if err := addKey(l.store); err != nil {
+		t.Fatalf("the next write: %v", err)
+	}
+	other, err := openStore(t, l.store.Dir()) // another process's store
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := addKey(other); err != nil {
+		t.Fatalf("another store's write: %v", err)
+	}
+	if got := exportKeys(t, l.store.Dir()); got != 2 {
+		t.Fatalf("export keys = %d, want the 2 committed ones", got)
+	}
+}
