@@ -11,6 +11,7 @@ import (
 	"log"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -132,7 +133,39 @@ func (s *Server) commitLoop() {
 // state is saved if any call succeeded or recorded its answer under an
 // idempotency key; if that save fails, those calls fail too (their answers and
 // records are dropped with the cache) and the store reloads from disk next time.
+//
+// A call that panics (a bug) would end the commit loop and the process with
+// it: the transaction is rolled back instead, that call fails, and the rest
+// of the batch runs again in a new transaction.
 func (s *Server) commit(batch []*call) {
+	for len(batch) > 0 {
+		batch = s.commitOnce(batch)
+	}
+}
+
+// errPanicked is a call's error when it panicked; apiError logs it and
+// answers internal.
+var errPanicked = errors.New("the call panicked (a bug; its stack is logged above)")
+
+// commitOnce commits batch; after a panic it returns the calls to run again.
+func (s *Server) commitOnce(batch []*call) (again []*call) {
+	var current *call // the call being run, to blame for a panic
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		s.log.Printf("panic in a batch of %d calls: %v\n%s", len(batch), p, debug.Stack())
+		again = again[:0]
+		for _, c := range batch {
+			if c == current || current == nil {
+				c.ans, c.err = nil, errPanicked
+				close(c.done)
+			} else {
+				again = append(again, c)
+			}
+		}
+	}()
 	now := s.clock.Now()
 	err := s.store.apply(func(st *State) bool {
 		st.now = now
@@ -142,6 +175,7 @@ func (s *Server) commit(batch []*call) {
 			s.pruned, changed = now, true
 		}
 		for _, c := range batch {
+			current = c
 			c.ans, c.err = nil, nil
 			if c.key != "" {
 				if rec := st.idempotencyRecord(c.key); rec != nil {
@@ -172,6 +206,7 @@ func (s *Server) commit(batch []*call) {
 			}
 			changed = changed || err == nil
 		}
+		current = nil
 		return changed
 	})
 	for _, c := range batch {
@@ -180,6 +215,7 @@ func (s *Server) commit(batch []*call) {
 		}
 		close(c.done)
 	}
+	return nil
 }
 
 // answer encodes v (a response, or an *cssmapi.Error) and signs it.
@@ -216,6 +252,7 @@ func requestHash(credential string, body []byte) string {
 // ServeHTTP routes the API. Every answer is JSON; every answer on a path of a
 // state-changing call, refusals included, is signed (cssmapi.HeaderSignature).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverPanic(w, r)
 	if isREST(r.URL.Path) {
 		s.serveREST(w, r)
 		return
@@ -295,6 +332,29 @@ func (s *Server) writeSigned(w http.ResponseWriter, r *http.Request, key string,
 		return
 	}
 	writeAnswer(w, ans)
+}
+
+// recoverPanic answers a handler's panic (a bug) with an internal error and
+// logs it with its stack. net/http would recover it too, but by dropping the
+// connection: the client would see EOF and nothing it could report.
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	s.log.Printf("%s %s: panic: %v\n%s", r.Method, r.URL.Path, p, debug.Stack())
+	if isREST(r.URL.Path) {
+		writeRESTError(w, restFail(http.StatusInternalServerError, msgRESTInternal))
+		return
+	}
+	key := r.Header.Get(cssmapi.HeaderIdempotencyKey)
+	if !cssmapi.ValidIdempotencyKey(key) {
+		key = ""
+	}
+	s.writeSigned(w, r, key, errInternal())
 }
 
 func writeAnswer(w http.ResponseWriter, a *answer) {

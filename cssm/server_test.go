@@ -2,6 +2,7 @@ package cssm
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"database/sql"
 	"encoding/json"
 	"io"
@@ -479,5 +480,77 @@ func TestFullOrReadOnlyDatabaseAnswers503(t *testing.T) {
 			}
 			a.register(tok, 1000) // the healthy connection still works
 		})
+	}
+}
+
+// A call that panics (a bug) fails alone: the others of its batch are
+// committed, nothing of its own is, and the server goes on answering.
+func TestAPanickingCallFailsAloneAndTheServerGoesOn(t *testing.T) {
+	l := newLab(t)
+	srv := NewServer(l.store, l.clock, nil)
+	defer srv.Close()
+	addKey := func(st *State, _ time.Time) (any, error) {
+		_, va := st.findVA("TAC")
+		va.ExportKeys++
+		return map[string]int{"keys": va.ExportKeys}, nil
+	}
+	buggy := func(st *State, now time.Time) (any, error) {
+		addKey(st, now)
+		panic("a bug")
+	}
+	batch := make([]*call, 8)
+	for i := range batch {
+		batch[i] = &call{op: addKey, path: cssmapi.PathAuthorize, done: make(chan struct{})}
+	}
+	batch[3].op = buggy
+	srv.commit(batch) // as the commit loop does, with one batch
+	for i, c := range batch {
+		<-c.done
+		if (i == 3) != (c.err == errPanicked) || (i != 3) != (c.ans != nil && c.ans.status == 200) {
+			t.Errorf("call %d: %v %+v", i, c.err, c.ans)
+		}
+	}
+	if ans, err := srv.submit(&call{op: addKey, path: cssmapi.PathAuthorize}); err != nil || ans.status != 200 {
+		t.Fatalf("after the panic: %v %+v", err, ans)
+	}
+	if got := exportKeys(t, l.store.Dir()); got != 8 {
+		t.Fatalf("export keys = %d, want 7 from the batch and 1 after", got)
+	}
+}
+
+// Over HTTP, a request whose handler panics gets an answer, not a dropped
+// connection: the REST API's error body, or the product API's signed
+// internal error (which a node reports as a failure).
+func TestAPanickingRequestIsAnswered(t *testing.T) {
+	l := newLab(t)
+	srv := NewServer(l.store, l.clock, nil)
+	defer srv.Close()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer srv.recoverPanic(w, r)
+		panic("a bug")
+	}))
+	defer ts.Close()
+	key, _ := l.store.SigningKey()
+	for _, path := range []string{"/api/v1/accounts/BU/virtual-accounts/TAC/tokens", cssmapi.PathAuthorize} {
+		resp, err := http.Post(ts.URL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil || resp.StatusCode != 500 {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		}
+		if path == cssmapi.PathAuthorize {
+			if v["code"] != cssmapi.CodeInternal {
+				t.Errorf("%s: %v", path, v)
+			}
+			if err := cssmapi.VerifyAnswer([]*ecdsa.PublicKey{&key.PublicKey}, path, "", 500, body, resp.Header.Get(cssmapi.HeaderSignature)); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+		} else if v["status"] != "ERROR" || v["statusMessage"] != msgRESTInternal {
+			t.Errorf("%s: %v", path, v)
+		}
 	}
 }
