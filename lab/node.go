@@ -7,6 +7,8 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/ucmsh/ucmsh/cssmapi"
@@ -49,8 +51,15 @@ func nextDue(r *publisher.Report) time.Time {
 	return t
 }
 
-// runDue runs what is due and says when to come back.
-func runDue(ctx context.Context, svc *publisher.Service) (time.Time, error) {
+// runDue runs what is due and says when to come back. A panic (a bug) is
+// its error: in a shell the command runner recovers it, and here it would
+// take every node of the lab down with the one.
+func runDue(ctx context.Context, svc *publisher.Service) (_ time.Time, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in the licensing timers: %v\n%s", p, debug.Stack())
+		}
+	}()
 	r, err := svc.ReportDue(ctx)
 	if err != nil {
 		return time.Time{}, err
