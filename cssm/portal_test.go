@@ -49,6 +49,17 @@ func TestTokensLookLikeCSSMTokens(t *testing.T) {
 	}
 }
 
+// A token, credential or secret is pasted into command lines
+// (`cssm token revoke TOKEN`), so none starts with '-', which would read as
+// an option. Without the rule about 1 in 64 would.
+func TestRandomTextsNeverLookLikeOptions(t *testing.T) {
+	for range 2000 {
+		if s := randomText(60); s[0] == '-' || len(s) != 80 {
+			t.Fatalf("%q", s)
+		}
+	}
+}
+
 func TestLicenseAddAcceptsTierSpellings(t *testing.T) {
 	l := newLab(t)
 	for _, tier := range []string{"EnhancedPlus", "enhanced plus", "Enhanced-Plus"} {

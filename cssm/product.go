@@ -269,8 +269,14 @@ func hashCredential(cred string) string {
 // randomText is n random bytes as unpadded base64url.
 func randomText(n int) string {
 	b := make([]byte, n)
-	rand.Read(b) // never fails: crypto/rand aborts the program instead
-	return base64.RawURLEncoding.EncodeToString(b)
+	for {
+		rand.Read(b) // never fails: crypto/rand aborts the program instead
+		// Never a leading '-': tokens and secrets are pasted into command
+		// lines (cssm token revoke TOKEN), where that reads as an option.
+		if s := base64.RawURLEncoding.EncodeToString(b); s == "" || s[0] != '-' {
+			return s
+		}
+	}
 }
 
 // newInstanceID is a UUID version 7 (RFC 9562): the time in milliseconds,

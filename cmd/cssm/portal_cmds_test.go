@@ -28,6 +28,12 @@ func TestPortalActionsAsSubcommands(t *testing.T) {
 	if out := must("token", "revoke", tok, "--virtual", "TAC"); !strings.Contains(out, "revoked") {
 		t.Fatalf("token revoke: %s", out)
 	}
+	// After --, an argument that starts with '-' is a token, not a flag
+	// (cssm's tokens never start so, but a pasted one might).
+	code, _, errOut := runCLI("token", "revoke", "--virtual", "TAC", "--state", store, "--", "-NotOneOfOurs")
+	if code != 1 || !strings.Contains(errOut, "-NotOneOfOurs") {
+		t.Fatalf("token revoke -- -NotOneOfOurs: exit %d %q", code, errOut)
+	}
 	if list := must("token", "list", "--virtual", "TAC"); !strings.Contains(list, "REVOKED") {
 		t.Fatalf("after revoke:\n%s", list)
 	}
