@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -190,7 +191,7 @@ func syncLoop(ctx context.Context, p *Portal, cfg ServeConfig) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		msg, err := p.SyncNow(ctx, client)
+		msg, err := syncOnce(ctx, p, client)
 		switch {
 		case err != nil && cfg.Log != nil:
 			cfg.Log.Print(err)
@@ -203,4 +204,16 @@ func syncLoop(ctx context.Context, p *Portal, cfg ServeConfig) {
 		case <-t.C:
 		}
 	}
+}
+
+// syncOnce is one scheduled sync. A panic (a bug, perhaps on a parent's odd
+// reply) is its error, logged, and the schedule goes on: in the serving
+// process it would stop the whole server.
+func syncOnce(ctx context.Context, p *Portal, client *http.Client) (msg string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("satellite sync: panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return p.SyncNow(ctx, client)
 }

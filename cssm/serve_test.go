@@ -147,3 +147,12 @@ func TestServeReadyFile(t *testing.T) {
 		t.Fatalf("Serve with an unwritable ready file: %v", err)
 	}
 }
+
+// A scheduled sync that panics (here: a portal with no store) is an error
+// the schedule logs, not the end of the serving process.
+func TestScheduledSyncPanicIsAnError(t *testing.T) {
+	_, err := syncOnce(context.Background(), &Portal{}, http.DefaultClient)
+	if err == nil || !strings.Contains(err.Error(), "satellite sync: panic") {
+		t.Fatalf("syncOnce = %v", err)
+	}
+}
