@@ -133,7 +133,7 @@ func usageText() string {
 	b.WriteString("  --database DB sqlite (default: cssm.db in the --state folder) or postgres://USER@HOST/DB\n")
 	b.WriteString("                (default $CSSM_DATABASE when set)\n")
 	b.WriteString("  --now TIME    fix cssm's clock (RFC 3339), for simulations and tests\n")
-	b.WriteString("  --            ends the flags: an argument after it that starts with '-' is not one\n")
+	b.WriteString("  --            ends the flags: what follows is an argument even if it starts with '-'\n")
 	b.WriteString("                (cssm token revoke --virtual TAC -- -TOKEN)\n")
 	b.WriteString("\nRun 'cssm help <command>' or 'cssm <command> --help' for a command's flags,\n'cssm --version' for the version.\n")
 	return b.String()
