@@ -416,7 +416,7 @@ const (
 	msgOAuthNoGrant         = "grant_type is missing; use client_credentials or password."
 	msgOAuthGrant           = "Only the client_credentials and password grants are supported."
 	msgOAuthDatabase        = "The licensing server's database is not available; try again in a minute."
-	msgRESTInternal         = "The server failed on this request (a bug, logged with its detail); nothing was changed. Try again, and report it if it persists."
+	msgRESTInternal         = "The server failed on this request (a bug; its log has the detail), so it may not have been carried out: check before you try again, and report it if it persists."
 	msgRESTNoBearer         = "A valid bearer access token is required; get one from the OAuth token endpoint."
 	msgRESTReservationType  = "reservationType %q is not supported; this server reserves SPECIFIC licenses."
 	msgRESTNoQuantity       = "The license %s has no quantity."

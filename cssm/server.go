@@ -156,7 +156,6 @@ func (s *Server) commitOnce(batch []*call) (again []*call) {
 			return
 		}
 		s.log.Printf("panic in a batch of %d calls: %v\n%s", len(batch), p, debug.Stack())
-		again = again[:0]
 		for _, c := range batch {
 			if c == current || current == nil {
 				c.ans, c.err = nil, errPanicked
